@@ -1,0 +1,342 @@
+/*
+ * Control commands: parse a request with the shared protocol table and act on
+ * the watch table, the flush generations and the log.
+ */
+#include <inttypes.h>
+#include <string.h>
+
+#include "commands.h"
+#include "qinsn.h"
+
+typedef struct Reply {
+    GString *text;              /* data lines, then the status line */
+    uint64_t wait_gen;          /* hold until this generation is live */
+} Reply;
+
+static void data(Reply *r, const char *fmt, ...) G_GNUC_PRINTF(2, 3);
+
+static void data(Reply *r, const char *fmt, ...)
+{
+    va_list ap;
+
+    g_string_append(r->text, "= ");
+    va_start(ap, fmt);
+    g_string_append_vprintf(r->text, fmt, ap);
+    va_end(ap);
+    g_string_append_c(r->text, '\n');
+}
+
+static bool need_regs(GError **errp)
+{
+    if (!qinsn.regs) {
+        g_set_error(errp, QINSN_ERROR, QINSN_ERR_STATE,
+                    "the target's registers are not known until a vCPU "
+                    "has started");
+        return false;
+    }
+    return true;
+}
+
+static bool cmd_watch(const QinsnRequest *req, Reply *r, GError **errp)
+{
+    WatchOptions o;
+    Watch *w;
+    bool ok = false;
+
+    watch_options_init(&o);
+    if (!need_regs(errp) || !watch_options_from_request(&o, req, errp)) {
+        goto out;
+    }
+    g_mutex_lock(&qinsn.regs_lock);
+    w = watch_new(&o, qinsn.regs, qinsn.default_regs, errp);
+    g_mutex_unlock(&qinsn.regs_lock);
+    if (!w) {
+        goto out;
+    }
+    if (!watch_table_add(qinsn.watches, w, errp)) {
+        watch_free(w);
+        goto out;
+    }
+    r->wait_gen = flush_request();
+    g_string_append_printf(r->text, "OK id=%u gen=%" PRIu64 "\n", w->id,
+                           r->wait_gen);
+    ok = true;
+out:
+    watch_options_clear(&o);
+    return ok;
+}
+
+static bool parse_id(const char *s, uint32_t *id, GError **errp)
+{
+    uint64_t v;
+
+    if (g_str_has_prefix(s, "0x") || !qinsn_parse_u64(s, &v, NULL) ||
+        v > UINT32_MAX) {
+        g_set_error(errp, QINSN_ERROR, QINSN_ERR_ARG,
+                    "'%s' is not a watch id (a decimal number)", s);
+        return false;
+    }
+    *id = (uint32_t)v;
+    return true;
+}
+
+static bool cmd_unwatch(const QinsnRequest *req, Reply *r, GError **errp)
+{
+    const char *arg = g_ptr_array_index(req->args, 0);
+    uint64_t flushes = flush_count();
+    uint64_t addr;
+    uint32_t id;
+    int n;
+
+    if (g_str_equal(arg, "all")) {
+        n = watch_table_remove_all(qinsn.watches, flushes);
+    } else if (g_str_has_prefix(arg, "0x")) {
+        if (!qinsn_parse_u64(arg, &addr, errp)) {
+            return false;
+        }
+        n = watch_table_remove_addr(qinsn.watches, addr, flushes);
+        if (!n) {
+            g_set_error(errp, QINSN_ERROR, QINSN_ERR_NOTFOUND,
+                        "no watch at %s", arg);
+            return false;
+        }
+    } else {
+        if (!parse_id(arg, &id, errp) ||
+            !watch_table_remove(qinsn.watches, id, flushes, errp)) {
+            return false;
+        }
+        n = 1;
+    }
+    /* Stale hooks only cost a check; reclaim them in batches. */
+    if (watch_table_graveyard(qinsn.watches) > 1024) {
+        flush_request();
+    }
+    g_string_append_printf(r->text, "OK removed=%d\n", n);
+    return true;
+}
+
+static bool cmd_enable_disable(const QinsnRequest *req, Reply *r, bool on,
+                               GError **errp)
+{
+    Watch *w;
+    uint32_t id;
+
+    if (!parse_id(g_ptr_array_index(req->args, 0), &id, errp)) {
+        return false;
+    }
+    w = watch_table_lookup(qinsn.watches, id);
+    if (!w) {
+        g_set_error(errp, QINSN_ERROR, QINSN_ERR_NOTFOUND,
+                    "no watch with id %u", id);
+        return false;
+    }
+    if (on && atomic_load(&w->done)) {
+        /* a spent count starts again, as gdb's enable count does */
+        atomic_store(&w->claimed, 0);
+        atomic_store(&w->done, false);
+    }
+    atomic_store(&w->enabled, on);
+    g_string_append_printf(r->text, "OK id=%u enabled=%s\n", id,
+                           on ? "yes" : "no");
+    return true;
+}
+
+static void list_one(Watch *w, void *opaque)
+{
+    Reply *r = opaque;
+
+    g_string_append(r->text, "= ");
+    watch_describe(w, qinsn.regs, r->text);
+    g_string_append_c(r->text, '\n');
+}
+
+static bool cmd_list(Reply *r)
+{
+    watch_table_foreach(qinsn.watches, list_one, r);
+    g_string_append_printf(r->text, "OK watches=%u\n",
+                           watch_table_count(qinsn.watches));
+    return true;
+}
+
+static bool cmd_log(const QinsnRequest *req, Reply *r, GError **errp)
+{
+    g_autoptr(GMutexLocker) locker = NULL;
+    GPtrArray *names;
+
+    if (!need_regs(errp)) {
+        return false;
+    }
+    locker = g_mutex_locker_new(&qinsn.regs_lock);
+    for (guint i = 0; i < req->args->len; i++) {
+        if (qinsn_regs_resolve(qinsn.regs, g_ptr_array_index(req->args, i),
+                               errp) < 0) {
+            return false;
+        }
+    }
+    if (req->args->len) {
+        names = g_ptr_array_new_with_free_func(g_free);
+        for (guint i = 0; i < req->args->len; i++) {
+            g_ptr_array_add(names,
+                            g_strdup(g_ptr_array_index(req->args, i)));
+        }
+        /* watches keep their own copies, so the old list can go */
+        g_ptr_array_unref(qinsn.default_regs);
+        qinsn.default_regs = names;
+    }
+    g_string_append(r->text, "OK regs=");
+    for (guint i = 0; i < qinsn.default_regs->len; i++) {
+        g_string_append_printf(r->text, "%s%s", i ? "," : "",
+                               (char *)g_ptr_array_index(qinsn.default_regs,
+                                                         i));
+    }
+    g_string_append_c(r->text, '\n');
+    return true;
+}
+
+static bool cmd_regs(Reply *r, GError **errp)
+{
+    if (!need_regs(errp)) {
+        return false;
+    }
+    for (guint i = 0; i < qinsn.regs->regs->len; i++) {
+        QinsnReg *reg = qinsn_regs_at(qinsn.regs, i);
+        data(r, "name=%s gdb=%d size=%d", reg->name, reg->gdb_num,
+             reg->size);
+    }
+    g_string_append_printf(r->text, "OK count=%u\n", qinsn.regs->regs->len);
+    return true;
+}
+
+static bool cmd_mark(const QinsnRequest *req, Reply *r, GError **errp)
+{
+    if (!writer_mark(g_ptr_array_index(req->args, 0))) {
+        g_set_error(errp, QINSN_ERROR, QINSN_ERR_LIMIT,
+                    "the mark queue is full; try again");
+        return false;
+    }
+    g_string_append(r->text, "OK\n");
+    return true;
+}
+
+static void sum_watch(Watch *w, void *opaque)
+{
+    uint64_t *s = opaque;
+
+    s[0] += atomic_load(&w->hits);
+    s[1] += atomic_load(&w->logged);
+}
+
+static bool cmd_stats(Reply *r)
+{
+    uint64_t sums[2] = { 0, 0 };
+    uint64_t written, dropped, errors;
+
+    watch_table_foreach(qinsn.watches, sum_watch, sums);
+    writer_stats(&written, &dropped, &errors);
+    data(r, "hits=%" PRIu64, sums[0]);
+    data(r, "logged=%" PRIu64, sums[1]);
+    data(r, "written=%" PRIu64, written);
+    data(r, "dropped=%" PRIu64, dropped);
+    data(r, "write_errors=%" PRIu64, errors);
+    data(r, "watches=%u", watch_table_count(qinsn.watches));
+    data(r, "flushes=%" PRIu64, flush_count());
+    data(r, "gen=%" PRIu64, flush_live_gen());
+    data(r, "flush_path=%s", flush_path_name());
+    data(r, "exact=%s", qinsn_exact_state() ? "yes" : "no");
+    data(r, "clients=%u", control_clients());
+    data(r, "log=%s", qinsn.log_path ? qinsn.log_path : "stderr");
+    data(r, "format=%s", qinsn.format == FORMAT_JSON ? "json" : "text");
+    g_string_append(r->text, "OK\n");
+    return true;
+}
+
+static bool cmd_help(const QinsnRequest *req, Reply *r, GError **errp)
+{
+    size_t n;
+    const QinsnCommandSpec *cmds = qinsn_proto_commands(&n);
+
+    for (size_t i = 0; i < n; i++) {
+        if (req->args->len &&
+            !g_str_equal(cmds[i].name, g_ptr_array_index(req->args, 0))) {
+            continue;
+        }
+        data(r, "%s %s: %s", cmds[i].name, cmds[i].args, cmds[i].summary);
+        if (req->args->len && cmds[i].keys) {
+            g_autofree char *keys = g_strjoinv(",", (char **)cmds[i].keys);
+            data(r, "options: %s", keys);
+        }
+    }
+    if (req->args->len && !qinsn_proto_find_command(
+            g_ptr_array_index(req->args, 0))) {
+        g_set_error(errp, QINSN_ERROR, QINSN_ERR_ARG, "no command '%s'",
+                    (char *)g_ptr_array_index(req->args, 0));
+        return false;
+    }
+    g_string_append(r->text, "OK\n");
+    return true;
+}
+
+static bool dispatch(Client *c, const QinsnRequest *req, Reply *r,
+                     GError **errp)
+{
+    const char *name = req->spec->name;
+
+    if (g_str_equal(name, "watch")) {
+        return cmd_watch(req, r, errp);
+    } else if (g_str_equal(name, "unwatch")) {
+        return cmd_unwatch(req, r, errp);
+    } else if (g_str_equal(name, "enable")) {
+        return cmd_enable_disable(req, r, true, errp);
+    } else if (g_str_equal(name, "disable")) {
+        return cmd_enable_disable(req, r, false, errp);
+    } else if (g_str_equal(name, "list")) {
+        return cmd_list(r);
+    } else if (g_str_equal(name, "log")) {
+        return cmd_log(req, r, errp);
+    } else if (g_str_equal(name, "regs")) {
+        return cmd_regs(r, errp);
+    } else if (g_str_equal(name, "subscribe") ||
+               g_str_equal(name, "unsubscribe")) {
+        c->subscribed = name[0] == 's';
+        g_string_append(r->text, "OK\n");
+        return true;
+    } else if (g_str_equal(name, "mark")) {
+        return cmd_mark(req, r, errp);
+    } else if (g_str_equal(name, "stats")) {
+        return cmd_stats(r);
+    } else if (g_str_equal(name, "flush")) {
+        r->wait_gen = flush_request();
+        g_string_append_printf(r->text, "OK gen=%" PRIu64 "\n", r->wait_gen);
+        return true;
+    } else if (g_str_equal(name, "help")) {
+        return cmd_help(req, r, errp);
+    } else if (g_str_equal(name, "quit")) {
+        g_string_append(r->text, "OK bye\n");
+        c->closing = true;
+        return true;
+    }
+    g_set_error(errp, QINSN_ERROR, QINSN_ERR_SYNTAX,
+                "command '%s' is not served here", name);
+    return false;
+}
+
+void commands_run(Client *c, const char *line)
+{
+    g_autoptr(GError) err = NULL;
+    g_autoptr(QinsnRequest) req = qinsn_request_parse(line, &err);
+    Reply r = { .text = g_string_new(NULL) };
+
+    if (!req || !dispatch(c, req, &r, &err)) {
+        /* data lines of a failed command are not sent: one status only */
+        g_string_printf(r.text, "ERR %s %s\n",
+                        qinsn_error_class_name(err->code), err->message);
+        r.wait_gen = 0;
+    }
+    if (r.wait_gen && r.wait_gen > flush_live_gen()) {
+        c->held_gen = r.wait_gen;
+        g_string_assign(c->held, r.text->str);
+    } else {
+        client_reply(c, r.text->str);
+    }
+    g_string_free(r.text, true);
+}

@@ -1,0 +1,405 @@
+/*
+ * The control socket: a UNIX stream socket served by one thread.
+ *
+ * Requests are lines; each gets its reply (see docs/protocol.md).  A request
+ * that changes the watch set is answered only when its flush generation is
+ * live, and the client's later requests wait behind it; other clients are
+ * not held up.  Only the user running QEMU may connect.
+ */
+#include <errno.h>
+#include <fcntl.h>
+#include <poll.h>
+#include <stdio.h>
+#include <string.h>
+#include <sys/eventfd.h>
+#include <sys/socket.h>
+#include <sys/stat.h>
+#include <sys/un.h>
+#include <unistd.h>
+
+#include "commands.h"
+#include "qinsn.h"
+
+#define MAX_CLIENTS 64
+#define MAX_EVENT_BACKLOG (4 << 20)
+
+static GMutex lock;             /* clients' output and subscriptions */
+static GPtrArray *clients;
+static GThread *thread;
+static atomic_bool running;
+static int listen_fd = -1;
+static int wake_fd = -1;
+static char *sock_path;
+static atomic_uint n_clients;
+
+static void client_free(Client *c)
+{
+    close(c->fd);
+    g_string_free(c->in, true);
+    g_string_free(c->out, true);
+    g_string_free(c->held, true);
+    g_free(c);
+}
+
+void control_wake(void)
+{
+    uint64_t one = 1;
+
+    if (wake_fd >= 0 && write(wake_fd, &one, sizeof(one)) < 0) {
+        /* the counter is saturated: the loop is awake anyway */
+    }
+}
+
+void control_broadcast(const char *line)
+{
+    g_mutex_lock(&lock);
+    for (guint i = 0; clients && i < clients->len; i++) {
+        Client *c = g_ptr_array_index(clients, i);
+        if (!c->subscribed) {
+            continue;
+        }
+        if (c->out->len > MAX_EVENT_BACKLOG) {
+            c->events_lost++;
+            continue;
+        }
+        if (c->events_lost) {
+            g_string_append_printf(c->out, "! lost count=%" G_GUINT64_FORMAT
+                                   "\n", c->events_lost);
+            c->events_lost = 0;
+        }
+        g_string_append(c->out, line);
+    }
+    g_mutex_unlock(&lock);
+}
+
+uint32_t control_clients(void)
+{
+    return atomic_load(&n_clients);
+}
+
+const char *control_path(void)
+{
+    return sock_path ? sock_path : "none";
+}
+
+/* Append a whole reply; under the lock, so no event splits it. */
+void client_reply(Client *c, const char *text)
+{
+    g_mutex_lock(&lock);
+    g_string_append(c->out, text);
+    g_mutex_unlock(&lock);
+}
+
+static void process_input(Client *c)
+{
+    char *nl;
+
+    while (!c->closing && !c->held_gen &&
+           (nl = memchr(c->in->str, '\n', c->in->len))) {
+        size_t len = nl - c->in->str;
+        g_autofree char *req = g_strndup(c->in->str, len);
+
+        g_string_erase(c->in, 0, len + 1);
+        if (c->discarding) {
+            c->discarding = false;
+            continue;
+        }
+        if (len && req[len - 1] == '\r') {
+            req[len - 1] = '\0';
+        }
+        commands_run(c, req);
+    }
+    if (!c->discarding && c->in->len > QINSN_LINE_MAX) {
+        g_autofree char *msg = g_strdup_printf(
+            "ERR LIMIT request longer than %d bytes: discarded\n",
+            QINSN_LINE_MAX);
+        client_reply(c, msg);
+        c->discarding = true;
+    }
+    if (c->discarding) {
+        nl = memchr(c->in->str, '\n', c->in->len);
+        if (nl) {
+            g_string_erase(c->in, 0, nl - c->in->str + 1);
+            c->discarding = false;
+            process_input(c);
+        } else {
+            g_string_truncate(c->in, 0);
+        }
+    }
+}
+
+/* Release held replies whose generation is now live. */
+static void release_held(void)
+{
+    uint64_t live = flush_live_gen();
+
+    for (guint i = 0; i < clients->len; i++) {
+        Client *c = g_ptr_array_index(clients, i);
+        if (c->held_gen && c->held_gen <= live) {
+            c->held_gen = 0;
+            client_reply(c, c->held->str);
+            g_string_truncate(c->held, 0);
+            process_input(c);
+        }
+    }
+}
+
+static bool peer_allowed(int fd)
+{
+    struct ucred cred;
+    socklen_t len = sizeof(cred);
+
+    return getsockopt(fd, SOL_SOCKET, SO_PEERCRED, &cred, &len) == 0 &&
+        cred.uid == getuid();
+}
+
+static void greet(Client *c)
+{
+    g_autofree char *g = g_strdup_printf(
+        "QINSN %d arch=%s pid=%d flush=%s exact=%s mode=%s "
+        "caps=watch,range,if,ignore,count,once,cpu,mem,str,subscribe,mark\n",
+        QINSN_PROTO_VERSION, qinsn.arch, (int)getpid(), flush_path_name(),
+        qinsn_exact_state() ? "yes" : "no",
+        qinsn.system_mode ? "system" : "user");
+
+    client_reply(c, g);
+}
+
+static void accept_client(void)
+{
+    int fd = accept4(listen_fd, NULL, NULL, SOCK_NONBLOCK | SOCK_CLOEXEC);
+    Client *c;
+
+    if (fd < 0) {
+        return;
+    }
+    if (!peer_allowed(fd)) {
+        static const char msg[] =
+            "ERR DENIED only the user running QEMU may use this socket\n";
+        if (send(fd, msg, sizeof(msg) - 1, MSG_NOSIGNAL) < 0) {
+            /* the peer is gone; nothing more to tell it */
+        }
+        close(fd);
+        return;
+    }
+    if (clients->len >= MAX_CLIENTS) {
+        static const char msg[] = "ERR LIMIT too many clients\n";
+        if (send(fd, msg, sizeof(msg) - 1, MSG_NOSIGNAL) < 0) {
+            /* as above */
+        }
+        close(fd);
+        return;
+    }
+    c = g_new0(Client, 1);
+    c->fd = fd;
+    c->in = g_string_new(NULL);
+    c->out = g_string_new(NULL);
+    c->held = g_string_new(NULL);
+    g_mutex_lock(&lock);
+    g_ptr_array_add(clients, c);
+    g_mutex_unlock(&lock);
+    atomic_fetch_add(&n_clients, 1);
+    greet(c);
+}
+
+static void drop_client(guint i)
+{
+    Client *c;
+
+    g_mutex_lock(&lock);
+    c = g_ptr_array_steal_index(clients, i);
+    g_mutex_unlock(&lock);
+    atomic_fetch_sub(&n_clients, 1);
+    client_free(c);
+}
+
+/* Returns false when the client is to be dropped. */
+static bool client_read(Client *c)
+{
+    char buf[4096];
+    ssize_t n = recv(c->fd, buf, sizeof(buf), 0);
+
+    if (n == 0 || (n < 0 && errno != EAGAIN && errno != EINTR)) {
+        return false;
+    }
+    if (n > 0) {
+        g_string_append_len(c->in, buf, n);
+        process_input(c);
+    }
+    return true;
+}
+
+static bool client_write(Client *c)
+{
+    ssize_t n;
+
+    g_mutex_lock(&lock);
+    n = c->out->len ? send(c->fd, c->out->str, c->out->len,
+                           MSG_NOSIGNAL | MSG_DONTWAIT) : 0;
+    if (n > 0) {
+        g_string_erase(c->out, 0, n);
+    }
+    g_mutex_unlock(&lock);
+    return n >= 0 || errno == EAGAIN || errno == EINTR;
+}
+
+static gpointer control_main(gpointer unused)
+{
+    g_autofree struct pollfd *fds = g_new(struct pollfd, MAX_CLIENTS + 2);
+
+    while (atomic_load(&running)) {
+        guint n = clients->len;
+
+        fds[0] = (struct pollfd){ .fd = listen_fd, .events = POLLIN };
+        fds[1] = (struct pollfd){ .fd = wake_fd, .events = POLLIN };
+        g_mutex_lock(&lock);
+        for (guint i = 0; i < n; i++) {
+            Client *c = g_ptr_array_index(clients, i);
+            fds[i + 2] = (struct pollfd){
+                .fd = c->fd,
+                .events = (c->closing ? 0 : POLLIN) |
+                    (c->out->len ? POLLOUT : 0),
+            };
+        }
+        g_mutex_unlock(&lock);
+        if (poll(fds, n + 2, 200) < 0 && errno != EINTR) {
+            break;
+        }
+        if (fds[1].revents & POLLIN) {
+            uint64_t v;
+            if (read(wake_fd, &v, sizeof(v)) < 0) {
+                /* nothing to clear */
+            }
+        }
+        release_held();
+        for (guint i = n; i-- > 0;) {
+            Client *c = g_ptr_array_index(clients, i);
+            short re = fds[i + 2].revents;
+            bool ok = true;
+
+            if (re & (POLLIN | POLLHUP | POLLERR)) {
+                ok = client_read(c);
+            }
+            if (ok) {
+                ok = client_write(c);
+            }
+            if (!ok || (c->closing && !c->out->len)) {
+                drop_client(i);
+            }
+        }
+        if (fds[0].revents & POLLIN) {
+            accept_client();
+        }
+    }
+    return NULL;
+}
+
+static char *default_path(GError **errp)
+{
+    const char *rt = g_getenv("XDG_RUNTIME_DIR");
+    g_autofree char *dir = NULL;
+    struct stat st;
+
+    if (rt && *rt && g_file_test(rt, G_FILE_TEST_IS_DIR)) {
+        dir = g_build_filename(rt, "qinsn", NULL);
+    } else {
+        dir = g_strdup_printf("/tmp/qinsn-%u", (unsigned)getuid());
+    }
+    if (mkdir(dir, 0700) < 0 && errno != EEXIST) {
+        g_set_error(errp, QINSN_ERROR, QINSN_ERR_IO, "cannot create %s: %s",
+                    dir, g_strerror(errno));
+        return NULL;
+    }
+    if (lstat(dir, &st) < 0 || !S_ISDIR(st.st_mode) ||
+        st.st_uid != getuid() || (st.st_mode & 077)) {
+        g_set_error(errp, QINSN_ERROR, QINSN_ERR_IO,
+                    "%s is not a private directory of this user (mode 0700 "
+                    "expected): refusing to put the socket there", dir);
+        return NULL;
+    }
+    return g_strdup_printf("%s/%d.sock", dir, (int)getpid());
+}
+
+/* A socket file nobody listens on is stale; a live one is never taken. */
+static bool clear_stale(const struct sockaddr_un *addr, GError **errp)
+{
+    int fd;
+
+    if (access(addr->sun_path, F_OK) < 0) {
+        return true;
+    }
+    fd = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0);
+    if (connect(fd, (const struct sockaddr *)addr, sizeof(*addr)) == 0) {
+        close(fd);
+        g_set_error(errp, QINSN_ERROR, QINSN_ERR_IO,
+                    "sock=%s is in use by a running qinsn", addr->sun_path);
+        return false;
+    }
+    close(fd);
+    if (unlink(addr->sun_path) < 0) {
+        g_set_error(errp, QINSN_ERROR, QINSN_ERR_IO,
+                    "cannot remove stale socket %s: %s", addr->sun_path,
+                    g_strerror(errno));
+        return false;
+    }
+    return true;
+}
+
+bool control_start(GError **errp)
+{
+    struct sockaddr_un addr = { .sun_family = AF_UNIX };
+    mode_t old_mask;
+    int rc;
+
+    sock_path = qinsn.sock_path ? g_strdup(qinsn.sock_path) :
+        default_path(errp);
+    if (!sock_path) {
+        return false;
+    }
+    if (strlen(sock_path) >= sizeof(addr.sun_path)) {
+        g_set_error(errp, QINSN_ERROR, QINSN_ERR_ARG,
+                    "sock=%s: path longer than %zu bytes", sock_path,
+                    sizeof(addr.sun_path) - 1);
+        return false;
+    }
+    strcpy(addr.sun_path, sock_path);
+    if (!clear_stale(&addr, errp)) {
+        return false;
+    }
+    listen_fd = socket(AF_UNIX, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC,
+                       0);
+    old_mask = umask(0177);
+    rc = bind(listen_fd, (struct sockaddr *)&addr, sizeof(addr));
+    umask(old_mask);
+    if (rc < 0 || chmod(sock_path, 0600) < 0 || listen(listen_fd, 16) < 0) {
+        g_set_error(errp, QINSN_ERROR, QINSN_ERR_IO, "sock=%s: %s",
+                    sock_path, g_strerror(errno));
+        close(listen_fd);
+        listen_fd = -1;
+        return false;
+    }
+    wake_fd = eventfd(0, EFD_NONBLOCK | EFD_CLOEXEC);
+    clients = g_ptr_array_new();
+    flush_set_notify(control_wake);
+    atomic_store(&running, true);
+    thread = g_thread_new("qinsn-control", control_main, NULL);
+    return true;
+}
+
+void control_stop(void)
+{
+    if (!thread) {
+        return;
+    }
+    atomic_store(&running, false);
+    control_wake();
+    g_thread_join(thread);
+    thread = NULL;
+    /* Last words to clients: what is queued, then the socket goes. */
+    for (guint i = 0; i < clients->len; i++) {
+        Client *c = g_ptr_array_index(clients, i);
+        client_write(c);
+    }
+    unlink(sock_path);
+    close(listen_fd);
+}

@@ -1,0 +1,158 @@
+/*
+ * Making a changed watch set take effect: flushing translated code.
+ *
+ * Generations: every change that needs retranslation asks for a new
+ * generation; a generation is live once a flush that began after the change
+ * has completed.  Requests made while a flush is pending share it.
+ *
+ * Two paths.  The patched QEMU offers qemu_plugin_request_tb_flush(), usable
+ * from any thread.  Stock QEMU only flushes through qemu_plugin_reset() called
+ * on a vCPU thread, so every block gets a conditional callback on a per-vCPU
+ * flag: raising the flags makes the next block executed call reset, which
+ * flushes in an exclusive section and then calls us back to register every
+ * callback again.
+ *
+ * When nothing was translated since the last flush there is nothing to
+ * throw away, and a new generation is live at once.
+ */
+#include "qinsn.h"
+#include "qemu-ext.h"
+
+static FlushPath path;
+static atomic_uint_fast64_t requested;
+static atomic_uint_fast64_t live;
+static atomic_uint_fast64_t completed;
+static atomic_bool translated;
+static atomic_bool in_flight;
+static void (*notify)(void);
+static struct qemu_plugin_scoreboard *flags_sb;
+static qemu_plugin_u64 flag;
+
+void flush_set_notify(void (*fn)(void))
+{
+    notify = fn;
+}
+
+FlushPath flush_path(void)
+{
+    return path;
+}
+
+const char *flush_path_name(void)
+{
+    return path == FLUSH_PATH_PATCHED ? "patched" : "stock-reset";
+}
+
+uint64_t flush_live_gen(void)
+{
+    return atomic_load(&live);
+}
+
+uint64_t flush_count(void)
+{
+    return atomic_load(&completed);
+}
+
+static void raise_flags(void)
+{
+    int n = qemu_plugin_num_vcpus();
+
+    for (int i = 0; i < n; i++) {
+        qemu_plugin_u64_set(flag, i, 1);
+    }
+}
+
+static void clear_flags(void)
+{
+    int n = qemu_plugin_num_vcpus();
+
+    for (int i = 0; i < n; i++) {
+        qemu_plugin_u64_set(flag, i, 0);
+    }
+}
+
+static void make_live(uint64_t gen)
+{
+    uint64_t cur = atomic_load(&live);
+
+    while (cur < gen && !atomic_compare_exchange_weak(&live, &cur, gen)) {
+    }
+    if (notify) {
+        notify();
+    }
+}
+
+static void start_patched(void);
+
+/* Runs once the flush is done, with every vCPU outside translated code. */
+static void flush_done(qemu_plugin_id_t id)
+{
+    if (path == FLUSH_PATH_STOCK) {
+        qinsn_register_callbacks();
+        clear_flags();
+    }
+    atomic_store(&translated, false);
+    atomic_fetch_add(&completed, 1);
+    atomic_store(&in_flight, false);
+    /* Everything requested so far is visible to every later translation. */
+    make_live(atomic_load(&requested));
+    if (path == FLUSH_PATH_PATCHED &&
+        atomic_load(&requested) > atomic_load(&live)) {
+        start_patched();
+    }
+}
+
+static void start_patched(void)
+{
+    bool expected = false;
+
+    if (atomic_compare_exchange_strong(&in_flight, &expected, true) &&
+        !qemu_plugin_request_tb_flush(qinsn.id, flush_done)) {
+        /* no vCPU yet: nothing can have been translated */
+        atomic_store(&in_flight, false);
+        make_live(atomic_load(&requested));
+    }
+}
+
+/* Stock path: called on a vCPU thread at a block whose vCPU flag is up. */
+static void vcpu_flush_requested(unsigned int cpu, void *udata)
+{
+    qemu_plugin_reset(qinsn.id, flush_done);
+}
+
+void flush_init(void)
+{
+    path = qemu_plugin_request_tb_flush ? FLUSH_PATH_PATCHED :
+        FLUSH_PATH_STOCK;
+    if (path == FLUSH_PATH_STOCK) {
+        flags_sb = qemu_plugin_scoreboard_new(sizeof(uint64_t));
+        flag = qemu_plugin_scoreboard_u64(flags_sb);
+    }
+}
+
+void flush_note_translation(struct qemu_plugin_tb *tb)
+{
+    /* Set before the watch lookup so a racing request sees it. */
+    atomic_store(&translated, true);
+    if (path == FLUSH_PATH_STOCK) {
+        qemu_plugin_register_vcpu_tb_exec_cond_cb(
+            tb, vcpu_flush_requested, QEMU_PLUGIN_CB_NO_REGS,
+            QEMU_PLUGIN_COND_NE, flag, 0, NULL);
+    }
+}
+
+uint64_t flush_request(void)
+{
+    uint64_t gen = atomic_fetch_add(&requested, 1) + 1;
+
+    if (!atomic_load(&translated)) {
+        make_live(gen);
+        return gen;
+    }
+    if (path == FLUSH_PATH_PATCHED) {
+        start_patched();
+    } else {
+        raise_flags();
+    }
+    return gen;
+}

@@ -1,0 +1,373 @@
+/*
+ * qinsn: a QEMU TCG plugin that logs registers at watched guest PCs.
+ *
+ * This file is the QEMU glue: argument parsing at install, the register
+ * table at the first vCPU's start, the translation-time choice of watched
+ * instructions and the execution-time callback that records a hit.  Only
+ * watched instructions get a callback; deciding is done at translation.
+ */
+#include <inttypes.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "qinsn.h"
+#include "qemu-ext.h"
+
+QEMU_PLUGIN_EXPORT int qemu_plugin_version = QEMU_PLUGIN_VERSION;
+
+Qinsn qinsn;
+
+/* Per-vCPU scratch for register and memory reads: no allocation per hit. */
+static GByteArray *scratch[QINSN_MAX_VCPUS];
+
+bool qinsn_exact_state(void)
+{
+    return qemu_plugin_insn_state_exact && qemu_plugin_insn_state_exact();
+}
+
+/* Read register @idx as seen by the instruction at @h->pc into @out. */
+static int read_reg(unsigned int cpu, const Hook *h, int idx, uint8_t *out,
+                    int room)
+{
+    const QinsnReg *r = qinsn_regs_at(qinsn.regs, idx);
+    GByteArray *buf = scratch[cpu];
+    int n;
+
+    if (idx == qinsn.regs->pc && !qinsn_exact_state()) {
+        /* The PC register holds the block's start mid-block: use ours. */
+        n = MIN(r->size, 8);
+        for (int i = 0; i < n; i++) {
+            int k = qinsn.big_endian ? n - 1 - i : i;
+            out[k] = (uint8_t)(h->pc >> (8 * i));
+        }
+        return n;
+    }
+    g_byte_array_set_size(buf, 0);
+    n = qemu_plugin_read_register(r->handle, buf);
+    if (n < 0) {
+        return 0;
+    }
+    n = MIN(MIN(n, room), (int)buf->len);
+    memcpy(out, buf->data, n);
+    return n;
+}
+
+static uint64_t reg_u64(unsigned int cpu, const Hook *h, int idx)
+{
+    uint8_t v[64];
+    int n = read_reg(cpu, h, idx, v, sizeof(v));
+
+    return format_value_u64(v, n, qinsn.big_endian);
+}
+
+static uint8_t *capture(unsigned int cpu, const Hook *h, const Watch *w,
+                        uint8_t *p)
+{
+    GByteArray *buf = scratch[cpu];
+    uint64_t addr = reg_u64(cpu, h, w->capture_reg) + w->capture_off;
+    uint32_t len = 0, status = UINT32_MAX;
+
+    if (w->capture == WATCH_CAPTURE_MEM) {
+        g_byte_array_set_size(buf, 0);
+        if (qemu_plugin_read_memory_vaddr(addr, buf, w->capture_len)) {
+            len = status = w->capture_len;
+            memcpy(p + 12, buf->data, len);
+        }
+    } else {
+        /* Read page by page so a short string near unmapped memory works. */
+        while (len < w->capture_len) {
+            uint32_t chunk = MIN(w->capture_len - len,
+                                 4096 - ((addr + len) & 4095));
+            uint8_t *nul;
+
+            g_byte_array_set_size(buf, 0);
+            if (!qemu_plugin_read_memory_vaddr(addr + len, buf, chunk)) {
+                break;
+            }
+            memcpy(p + 12 + len, buf->data, chunk);
+            nul = memchr(buf->data, 0, chunk);
+            if (nul) {
+                len += nul - buf->data;
+                status = len;
+                break;
+            }
+            len += chunk;
+            status = len;
+        }
+    }
+    memcpy(p, &status, 4);
+    memcpy(p + 4, &addr, 8);
+    return p + 12 + (status == UINT32_MAX ? 0 : status);
+}
+
+static void vcpu_insn_exec(unsigned int cpu, void *udata)
+{
+    const Hook *h = udata;
+    Watch *w = h->watch;
+    Record *rec;
+    uint8_t *p;
+    uint64_t n;
+
+    if (!atomic_load_explicit(&w->enabled, memory_order_relaxed) ||
+        (w->cpu >= 0 && (unsigned int)w->cpu != cpu)) {
+        return;
+    }
+    if (cpu >= QINSN_MAX_VCPUS || !qinsn.rings[cpu]) {
+        atomic_fetch_add(&qinsn.lost_vcpus, 1);
+        return;
+    }
+    if (w->has_cond &&
+        !qinsn_cond_eval(w->cond_op, reg_u64(cpu, h, w->cond_reg),
+                         w->cond_value)) {
+        return;
+    }
+    n = atomic_fetch_add(&w->hits, 1) + 1;
+    if (n <= w->ignore) {
+        return;
+    }
+    if (w->count) {
+        uint64_t c = atomic_fetch_add(&w->claimed, 1) + 1;
+        if (c > w->count) {
+            return;
+        }
+        if (c == w->count) {
+            atomic_store(&w->enabled, false);
+            atomic_store(&w->done, true);
+        }
+    }
+    rec = ring_reserve(qinsn.rings[cpu]);
+    if (!rec) {
+        return;
+    }
+    rec->kind = RECORD_HIT;
+    rec->watch = w;
+    rec->cpu = cpu;
+    rec->pc = h->pc;
+    rec->hit = n;
+    rec->stale = h->mid_block && !qinsn_exact_state();
+    p = rec->data;
+    for (int i = 0; i < w->nregs; i++) {
+        int len = read_reg(cpu, h, w->regs[i], p + 1,
+                           qinsn_regs_at(qinsn.regs, w->regs[i])->size);
+        *p = (uint8_t)len;
+        p += 1 + len;
+    }
+    if (w->capture) {
+        p = capture(cpu, h, w, p);
+    }
+    rec->len = p - rec->data;
+    atomic_fetch_add(&w->logged, 1);
+    rec->seq = atomic_fetch_add(&qinsn.seq, 1);
+    ring_commit(qinsn.rings[cpu]);
+}
+
+static void vcpu_tb_trans(qemu_plugin_id_t id, struct qemu_plugin_tb *tb)
+{
+    size_t n = qemu_plugin_tb_n_insns(tb);
+    g_autoptr(GPtrArray) hooks = NULL;
+
+    flush_note_translation(tb);
+    if (!watch_table_any(qinsn.watches)) {
+        return;
+    }
+    hooks = g_ptr_array_new();
+    for (size_t i = 0; i < n; i++) {
+        struct qemu_plugin_insn *insn = qemu_plugin_tb_get_insn(tb, i);
+
+        g_ptr_array_set_size(hooks, 0);
+        watch_table_hooks_for(qinsn.watches, qemu_plugin_insn_vaddr(insn),
+                              i > 0, hooks);
+        for (guint j = 0; j < hooks->len; j++) {
+            qemu_plugin_register_vcpu_insn_exec_cb(
+                insn, vcpu_insn_exec, QEMU_PLUGIN_CB_R_REGS,
+                g_ptr_array_index(hooks, j));
+        }
+    }
+}
+
+/* Learn the target's registers, and their sizes by reading each once. */
+static QinsnRegTable *build_reg_table(unsigned int cpu)
+{
+    g_autoptr(GArray) descs = qemu_plugin_get_registers();
+    QinsnRegTable *t = qinsn_regs_new(qinsn.arch);
+
+    for (guint i = 0; descs && i < descs->len; i++) {
+        qemu_plugin_reg_descriptor *d =
+            &g_array_index(descs, qemu_plugin_reg_descriptor, i);
+        int size;
+
+        g_byte_array_set_size(scratch[cpu], 0);
+        size = qemu_plugin_read_register(d->handle, scratch[cpu]);
+        /* the handle is the gdb remote register number plus one */
+        qinsn_regs_add(t, d->name, GPOINTER_TO_INT(d->handle) - 1,
+                       size < 0 ? 0 : size, d->handle);
+    }
+    return t;
+}
+
+static void add_initial_watches(void)
+{
+    for (guint i = 0; i < qinsn.initial->len; i++) {
+        WatchOptions *o = g_ptr_array_index(qinsn.initial, i);
+        g_autoptr(GError) err = NULL;
+        Watch *w = watch_new(o, qinsn.regs, qinsn.default_regs, &err);
+
+        if (!w || !watch_table_add(qinsn.watches, w, &err)) {
+            fprintf(stderr, "qinsn: watch=0x%" PRIx64 ": %s\n", o->start,
+                    err->message);
+            watch_free(w);
+            exit(1);
+        }
+    }
+}
+
+static void vcpu_init(qemu_plugin_id_t id, unsigned int cpu)
+{
+    g_autoptr(GMutexLocker) locker = g_mutex_locker_new(&qinsn.regs_lock);
+
+    if (cpu >= QINSN_MAX_VCPUS) {
+        return;
+    }
+    if (!scratch[cpu]) {
+        scratch[cpu] = g_byte_array_sized_new(256);
+        qinsn.rings[cpu] = ring_new();
+    }
+    if (qinsn.regs) {
+        return;
+    }
+    qinsn.regs = build_reg_table(cpu);
+    for (guint i = 0; i < qinsn.default_regs->len; i++) {
+        g_autoptr(GError) err = NULL;
+        if (qinsn_regs_resolve(qinsn.regs,
+                               g_ptr_array_index(qinsn.default_regs, i),
+                               &err) < 0) {
+            fprintf(stderr, "qinsn: regs: %s\n", err->message);
+            exit(1);
+        }
+    }
+    add_initial_watches();
+}
+
+static void plugin_exit(qemu_plugin_id_t id, void *p)
+{
+    control_stop();
+    writer_stop();
+}
+
+void qinsn_register_callbacks(void)
+{
+    qemu_plugin_register_vcpu_init_cb(qinsn.id, vcpu_init);
+    qemu_plugin_register_vcpu_tb_trans_cb(qinsn.id, vcpu_tb_trans);
+    qemu_plugin_register_atexit_cb(qinsn.id, plugin_exit, NULL);
+}
+
+static bool parse_args(int argc, char **argv)
+{
+    for (int i = 0; i < argc; i++) {
+        g_autoptr(GError) err = NULL;
+        char *eq = strchr(argv[i], '=');
+        g_autofree char *key = eq ? g_strndup(argv[i], eq - argv[i]) : NULL;
+        const char *val = eq ? eq + 1 : NULL;
+
+        if (!key) {
+            fprintf(stderr, "qinsn: argument '%s' is not key=value\n",
+                    argv[i]);
+            return false;
+        }
+        if (g_str_equal(key, "watch")) {
+            WatchOptions *o = g_new(WatchOptions, 1);
+            watch_options_init(o);
+            g_ptr_array_add(qinsn.initial, o);
+            if (!qinsn_parse_range(val, &o->start, &o->end, &err)) {
+                goto bad;
+            }
+        } else if (g_str_equal(key, "regs")) {
+            g_auto(GStrv) names = g_strsplit_set(val, ":,", -1);
+            g_ptr_array_set_size(qinsn.default_regs, 0);
+            for (int j = 0; names[j]; j++) {
+                if (!qinsn_regs_name_valid(names[j], &err)) {
+                    goto bad;
+                }
+                g_ptr_array_add(qinsn.default_regs, g_strdup(names[j]));
+            }
+        } else if (g_str_equal(key, "log")) {
+            if (!*val) {
+                g_set_error(&err, QINSN_ERROR, QINSN_ERR_ARG, "empty path");
+                goto bad;
+            }
+            g_free(qinsn.log_path);
+            qinsn.log_path = g_strdup(val);
+        } else if (g_str_equal(key, "format")) {
+            if (g_str_equal(val, "text")) {
+                qinsn.format = FORMAT_TEXT;
+            } else if (g_str_equal(val, "json")) {
+                qinsn.format = FORMAT_JSON;
+            } else {
+                g_set_error(&err, QINSN_ERROR, QINSN_ERR_ARG,
+                            "'%s' is not text or json", val);
+                goto bad;
+            }
+        } else if (g_str_equal(key, "sock")) {
+            g_free(qinsn.sock_path);
+            qinsn.sock_path = NULL;
+            qinsn.no_sock = g_str_equal(val, "none");
+            if (!qinsn.no_sock) {
+                if (!*val) {
+                    g_set_error(&err, QINSN_ERROR, QINSN_ERR_ARG,
+                                "empty path (sock=none disables the socket)");
+                    goto bad;
+                }
+                qinsn.sock_path = g_strdup(val);
+            }
+        } else {
+            fprintf(stderr, "qinsn: unknown argument '%s' (known: watch, "
+                    "regs, log, format, sock)\n", key);
+            return false;
+        }
+        continue;
+bad:
+        fprintf(stderr, "qinsn: argument %s: %s\n", argv[i], err->message);
+        return false;
+    }
+    return true;
+}
+
+static bool target_big_endian(const char *arch)
+{
+    static const char *const be[] = {
+        "s390x", "m68k", "sparc", "sparc64", "hppa", "mips", "mips64",
+        "or1k", "ppc", NULL
+    };
+
+    return g_strv_contains(be, arch);
+}
+
+QEMU_PLUGIN_EXPORT int qemu_plugin_install(qemu_plugin_id_t id,
+                                           const qemu_info_t *info,
+                                           int argc, char **argv)
+{
+    g_autoptr(GError) err = NULL;
+
+    qinsn.id = id;
+    qinsn.arch = g_strdup(info->target_name);
+    qinsn.big_endian = target_big_endian(info->target_name);
+    qinsn.system_mode = info->system_emulation;
+    qinsn.format = FORMAT_TEXT;
+    qinsn.default_regs = g_ptr_array_new_with_free_func(g_free);
+    qinsn.initial = g_ptr_array_new();
+    g_mutex_init(&qinsn.regs_lock);
+    qinsn.watches = watch_table_new(200000, 1 << 24);
+    qinsn.control_ring = ring_new();
+
+    if (!parse_args(argc, argv)) {
+        return -1;
+    }
+    flush_init();
+    if (!writer_start(&err) || (!qinsn.no_sock && !control_start(&err))) {
+        fprintf(stderr, "qinsn: %s\n", err->message);
+        return -1;
+    }
+    qinsn_register_callbacks();
+    return 0;
+}

@@ -1,0 +1,82 @@
+/*
+ * State shared by the parts of the qinsn plugin: the QEMU glue (qinsn.c),
+ * flushing (flush.c), the log writer (writer.c) and the control socket
+ * (control.c, commands.c).
+ */
+#ifndef QINSN_PLUGIN_H
+#define QINSN_PLUGIN_H
+
+#include <qemu-plugin.h>
+
+#include "format.h"
+#include "ring.h"
+#include "watch.h"
+
+#define QINSN_MAX_VCPUS 1024
+
+typedef struct Qinsn {
+    qemu_plugin_id_t id;
+    char *arch;
+    bool big_endian;
+    bool system_mode;
+
+    /* Known after the first vCPU is initialised. */
+    GMutex regs_lock;
+    QinsnRegTable *regs;
+    GPtrArray *default_regs;    /* register names for new watches */
+    GPtrArray *initial;         /* WatchOptions from plugin arguments */
+
+    WatchTable *watches;
+    atomic_uint_fast64_t seq;   /* record order */
+    Ring *rings[QINSN_MAX_VCPUS];
+    Ring *control_ring;         /* marks, produced by the control thread */
+    atomic_uint_fast64_t lost_vcpus; /* hits of vCPUs beyond the maximum */
+
+    OutputFormat format;
+    char *log_path;
+    char *sock_path;
+    bool no_sock;
+    uint32_t max_clients;
+} Qinsn;
+
+extern Qinsn qinsn;
+
+/* qinsn.c */
+void qinsn_register_callbacks(void);
+bool qinsn_exact_state(void);
+
+/* flush.c */
+typedef enum {
+    FLUSH_PATH_STOCK,
+    FLUSH_PATH_PATCHED,
+} FlushPath;
+
+void flush_init(void);
+FlushPath flush_path(void);
+const char *flush_path_name(void);
+/* Ask for a flush; returns the generation to wait for. */
+uint64_t flush_request(void);
+uint64_t flush_live_gen(void);
+uint64_t flush_count(void);
+void flush_note_translation(struct qemu_plugin_tb *tb);
+/* Wake-up hook run when a generation becomes live (any thread). */
+void flush_set_notify(void (*fn)(void));
+
+/* writer.c */
+bool writer_start(GError **errp);
+void writer_stop(void);
+void writer_stats(uint64_t *written, uint64_t *dropped,
+                  uint64_t *write_errors);
+/* Queue a mark from the control thread; false if the queue is full. */
+bool writer_mark(const char *token);
+
+/* control.c */
+bool control_start(GError **errp);
+void control_stop(void);
+/* Queue an event line for subscribers; control_wake() sends them. */
+void control_broadcast(const char *line);
+void control_wake(void);
+uint32_t control_clients(void);
+const char *control_path(void);
+
+#endif /* QINSN_PLUGIN_H */

@@ -1,0 +1,127 @@
+/*
+ * The set of watches: what a watch is, and the table the control socket
+ * changes while translation looks it up.
+ *
+ * Translation asks "which watches cover this PC?" under the table's lock (it
+ * is rare).  Execution never takes the lock: it reaches a watch through a
+ * Hook made at translation time and checks the watch's atomic flags.  A
+ * removed watch is kept, disabled, until a flush has removed every hook that
+ * points at it and the log writer has consumed its records (see reclaim).
+ */
+#ifndef QINSN_WATCH_H
+#define QINSN_WATCH_H
+
+#include "proto.h"
+#include "regs.h"
+
+#include <stdatomic.h>
+
+#define QINSN_MAX_WATCH_REGS 32
+#define QINSN_MAX_MEM 256
+#define QINSN_MAX_STR 128
+
+typedef enum {
+    WATCH_CAPTURE_NONE,
+    WATCH_CAPTURE_MEM,
+    WATCH_CAPTURE_STR,
+} WatchCaptureKind;
+
+typedef struct Watch {
+    uint32_t id;
+    uint64_t start;
+    uint64_t end;               /* inclusive; == start for one address */
+    int nregs;
+    int regs[QINSN_MAX_WATCH_REGS];     /* indexes into the register table */
+    char *labels[QINSN_MAX_WATCH_REGS]; /* names as the user wrote them */
+    bool has_cond;
+    int cond_reg;
+    QinsnOp cond_op;
+    uint64_t cond_value;
+    char *cond_text;
+    uint64_t ignore;
+    uint64_t count;             /* 0: unlimited */
+    int cpu;                    /* -1: any vCPU */
+    WatchCaptureKind capture;
+    int capture_reg;
+    int64_t capture_off;
+    uint32_t capture_len;
+    char *capture_text;
+    size_t record_bytes;        /* payload size of one hit record */
+
+    atomic_bool enabled;
+    atomic_bool done;           /* count reached */
+    atomic_bool translated;
+    atomic_uint_fast64_t hits;   /* executions where the condition held */
+    atomic_uint_fast64_t claimed; /* hits past ignore (may exceed count) */
+    atomic_uint_fast64_t logged;  /* records produced */
+
+    /* Reclaim bookkeeping, under the table lock. */
+    bool dead;
+    uint64_t dead_flushes;
+    GHashTable *hooks;          /* pc -> HookPair, under the table lock */
+} Watch;
+
+/* What an exec callback gets: a watch and the instruction's own address. */
+typedef struct Hook {
+    Watch *watch;
+    uint64_t pc;
+    bool mid_block;             /* not the first instruction of its block */
+} Hook;
+
+/* Parse watch options shared by the protocol and plugin arguments. */
+typedef struct WatchOptions {
+    uint64_t start, end;
+    GPtrArray *regs;            /* names, or NULL to use the defaults */
+    char *cond;
+    uint64_t ignore, count;
+    int cpu;
+    WatchCaptureKind capture;
+    char *capture_spec;
+} WatchOptions;
+
+void watch_options_init(WatchOptions *o);
+void watch_options_clear(WatchOptions *o);
+bool watch_options_from_request(WatchOptions *o, const QinsnRequest *req,
+                                GError **errp);
+
+/* Build a watch from options against a register table (no table lock). */
+Watch *watch_new(const WatchOptions *o, const QinsnRegTable *regs,
+                 GPtrArray *default_regs, GError **errp);
+void watch_free(Watch *w);
+
+/* Describe a watch as the `list` command does (no "= " prefix). */
+void watch_describe(const Watch *w, const QinsnRegTable *regs, GString *out);
+
+typedef struct WatchTable WatchTable;
+
+WatchTable *watch_table_new(uint32_t max_watches, uint64_t max_range);
+void watch_table_free(WatchTable *t);
+/* Takes ownership of @w; assigns its id. */
+bool watch_table_add(WatchTable *t, Watch *w, GError **errp);
+/* Unlink a watch: disabled at once, freed later by watch_table_reclaim. */
+bool watch_table_remove(WatchTable *t, uint32_t id, uint64_t flushes,
+                        GError **errp);
+/* Remove every watch at @pc (single-address and ranges starting there). */
+int watch_table_remove_addr(WatchTable *t, uint64_t pc, uint64_t flushes);
+int watch_table_remove_all(WatchTable *t, uint64_t flushes);
+Watch *watch_table_lookup(WatchTable *t, uint32_t id);
+guint watch_table_count(WatchTable *t);
+/* Dead watches whose hooks are gone since @flushes flushes completed. */
+void watch_table_reclaim(WatchTable *t, uint64_t flushes);
+guint watch_table_graveyard(WatchTable *t);
+
+/*
+ * Translation-time lookup: for each live watch covering @pc, return (in
+ * @hooks) its hook for this PC, creating it on first use.  Hooks live as long
+ * as their watch.
+ */
+void watch_table_hooks_for(WatchTable *t, uint64_t pc, bool mid_block,
+                           GPtrArray *hooks);
+/* Quick check without allocation: is any watch at @pc? */
+bool watch_table_any(WatchTable *t);
+
+/* Call @fn for each live watch in id order, under the lock. */
+void watch_table_foreach(WatchTable *t, void (*fn)(Watch *, void *),
+                         void *opaque);
+
+#endif /* QINSN_WATCH_H */

@@ -1,0 +1,234 @@
+/*
+ * The log writer: one thread that drains every vCPU's ring in record order,
+ * writes the log and hands events to subscribers of the control socket.
+ *
+ * vCPU threads never wait for it: a full ring drops records, and the writer
+ * reports the drops as a record of their own.  It is also the place where
+ * removed watches are finally freed, because only it knows when their last
+ * records have been written.
+ */
+#include <errno.h>
+#include <stdio.h>
+#include <string.h>
+
+#include "qinsn.h"
+
+static GThread *thread;
+static atomic_bool running;
+static FILE *log_file;
+static bool log_is_stderr;
+static GMutex drain_lock;       /* the writer thread vs. the final drain */
+static uint64_t written;
+static uint64_t drops_reported;
+static atomic_uint_fast64_t write_errors;
+static int last_errno;
+static GString *line;
+static GString *event;
+static uint64_t seq_marks_pushed;
+
+static FormatContext format_ctx(void)
+{
+    FormatContext c = { .regs = qinsn.regs, .big_endian = qinsn.big_endian };
+
+    return c;
+}
+
+static void emit(GString *s)
+{
+    if (fwrite(s->str, 1, s->len, log_file) != s->len) {
+        atomic_fetch_add(&write_errors, 1);
+        last_errno = errno;
+        clearerr(log_file);
+    }
+}
+
+static uint64_t total_drops(void)
+{
+    uint64_t d = atomic_load(&qinsn.lost_vcpus);
+
+    for (int i = 0; i < QINSN_MAX_VCPUS; i++) {
+        if (qinsn.rings[i]) {
+            d += atomic_load(&qinsn.rings[i]->dropped);
+        }
+    }
+    return d + atomic_load(&qinsn.control_ring->dropped);
+}
+
+/* The ring whose oldest record comes first, or NULL when all are empty. */
+static Ring *next_ring(void)
+{
+    Ring *best = NULL;
+    uint64_t best_seq = UINT64_MAX;
+    Record *r;
+
+    for (int i = 0; i < QINSN_MAX_VCPUS; i++) {
+        Ring *ring = qinsn.rings[i];
+        if (ring && (r = ring_peek(ring)) && r->seq < best_seq) {
+            best = ring;
+            best_seq = r->seq;
+        }
+    }
+    r = ring_peek(qinsn.control_ring);
+    if (r && r->seq < best_seq) {
+        best = qinsn.control_ring;
+    }
+    return best;
+}
+
+static void report_drops(void)
+{
+    uint64_t d = total_drops();
+
+    if (d > drops_reported) {
+        g_string_truncate(line, 0);
+        format_drop(line, qinsn.format, d - drops_reported);
+        emit(line);
+        g_string_truncate(event, 0);
+        format_drop(event, FORMAT_EVENT, d - drops_reported);
+        control_broadcast(event->str);
+        drops_reported = d;
+    }
+}
+
+/* Write out everything published so far; returns the number of records. */
+static uint64_t drain(void)
+{
+    FormatContext ctx = format_ctx();
+    uint64_t n = 0;
+    Ring *ring;
+
+    g_mutex_lock(&drain_lock);
+    while ((ring = next_ring())) {
+        Record *rec = ring_peek(ring);
+
+        g_string_truncate(line, 0);
+        format_record(line, qinsn.format, &ctx, rec);
+        emit(line);
+        if (control_clients()) {
+            g_string_truncate(event, 0);
+            format_record(event, FORMAT_EVENT, &ctx, rec);
+            control_broadcast(event->str);
+        }
+        ring_pop(ring);
+        n++;
+    }
+    report_drops();
+    if (n) {
+        control_wake();
+    }
+    written += n;
+    if (n && fflush(log_file) != 0) {
+        atomic_fetch_add(&write_errors, 1);
+        last_errno = errno;
+        clearerr(log_file);
+    }
+    g_mutex_unlock(&drain_lock);
+    return n;
+}
+
+static gpointer writer_main(gpointer unused)
+{
+    while (atomic_load(&running)) {
+        /* Read before draining: see watch_table_reclaim. */
+        uint64_t flushes = flush_count();
+
+        if (!drain()) {
+            g_usleep(2000);
+        }
+        watch_table_reclaim(qinsn.watches, flushes);
+    }
+    return NULL;
+}
+
+bool writer_start(GError **errp)
+{
+    line = g_string_sized_new(512);
+    event = g_string_sized_new(512);
+    if (qinsn.log_path) {
+        log_file = fopen(qinsn.log_path, "w");
+        if (!log_file) {
+            g_set_error(errp, QINSN_ERROR, QINSN_ERR_IO,
+                        "log=%s: cannot open: %s", qinsn.log_path,
+                        g_strerror(errno));
+            return false;
+        }
+        setvbuf(log_file, NULL, _IOFBF, 1 << 16);
+    } else {
+        log_file = stderr;
+        log_is_stderr = true;
+    }
+    atomic_store(&running, true);
+    thread = g_thread_new("qinsn-writer", writer_main, NULL);
+    return true;
+}
+
+static void add_summary_watch(Watch *w, void *opaque)
+{
+    Summary *s = opaque;
+    SummaryWatch sw = {
+        .id = w->id, .start = w->start, .end = w->end,
+        .hits = atomic_load(&w->hits), .logged = atomic_load(&w->logged),
+    };
+
+    s->hits += sw.hits;
+    s->logged += sw.logged;
+    g_array_append_val(s->watches, sw);
+}
+
+void writer_stop(void)
+{
+    Summary s = { 0 };
+
+    if (!thread) {
+        return;
+    }
+    atomic_store(&running, false);
+    g_thread_join(thread);
+    thread = NULL;
+    drain();
+    s.watches = g_array_new(false, true, sizeof(SummaryWatch));
+    watch_table_foreach(qinsn.watches, add_summary_watch, &s);
+    s.dropped = drops_reported;
+    s.flushes = flush_count();
+    s.write_errors = atomic_load(&write_errors);
+    g_string_truncate(line, 0);
+    format_summary(line, qinsn.format, &s);
+    emit(line);
+    g_array_free(s.watches, true);
+    fflush(log_file);
+    if (!log_is_stderr) {
+        fclose(log_file);
+    }
+    log_file = NULL;
+}
+
+void writer_stats(uint64_t *n_written, uint64_t *dropped,
+                  uint64_t *errors)
+{
+    *n_written = written;
+    *dropped = total_drops();
+    *errors = atomic_load(&write_errors);
+}
+
+bool writer_mark(const char *token)
+{
+    Record *rec = ring_reserve(qinsn.control_ring);
+    size_t len = strlen(token);
+
+    if (!rec) {
+        return false;
+    }
+    len = MIN(len, sizeof(rec->data));
+    rec->kind = RECORD_MARK;
+    rec->watch = NULL;
+    rec->cpu = 0;
+    rec->pc = 0;
+    rec->hit = 0;
+    rec->stale = false;
+    memcpy(rec->data, token, len);
+    rec->len = len;
+    rec->seq = atomic_fetch_add(&qinsn.seq, 1);
+    ring_commit(qinsn.control_ring);
+    seq_marks_pushed++;
+    return true;
+}
