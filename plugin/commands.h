@@ -18,6 +18,7 @@ typedef struct Client {
     bool subscribed;
     bool discarding;            /* inside an overlong line */
     bool closing;
+    bool eof;                   /* the peer will send no more */
 } Client;
 
 /* Handle one request line and queue (or hold) its reply. */

@@ -219,7 +219,13 @@ static bool client_read(Client *c)
     char buf[4096];
     ssize_t n = recv(c->fd, buf, sizeof(buf), 0);
 
-    if (n == 0 || (n < 0 && errno != EAGAIN && errno != EINTR)) {
+    if (n == 0) {
+        /* Half-closed: answer what was sent, then close. */
+        c->eof = true;
+        process_input(c);
+        return true;
+    }
+    if (n < 0 && errno != EAGAIN && errno != EINTR) {
         return false;
     }
     if (n > 0) {
@@ -257,7 +263,7 @@ static gpointer control_main(gpointer unused)
             Client *c = g_ptr_array_index(clients, i);
             fds[i + 2] = (struct pollfd){
                 .fd = c->fd,
-                .events = (c->closing ? 0 : POLLIN) |
+                .events = (c->closing || c->eof ? 0 : POLLIN) |
                     (c->out->len ? POLLOUT : 0),
             };
         }
@@ -283,7 +289,8 @@ static gpointer control_main(gpointer unused)
             if (ok) {
                 ok = client_write(c);
             }
-            if (!ok || (c->closing && !c->out->len)) {
+            if (!ok || ((c->closing || (c->eof && !c->held_gen)) &&
+                        !c->out->len)) {
                 drop_client(i);
             }
         }

@@ -174,10 +174,12 @@ static void vcpu_tb_trans(qemu_plugin_id_t id, struct qemu_plugin_tb *tb)
     hooks = g_ptr_array_new();
     for (size_t i = 0; i < n; i++) {
         struct qemu_plugin_insn *insn = qemu_plugin_tb_get_insn(tb, i);
+        uint8_t bytes[16];
+        size_t len = qemu_plugin_insn_data(insn, bytes, sizeof(bytes));
 
         g_ptr_array_set_size(hooks, 0);
         watch_table_hooks_for(qinsn.watches, qemu_plugin_insn_vaddr(insn),
-                              i > 0, hooks);
+                              i > 0, bytes, (int)len, hooks);
         for (guint j = 0; j < hooks->len; j++) {
             qemu_plugin_register_vcpu_insn_exec_cb(
                 insn, vcpu_insn_exec, QEMU_PLUGIN_CB_R_REGS,

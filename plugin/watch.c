@@ -288,6 +288,12 @@ void watch_describe(const Watch *w, const QinsnRegTable *regs, GString *out)
     if (w->capture_text) {
         g_string_append_printf(out, " %s", w->capture_text);
     }
+    if (w->insn_len) {
+        g_string_append(out, " insn=");
+        for (int i = 0; i < w->insn_len; i++) {
+            g_string_append_printf(out, "%02x", w->insn[i]);
+        }
+    }
     (void)regs;
 }
 
@@ -465,7 +471,8 @@ guint watch_table_graveyard(WatchTable *t)
     return t->graveyard->len;
 }
 
-static Hook *hook_for(Watch *w, uint64_t pc, bool mid_block)
+static Hook *hook_for(Watch *w, uint64_t pc, bool mid_block,
+                      const uint8_t *bytes, int len)
 {
     HookPair *hp = g_hash_table_lookup(w->hooks, &pc);
 
@@ -480,23 +487,27 @@ static Hook *hook_for(Watch *w, uint64_t pc, bool mid_block)
         g_hash_table_insert(w->hooks, &hp->pc, hp);
     }
     atomic_store(&w->translated, true);
+    if (pc == w->start && !w->insn_len && len > 0) {
+        w->insn_len = MIN(len, (int)sizeof(w->insn));
+        memcpy(w->insn, bytes, w->insn_len);
+    }
     return &hp->hook[mid_block];
 }
 
 void watch_table_hooks_for(WatchTable *t, uint64_t pc, bool mid_block,
-                           GPtrArray *hooks)
+                           const uint8_t *bytes, int len, GPtrArray *hooks)
 {
     g_autoptr(GMutexLocker) locker = g_mutex_locker_new(&t->lock);
     GPtrArray *list = g_hash_table_lookup(t->by_pc, &pc);
 
     for (guint i = 0; list && i < list->len; i++) {
         g_ptr_array_add(hooks, hook_for(g_ptr_array_index(list, i), pc,
-                                        mid_block));
+                                        mid_block, bytes, len));
     }
     for (guint i = 0; i < t->ranges->len; i++) {
         Watch *w = g_ptr_array_index(t->ranges, i);
         if (pc >= w->start && pc <= w->end) {
-            g_ptr_array_add(hooks, hook_for(w, pc, mid_block));
+            g_ptr_array_add(hooks, hook_for(w, pc, mid_block, bytes, len));
         }
     }
 }

@@ -59,6 +59,8 @@ typedef struct Watch {
     bool dead;
     uint64_t dead_flushes;
     GHashTable *hooks;          /* pc -> HookPair, under the table lock */
+    uint8_t insn[16];           /* bytes at start, once translated */
+    int insn_len;               /* under the table lock */
 } Watch;
 
 /* What an exec callback gets: a watch and the instruction's own address. */
@@ -116,7 +118,7 @@ guint watch_table_graveyard(WatchTable *t);
  * as their watch.
  */
 void watch_table_hooks_for(WatchTable *t, uint64_t pc, bool mid_block,
-                           GPtrArray *hooks);
+                           const uint8_t *bytes, int len, GPtrArray *hooks);
 /* Quick check without allocation: is any watch at @pc? */
 bool watch_table_any(WatchTable *t);
 
