@@ -253,6 +253,12 @@ static void vcpu_init(qemu_plugin_id_t id, unsigned int cpu)
 
 static void plugin_exit(qemu_plugin_id_t id, void *p)
 {
+    static atomic_bool exited;
+
+    /* QEMU may run exit callbacks from more than one thread at shutdown. */
+    if (atomic_exchange(&exited, true)) {
+        return;
+    }
     control_stop();
     writer_stop();
 }
