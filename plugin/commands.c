@@ -231,6 +231,7 @@ static bool cmd_stats(Reply *r)
     uint64_t sums[2] = { 0, 0 };
     uint64_t written, dropped, errors;
 
+    watch_table_retired(qinsn.watches, &sums[0], &sums[1]);
     watch_table_foreach(qinsn.watches, sum_watch, sums);
     writer_stats(&written, &dropped, &errors);
     data(r, "hits=%" PRIu64, sums[0]);
@@ -332,11 +333,19 @@ void commands_run(Client *c, const char *line)
                         qinsn_error_class_name(err->code), err->message);
         r.wait_gen = 0;
     }
-    if (r.wait_gen && r.wait_gen > flush_live_gen()) {
-        c->held_gen = r.wait_gen;
-        g_string_assign(c->held, r.text->str);
+    /*
+     * Replies go out in request order: one that waits for its generation
+     * holds back those after it, while their requests are already served,
+     * so pipelined changes share one flush.
+     */
+    if (!g_queue_is_empty(c->held) ||
+        (r.wait_gen && r.wait_gen > flush_live_gen())) {
+        HeldReply *h = g_new(HeldReply, 1);
+        h->gen = r.wait_gen;
+        h->text = g_string_free(r.text, false);
+        g_queue_push_tail(c->held, h);
     } else {
         client_reply(c, r.text->str);
+        g_string_free(r.text, true);
     }
-    g_string_free(r.text, true);
 }

@@ -12,14 +12,22 @@ typedef struct Client {
     int fd;
     GString *in;
     GString *out;               /* under the control lock */
-    GString *held;              /* reply waiting for its generation */
-    uint64_t held_gen;          /* 0: nothing held */
+    GQueue *held;               /* HeldReply, in request order */
     uint64_t events_lost;
     bool subscribed;
     bool discarding;            /* inside an overlong line */
     bool closing;
     bool eof;                   /* the peer will send no more */
 } Client;
+
+/* A reply that waits for its flush generation (or for one before it). */
+typedef struct HeldReply {
+    uint64_t gen;
+    char *text;
+} HeldReply;
+
+/* Replies held per client before the client is made to wait. */
+#define QINSN_MAX_HELD 256
 
 /* Handle one request line and queue (or hold) its reply. */
 void commands_run(Client *c, const char *line);

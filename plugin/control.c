@@ -37,7 +37,12 @@ static void client_free(Client *c)
     close(c->fd);
     g_string_free(c->in, true);
     g_string_free(c->out, true);
-    g_string_free(c->held, true);
+    while (!g_queue_is_empty(c->held)) {
+        HeldReply *h = g_queue_pop_head(c->held);
+        g_free(h->text);
+        g_free(h);
+    }
+    g_queue_free(c->held);
     g_free(c);
 }
 
@@ -90,11 +95,20 @@ void client_reply(Client *c, const char *text)
     g_mutex_unlock(&lock);
 }
 
+static void reply_overlong(Client *c)
+{
+    g_autofree char *msg = g_strdup_printf(
+        "ERR LIMIT request longer than %d bytes: discarded\n",
+        QINSN_LINE_MAX);
+
+    client_reply(c, msg);
+}
+
 static void process_input(Client *c)
 {
     char *nl;
 
-    while (!c->closing && !c->held_gen &&
+    while (!c->closing && g_queue_get_length(c->held) < QINSN_MAX_HELD &&
            (nl = memchr(c->in->str, '\n', c->in->len))) {
         size_t len = nl - c->in->str;
         g_autofree char *req = g_strndup(c->in->str, len);
@@ -104,16 +118,18 @@ static void process_input(Client *c)
             c->discarding = false;
             continue;
         }
+        if (len > QINSN_LINE_MAX) {
+            reply_overlong(c);
+            continue;
+        }
         if (len && req[len - 1] == '\r') {
             req[len - 1] = '\0';
         }
         commands_run(c, req);
     }
-    if (!c->discarding && c->in->len > QINSN_LINE_MAX) {
-        g_autofree char *msg = g_strdup_printf(
-            "ERR LIMIT request longer than %d bytes: discarded\n",
-            QINSN_LINE_MAX);
-        client_reply(c, msg);
+    if (!c->discarding && c->in->len > QINSN_LINE_MAX &&
+        !memchr(c->in->str, '\n', c->in->len)) {
+        reply_overlong(c);
         c->discarding = true;
     }
     if (c->discarding) {
@@ -135,10 +151,17 @@ static void release_held(void)
 
     for (guint i = 0; i < clients->len; i++) {
         Client *c = g_ptr_array_index(clients, i);
-        if (c->held_gen && c->held_gen <= live) {
-            c->held_gen = 0;
-            client_reply(c, c->held->str);
-            g_string_truncate(c->held, 0);
+        HeldReply *h;
+        bool released = false;
+
+        while ((h = g_queue_peek_head(c->held)) && h->gen <= live) {
+            g_queue_pop_head(c->held);
+            client_reply(c, h->text);
+            g_free(h->text);
+            g_free(h);
+            released = true;
+        }
+        if (released) {
             process_input(c);
         }
     }
@@ -194,7 +217,7 @@ static void accept_client(void)
     c->fd = fd;
     c->in = g_string_new(NULL);
     c->out = g_string_new(NULL);
-    c->held = g_string_new(NULL);
+    c->held = g_queue_new();
     g_mutex_lock(&lock);
     g_ptr_array_add(clients, c);
     g_mutex_unlock(&lock);
@@ -263,7 +286,10 @@ static gpointer control_main(gpointer unused)
             Client *c = g_ptr_array_index(clients, i);
             fds[i + 2] = (struct pollfd){
                 .fd = c->fd,
-                .events = (c->closing || c->eof ? 0 : POLLIN) |
+                /* a client with a full queue is not read: backpressure */
+                .events = (c->closing || c->eof ||
+                           g_queue_get_length(c->held) >= QINSN_MAX_HELD ?
+                           0 : POLLIN) |
                     (c->out->len ? POLLOUT : 0),
             };
         }
@@ -289,8 +315,8 @@ static gpointer control_main(gpointer unused)
             if (ok) {
                 ok = client_write(c);
             }
-            if (!ok || ((c->closing || (c->eof && !c->held_gen)) &&
-                        !c->out->len)) {
+            if (!ok || ((c->closing || c->eof) &&
+                        g_queue_is_empty(c->held) && !c->out->len)) {
                 drop_client(i);
             }
         }

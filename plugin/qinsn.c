@@ -234,6 +234,9 @@ static void vcpu_init(qemu_plugin_id_t id, unsigned int cpu)
     if (!scratch[cpu]) {
         scratch[cpu] = g_byte_array_sized_new(256);
         qinsn.rings[cpu] = ring_new();
+        if ((int)cpu >= atomic_load(&qinsn.nrings)) {
+            atomic_store(&qinsn.nrings, cpu + 1);
+        }
     }
     if (qinsn.regs) {
         return;

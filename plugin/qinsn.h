@@ -29,6 +29,7 @@ typedef struct Qinsn {
     WatchTable *watches;
     atomic_uint_fast64_t seq;   /* record order */
     Ring *rings[QINSN_MAX_VCPUS];
+    atomic_int nrings;          /* rings[] in use: highest vCPU index + 1 */
     Ring *control_ring;         /* marks, produced by the control thread */
     atomic_uint_fast64_t lost_vcpus; /* hits of vCPUs beyond the maximum */
 

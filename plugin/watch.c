@@ -16,6 +16,8 @@ struct WatchTable {
     GHashTable *by_pc;          /* &start -> GPtrArray of single-PC Watch */
     GPtrArray *ranges;          /* Watch with end > start */
     GPtrArray *graveyard;       /* removed, awaiting reclaim */
+    uint64_t retired_hits;
+    uint64_t retired_logged;
 };
 
 typedef struct HookPair {
@@ -387,6 +389,7 @@ static void unlink_locked(WatchTable *t, Watch *w, uint64_t flushes)
     }
     w->dead = true;
     w->dead_flushes = flushes;
+
     g_ptr_array_add(t->graveyard, w);
 }
 
@@ -456,11 +459,27 @@ void watch_table_reclaim(WatchTable *t, uint64_t flushes)
     for (guint i = 0; i < t->graveyard->len;) {
         Watch *w = g_ptr_array_index(t->graveyard, i);
         if (w->dead_flushes < flushes) {
+            /* no callback can run for it any more: its counts are final */
+            t->retired_hits += atomic_load(&w->hits);
+            t->retired_logged += atomic_load(&w->logged);
             g_ptr_array_remove_index_fast(t->graveyard, i);
             watch_free(w);
         } else {
             i++;
         }
+    }
+}
+
+void watch_table_retired(WatchTable *t, uint64_t *hits, uint64_t *logged)
+{
+    g_autoptr(GMutexLocker) locker = g_mutex_locker_new(&t->lock);
+
+    *hits = t->retired_hits;
+    *logged = t->retired_logged;
+    for (guint i = 0; i < t->graveyard->len; i++) {
+        Watch *w = g_ptr_array_index(t->graveyard, i);
+        *hits += atomic_load(&w->hits);
+        *logged += atomic_load(&w->logged);
     }
 }
 

@@ -111,6 +111,8 @@ guint watch_table_count(WatchTable *t);
 /* Dead watches whose hooks are gone since @flushes flushes completed. */
 void watch_table_reclaim(WatchTable *t, uint64_t flushes);
 guint watch_table_graveyard(WatchTable *t);
+/* Hits and logged records of removed watches (counted when removed). */
+void watch_table_retired(WatchTable *t, uint64_t *hits, uint64_t *logged);
 
 /*
  * Translation-time lookup: for each live watch covering @pc, return (in

@@ -18,7 +18,9 @@ static atomic_bool running;
 static FILE *log_file;
 static bool log_is_stderr;
 static GMutex drain_lock;       /* the writer thread vs. the final drain */
-static uint64_t written;
+static atomic_uint_fast64_t written;
+/* Records drained per round, so a busy log still gets flushed regularly. */
+#define DRAIN_BATCH 4096
 static uint64_t drops_reported;
 static atomic_uint_fast64_t write_errors;
 static int last_errno;
@@ -46,7 +48,7 @@ static uint64_t total_drops(void)
 {
     uint64_t d = atomic_load(&qinsn.lost_vcpus);
 
-    for (int i = 0; i < QINSN_MAX_VCPUS; i++) {
+    for (int i = 0; i < atomic_load(&qinsn.nrings); i++) {
         if (qinsn.rings[i]) {
             d += atomic_load(&qinsn.rings[i]->dropped);
         }
@@ -61,7 +63,7 @@ static Ring *next_ring(void)
     uint64_t best_seq = UINT64_MAX;
     Record *r;
 
-    for (int i = 0; i < QINSN_MAX_VCPUS; i++) {
+    for (int i = 0; i < atomic_load(&qinsn.nrings); i++) {
         Ring *ring = qinsn.rings[i];
         if (ring && (r = ring_peek(ring)) && r->seq < best_seq) {
             best = ring;
@@ -90,15 +92,15 @@ static void report_drops(void)
     }
 }
 
-/* Write out everything published so far; returns the number of records. */
-static uint64_t drain(void)
+/* Write out up to @max records; returns how many. */
+static uint64_t drain(uint64_t max)
 {
     FormatContext ctx = format_ctx();
     uint64_t n = 0;
     Ring *ring;
 
     g_mutex_lock(&drain_lock);
-    while ((ring = next_ring())) {
+    while (n < max && (ring = next_ring())) {
         Record *rec = ring_peek(ring);
 
         g_string_truncate(line, 0);
@@ -116,7 +118,7 @@ static uint64_t drain(void)
     if (n) {
         control_wake();
     }
-    written += n;
+    atomic_fetch_add(&written, n);
     if (n && fflush(log_file) != 0) {
         atomic_fetch_add(&write_errors, 1);
         last_errno = errno;
@@ -126,16 +128,48 @@ static uint64_t drain(void)
     return n;
 }
 
+/*
+ * Removed watches may be freed once a flush completed after their removal
+ * (no callback can reach them) and every record published before that flush
+ * was written.  The ring heads seen after reading the flush count mark
+ * those records; once every tail has passed its mark, reclaim.
+ */
+static uint64_t reclaim_flushes;
+static uint64_t reclaim_mark[QINSN_MAX_VCPUS + 1];
+
+static void reclaim_snapshot(void)
+{
+    reclaim_flushes = flush_count();
+    for (int i = 0; i < atomic_load(&qinsn.nrings); i++) {
+        reclaim_mark[i] = qinsn.rings[i] ?
+            atomic_load(&qinsn.rings[i]->head) : 0;
+    }
+    reclaim_mark[QINSN_MAX_VCPUS] = atomic_load(&qinsn.control_ring->head);
+}
+
+static bool reclaim_reached(void)
+{
+    for (int i = 0; i < atomic_load(&qinsn.nrings); i++) {
+        if (qinsn.rings[i] &&
+            atomic_load(&qinsn.rings[i]->tail) < reclaim_mark[i]) {
+            return false;
+        }
+    }
+    return atomic_load(&qinsn.control_ring->tail) >=
+        reclaim_mark[QINSN_MAX_VCPUS];
+}
+
 static gpointer writer_main(gpointer unused)
 {
+    reclaim_snapshot();
     while (atomic_load(&running)) {
-        /* Read before draining: see watch_table_reclaim. */
-        uint64_t flushes = flush_count();
-
-        if (!drain()) {
+        if (!drain(DRAIN_BATCH)) {
             g_usleep(2000);
         }
-        watch_table_reclaim(qinsn.watches, flushes);
+        if (reclaim_reached()) {
+            watch_table_reclaim(qinsn.watches, reclaim_flushes);
+            reclaim_snapshot();
+        }
     }
     return NULL;
 }
@@ -185,8 +219,9 @@ void writer_stop(void)
     atomic_store(&running, false);
     g_thread_join(thread);
     thread = NULL;
-    drain();
+    drain(UINT64_MAX);
     s.watches = g_array_new(false, true, sizeof(SummaryWatch));
+    watch_table_retired(qinsn.watches, &s.hits, &s.logged);
     watch_table_foreach(qinsn.watches, add_summary_watch, &s);
     s.dropped = drops_reported;
     s.flushes = flush_count();
@@ -205,7 +240,7 @@ void writer_stop(void)
 void writer_stats(uint64_t *n_written, uint64_t *dropped,
                   uint64_t *errors)
 {
-    *n_written = written;
+    *n_written = atomic_load(&written);
     *dropped = total_drops();
     *errors = atomic_load(&write_errors);
 }

@@ -10,7 +10,7 @@ set tap_failed 0
 set timeout 30
 log_user 0
 match_max -d 262144
-set stty_init -echo
+set stty_init "raw -echo"
 
 proc plan {n} { puts "1..$n" }
 
