@@ -338,14 +338,5 @@ void commands_run(Client *c, const char *line)
      * holds back those after it, while their requests are already served,
      * so pipelined changes share one flush.
      */
-    if (!g_queue_is_empty(c->held) ||
-        (r.wait_gen && r.wait_gen > flush_live_gen())) {
-        HeldReply *h = g_new(HeldReply, 1);
-        h->gen = r.wait_gen;
-        h->text = g_string_free(r.text, false);
-        g_queue_push_tail(c->held, h);
-    } else {
-        client_reply(c, r.text->str);
-        g_string_free(r.text, true);
-    }
+    client_reply_at(c, r.wait_gen, g_string_free(r.text, false));
 }

@@ -12,7 +12,7 @@ typedef struct Client {
     int fd;
     GString *in;
     GString *out;               /* under the control lock */
-    GQueue *held;               /* HeldReply, in request order */
+    GQueue *held;               /* HeldReply, in request order; locked */
     uint64_t events_lost;
     bool subscribed;
     bool discarding;            /* inside an overlong line */
@@ -34,5 +34,8 @@ void commands_run(Client *c, const char *line);
 
 /* control.c */
 void client_reply(Client *c, const char *text);
+/* Hold @text until generation @gen is live (or send it now if it is). */
+void client_reply_at(Client *c, uint64_t gen, char *text);
+int release_held_locked(Client *c);
 
 #endif /* QINSN_COMMANDS_H */

@@ -55,6 +55,22 @@ void control_wake(void)
     }
 }
 
+int release_held_locked(Client *c)
+{
+    uint64_t live = flush_live_gen();
+    HeldReply *h;
+    int n = 0;
+
+    while ((h = g_queue_peek_head(c->held)) && h->gen <= live) {
+        g_queue_pop_head(c->held);
+        g_string_append(c->out, h->text);
+        g_free(h->text);
+        g_free(h);
+        n++;
+    }
+    return n;
+}
+
 void control_broadcast(const char *line)
 {
     g_mutex_lock(&lock);
@@ -63,6 +79,8 @@ void control_broadcast(const char *line)
         if (!c->subscribed) {
             continue;
         }
+        /* An OK that is due goes before any hit it made possible. */
+        release_held_locked(c);
         if (c->out->len > MAX_EVENT_BACKLOG) {
             c->events_lost++;
             continue;
@@ -95,6 +113,28 @@ void client_reply(Client *c, const char *text)
     g_mutex_unlock(&lock);
 }
 
+static guint held_count(Client *c)
+{
+    guint n;
+
+    g_mutex_lock(&lock);
+    n = g_queue_get_length(c->held);
+    g_mutex_unlock(&lock);
+    return n;
+}
+
+void client_reply_at(Client *c, uint64_t gen, char *text)
+{
+    HeldReply *h = g_new(HeldReply, 1);
+
+    h->gen = gen;
+    h->text = text;
+    g_mutex_lock(&lock);
+    g_queue_push_tail(c->held, h);
+    release_held_locked(c);
+    g_mutex_unlock(&lock);
+}
+
 static void reply_overlong(Client *c)
 {
     g_autofree char *msg = g_strdup_printf(
@@ -108,7 +148,14 @@ static void process_input(Client *c)
 {
     char *nl;
 
-    while (!c->closing && g_queue_get_length(c->held) < QINSN_MAX_HELD &&
+    /*
+     * Requests wait until the first vCPU has described its registers (a
+     * moment after QEMU starts, even when started paused with -S).
+     */
+    if (!atomic_load(&qinsn.ready)) {
+        return;
+    }
+    while (!c->closing && held_count(c) < QINSN_MAX_HELD &&
            (nl = memchr(c->in->str, '\n', c->in->len))) {
         size_t len = nl - c->in->str;
         g_autofree char *req = g_strndup(c->in->str, len);
@@ -144,27 +191,17 @@ static void process_input(Client *c)
     }
 }
 
-/* Release held replies whose generation is now live. */
-static void release_held(void)
+/* Release held replies whose generation is now live; returns how many. */
+static int release_held(void)
 {
-    uint64_t live = flush_live_gen();
+    int n = 0;
 
+    g_mutex_lock(&lock);
     for (guint i = 0; i < clients->len; i++) {
-        Client *c = g_ptr_array_index(clients, i);
-        HeldReply *h;
-        bool released = false;
-
-        while ((h = g_queue_peek_head(c->held)) && h->gen <= live) {
-            g_queue_pop_head(c->held);
-            client_reply(c, h->text);
-            g_free(h->text);
-            g_free(h);
-            released = true;
-        }
-        if (released) {
-            process_input(c);
-        }
+        n += release_held_locked(g_ptr_array_index(clients, i));
     }
+    g_mutex_unlock(&lock);
+    return n;
 }
 
 static bool peer_allowed(int fd)
@@ -303,7 +340,11 @@ static gpointer control_main(gpointer unused)
                 /* nothing to clear */
             }
         }
+        /* Input waiting for registers or for room in a queue moves on. */
         release_held();
+        for (guint i = 0; i < n; i++) {
+            process_input(g_ptr_array_index(clients, i));
+        }
         for (guint i = n; i-- > 0;) {
             Client *c = g_ptr_array_index(clients, i);
             short re = fds[i + 2].revents;
@@ -316,7 +357,7 @@ static gpointer control_main(gpointer unused)
                 ok = client_write(c);
             }
             if (!ok || ((c->closing || c->eof) &&
-                        g_queue_is_empty(c->held) && !c->out->len)) {
+                        !held_count(c) && !c->out->len)) {
                 drop_client(i);
             }
         }
@@ -428,10 +469,16 @@ void control_stop(void)
     control_wake();
     g_thread_join(thread);
     thread = NULL;
-    /* Last words to clients: what is queued, then the socket goes. */
+    /* Last words to clients: what is queued (for a moment), then close. */
     for (guint i = 0; i < clients->len; i++) {
         Client *c = g_ptr_array_index(clients, i);
-        client_write(c);
+        gint64 end = g_get_monotonic_time() + 500000;
+
+        while (c->out->len && client_write(c) &&
+               g_get_monotonic_time() < end) {
+            struct pollfd p = { .fd = c->fd, .events = POLLOUT };
+            poll(&p, 1, 50);
+        }
     }
     unlink(sock_path);
     close(listen_fd);

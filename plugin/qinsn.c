@@ -145,7 +145,12 @@ static void vcpu_insn_exec(unsigned int cpu, void *udata)
     rec->cpu = cpu;
     rec->pc = h->pc;
     rec->hit = n;
-    rec->stale = h->mid_block && !qinsn_exact_state();
+    /*
+     * Stock QEMU reads lazily computed flags (x86 eflags) from a field that
+     * misses the arithmetic flags until the vCPU leaves its execution loop,
+     * at block starts as much as mid-block: say so instead of lying.
+     */
+    rec->stale = !qinsn_exact_state();
     p = rec->data;
     for (int i = 0; i < w->nregs; i++) {
         int len = read_reg(cpu, h, w->regs[i], p + 1,
@@ -252,6 +257,8 @@ static void vcpu_init(qemu_plugin_id_t id, unsigned int cpu)
         }
     }
     add_initial_watches();
+    atomic_store(&qinsn.ready, true);
+    control_wake();
 }
 
 static void plugin_exit(qemu_plugin_id_t id, void *p)
@@ -262,8 +269,9 @@ static void plugin_exit(qemu_plugin_id_t id, void *p)
     if (atomic_exchange(&exited, true)) {
         return;
     }
-    control_stop();
+    /* The writer first: its last records still reach subscribers. */
     writer_stop();
+    control_stop();
 }
 
 void qinsn_register_callbacks(void)

@@ -23,6 +23,7 @@ typedef struct Qinsn {
     /* Known after the first vCPU is initialised. */
     GMutex regs_lock;
     QinsnRegTable *regs;
+    atomic_bool ready;          /* regs and initial watches in place */
     GPtrArray *default_regs;    /* register names for new watches */
     GPtrArray *initial;         /* WatchOptions from plugin arguments */
 

@@ -154,11 +154,17 @@ proc json_lines {path type} {
     return $out
 }
 
-# Start a QEMU in the background; returns its spawn id.
+# Start a QEMU in the background; returns its spawn id.  Whatever way the
+# test ends, the QEMUs it started end with it.
+set qemu_pids {}
+exit -onexit {
+    foreach pid $qemu_pids { catch { exec kill -9 $pid } }
+}
 proc start_qemu {cmd} {
-    global spawn_id
+    global spawn_id qemu_pids
     diag "run: $cmd"
     eval spawn -noecho $cmd
+    lappend qemu_pids [exp_pid -i $spawn_id]
     return $spawn_id
 }
 
