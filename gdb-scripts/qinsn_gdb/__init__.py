@@ -1,0 +1,31 @@
+"""gdb commands for qinsn: watch guest instructions through QEMU's plugin.
+
+Importing this package defines nothing; register() creates the commands
+(qinsn.py, the file to source from gdb, calls it).  Standard library and
+gdb's own module only.
+"""
+
+_registered = False
+
+
+def register():
+    """Create the qinsn-* commands once, however often this is sourced."""
+    global _registered
+    if _registered:
+        return
+    import gdb
+    from . import commands, session, watch_commands
+    gdb.events.stop.connect(session.announce)
+    gdb.events.before_prompt.connect(session.announce)
+    commands.QinsnConnectCommand()
+    commands.QinsnDisconnectCommand()
+    commands.QinsnLogCommand()
+    commands.QinsnHitsCommand()
+    commands.QinsnMarkCommand()
+    commands.QinsnStatusCommand()
+    watch_commands.QinsnWatchCommand()
+    watch_commands.QinsnUnwatchCommand()
+    watch_commands.QinsnEnableCommand()
+    watch_commands.QinsnDisableCommand()
+    watch_commands.QinsnListCommand()
+    _registered = True

@@ -1,0 +1,106 @@
+"""Turning qinsn-watch's arguments into plugin requests, with gdb's help.
+
+gdb resolves the location (linespecs, ``*EXPR``, ``$pc``) and evaluates
+values, so anything ``break`` and ``print`` accept works here too; only the
+register names are mapped to the plugin's (session.resolve).
+"""
+
+import re
+
+import gdb
+
+OPTION_KEYS = ("regs", "ignore", "count", "cpu")
+_OPTION = re.compile(r"\s+(?:(%s)=(\S+)|(once))\s*$" % "|".join(OPTION_KEYS))
+_IF = re.compile(r"(?:^|\s+)if(?:\s+|$)")
+_COND = re.compile(r"^\s*(\S+?)\s*(==|!=|<=|>=|<|>)\s*(.+?)\s*$")
+
+
+class WatchArgs:
+    def __init__(self, location, condition, options):
+        self.location = location
+        self.condition = condition  # text after 'if', or None
+        self.options = options      # [(key, value)], value None for 'once'
+
+
+def split_watch_args(text):
+    """LOCATION [if COND] [key=value|once]... -> WatchArgs."""
+    rest = " " + text.strip()
+    options = []
+    while True:
+        match = _OPTION.search(rest)
+        if not match:
+            break
+        options.insert(0, (match.group(1) or match.group(3), match.group(2)))
+        rest = rest[:match.start()]
+    match = _IF.search(rest)
+    condition = None
+    if match:
+        condition = rest[match.end():].strip()
+        rest = rest[:match.start()]
+        if not condition:
+            raise gdb.GdbError("'if' needs a condition: REG OP VALUE")
+    location = rest.strip()
+    if not location:
+        raise gdb.GdbError("a location is needed (Usage: qinsn-watch "
+                           "LOCATION [if COND] [regs=...])")
+    return WatchArgs(location, condition, options)
+
+
+def resolve_location(location):
+    """Addresses gdb finds for @location, in order, without duplicates."""
+    text = location.strip()
+    if text.startswith("$"):
+        text = "*" + text       # a register or convenience variable
+    try:
+        rest, sals = gdb.decode_line(text)
+    except gdb.error as err:
+        raise gdb.GdbError(str(err))
+    if rest:
+        raise gdb.GdbError("junk at the end of the location: %s" % rest)
+    addrs = []
+    for sal in sals or ():
+        if sal.pc not in addrs:
+            addrs.append(sal.pc)
+    if not addrs:
+        raise gdb.GdbError("no code address for location '%s'" % location)
+    return addrs
+
+
+def evaluate(text, what):
+    """An integer from a gdb expression (``$sp+8``, ``0x10``, ``count``)."""
+    try:
+        value = gdb.parse_and_eval(text)
+        number = int(value)
+    except gdb.error as err:
+        raise gdb.GdbError("%s '%s': %s" % (what, text, err))
+    except (TypeError, ValueError):
+        raise gdb.GdbError("%s '%s' is not a number" % (what, text))
+    return number & 0xFFFFFFFFFFFFFFFF
+
+
+def condition_option(text, resolve):
+    """``a0 >= 5`` -> ``if=a0>=0x5``, the register named as the plugin does."""
+    match = _COND.match(text)
+    if not match:
+        raise gdb.GdbError("condition '%s' is not REG OP VALUE (OP one of "
+                           "== != < <= > >=)" % text)
+    reg, op, value = match.groups()
+    return "if=%s%s%#x" % (resolve(reg), op, evaluate(value, "value"))
+
+
+def watch_options(args, resolve):
+    """The plugin's option words for @args."""
+    words = []
+    if args.condition is not None:
+        words.append(condition_option(args.condition, resolve))
+    for key, value in args.options:
+        if key == "once":
+            words.append("once")
+        elif key == "regs":
+            names = [resolve(n) for n in value.split(",") if n]
+            if not names:
+                raise gdb.GdbError("regs= needs at least one register")
+            words.append("regs=" + ",".join(names))
+        else:
+            words.append("%s=%d" % (key, evaluate(value, key)))
+    return words

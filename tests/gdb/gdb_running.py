@@ -1,0 +1,87 @@
+"""Inside gdb, on a spin guest: a watch set while gdb holds the guest
+stopped at a breakpoint (pending until 'continue'), then watches set,
+disabled and removed while the guest runs under 'continue &'."""
+
+import gdb
+
+import ingdb
+from ingdb import RESULT, SPEC, run
+from qinsn_gdb import session
+
+a0, a1, a2 = SPEC["args"]
+
+
+def new_id(before):
+    ids = [i for i in session.current().watch_ids() if i not in before]
+    return ids[0] if len(ids) == 1 else None
+
+
+def logged(watch):
+    """The plugin's count of logged hits (the ring only keeps the last)."""
+    for line in session.current().request("list").data:
+        fields = dict(w.split("=", 1) for w in line.split() if "=" in w)
+        if fields["id"] == str(watch):
+            return int(fields["logged"])
+    return None
+
+
+run("qinsn-connect " + SPEC["sock"])
+RESULT["spin_text"] = int(gdb.parse_and_eval("&spin_text"))
+gdb.Breakpoint("spin_rare")
+run("continue")
+
+# Stopped: the watch waits for the guest to run.
+before = session.current().watch_ids()
+run("qinsn-watch spin_fn regs=%s,%s count=5" % (a0, a1))
+RESULT["pending_id"] = new_id(before)
+before = session.current().watch_ids()
+run("qinsn-watch $pc regs=%s once" % a0)
+RESULT["pc_id"] = new_id(before)
+RESULT["spin_rare"] = int(gdb.parse_and_eval("$pc"))
+run("qinsn-list")
+run("qinsn-status")
+RESULT["hits_while_stopped"] = len(ingdb.hits())
+run("continue")
+ingdb.wait(0.3)
+run("qinsn-list")
+RESULT["pending_hits"] = [h for h in ingdb.hits()
+                          if h["watch"] == RESULT["pending_id"]]
+
+# Running: replies come at once, hits arrive while gdb waits.
+gdb.execute("delete")
+run("continue &")
+before = session.current().watch_ids()
+run("qinsn-watch spin_tick if %s > 0x10 regs=%s,%s,%s count=3" %
+    (a0, a0, a1, a2))
+RESULT["cond_id"] = new_id(before)
+before = session.current().watch_ids()
+run("qinsn-watch spin_str regs=%s,%s once" % (a0, a1))
+RESULT["str_id"] = new_id(before)
+ingdb.wait(1.0)
+RESULT["cond_hits"] = [h for h in ingdb.hits()
+                       if h["watch"] == RESULT["cond_id"]]
+RESULT["str_hits"] = [h for h in ingdb.hits()
+                      if h["watch"] == RESULT["str_id"]]
+RESULT["pc_hits"] = [h for h in ingdb.hits()
+                     if h["watch"] == RESULT["pc_id"]]
+
+before = session.current().watch_ids()
+run("qinsn-watch spin_fn regs=%s" % a0)
+toggle = RESULT["toggle_id"] = new_id(before)
+ingdb.wait(0.3)
+run("qinsn-disable %d" % toggle)
+ingdb.wait(0.3)
+disabled_at = logged(toggle)
+ingdb.wait(0.5)
+RESULT["toggle"] = [disabled_at, logged(toggle)]
+run("qinsn-enable %d" % toggle)
+ingdb.wait(0.3)
+RESULT["toggle"].append(logged(toggle))
+run("qinsn-unwatch %d" % toggle)
+run("qinsn-mark running-mark")
+ingdb.wait(0.3)
+RESULT["marks"] = [m.token for m in session.peek().ring.marks()]
+run("qinsn-hits 2")
+run("qinsn-unwatch all")
+run("qinsn-list")
+ingdb.save()
