@@ -44,10 +44,16 @@ static const char *const watch_keys[] = {
     "regs", "if", "ignore", "count", "cpu", "mem", "str", NULL
 };
 static const char *const watch_flags[] = { "once", NULL };
+static const char *const watch_mem_keys[] = {
+    "regs", "if", "ignore", "count", "cpu", NULL
+};
 
 static const QinsnCommandSpec commands[] = {
     { "watch", "<addr>[..<end>]", 1, 1, watch_keys, watch_flags, true,
       "log registers each time the instruction(s) at an address run" },
+    { "watch-mem", "<addr> <len> [r|w|rw]", 2, 3, watch_mem_keys,
+      watch_flags, true,
+      "log the loads and stores that touch an address range" },
     { "unwatch", "<id>|<addr>|all", 1, 1, NULL, NULL, false,
       "remove watches" },
     { "enable", "<id>", 1, 1, NULL, NULL, false, "re-enable a watch" },
@@ -138,8 +144,14 @@ void qinsn_request_free(QinsnRequest *req)
 
 QinsnRequest *qinsn_request_parse(const char *line, GError **errp)
 {
+    return qinsn_request_parse_spec(line, NULL, errp);
+}
+
+QinsnRequest *qinsn_request_parse_spec(const char *line,
+                                       const QinsnCommandSpec *spec,
+                                       GError **errp)
+{
     g_autoptr(QinsnRequest) req = g_new0(QinsnRequest, 1);
-    const QinsnCommandSpec *spec;
 
     req->words = qinsn_proto_split(line, errp);
     if (!req->words) {
@@ -152,7 +164,9 @@ QinsnRequest *qinsn_request_parse(const char *line, GError **errp)
         g_set_error(errp, QINSN_ERROR, QINSN_ERR_SYNTAX, "empty request");
         return NULL;
     }
-    spec = qinsn_proto_find_command(g_ptr_array_index(req->words, 0));
+    if (!spec) {
+        spec = qinsn_proto_find_command(g_ptr_array_index(req->words, 0));
+    }
     if (!spec) {
         g_set_error(errp, QINSN_ERROR, QINSN_ERR_SYNTAX,
                     "unknown command '%s' (try 'help')",

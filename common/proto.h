@@ -62,6 +62,14 @@ typedef struct QinsnRequest {
 } QinsnRequest;
 
 QinsnRequest *qinsn_request_parse(const char *line, GError **errp);
+/*
+ * Like qinsn_request_parse(), but check the words against @spec whatever the
+ * first word is (NULL: look it up in the protocol table).  Clients use it for
+ * commands of their own that follow the same conventions.
+ */
+QinsnRequest *qinsn_request_parse_spec(const char *line,
+                                       const QinsnCommandSpec *spec,
+                                       GError **errp);
 void qinsn_request_free(QinsnRequest *req);
 G_DEFINE_AUTOPTR_CLEANUP_FUNC(QinsnRequest, qinsn_request_free)
 /* Value of option @key, the last one given wins; NULL when absent. */

@@ -53,7 +53,7 @@ static bool cmd_watch(const QinsnRequest *req, Reply *r, GError **errp)
     if (!w) {
         goto out;
     }
-    if (!watch_table_add(qinsn.watches, w, errp)) {
+    if (!watch_table_add(qinsn.watches, w, flush_count(), errp)) {
         watch_free(w);
         goto out;
     }
@@ -64,6 +64,53 @@ static bool cmd_watch(const QinsnRequest *req, Reply *r, GError **errp)
 out:
     watch_options_clear(&o);
     return ok;
+}
+
+/*
+ * Memory callbacks are put on every instruction while any memory watch
+ * exists: the first memory watch needs a flush, later ones only wait for
+ * that same generation, and removing the last one flushes to remove them.
+ */
+static uint64_t mem_gen;
+
+static bool cmd_watch_mem(const QinsnRequest *req, Reply *r, GError **errp)
+{
+    WatchOptions o;
+    Watch *w;
+    bool first, ok = false;
+
+    watch_options_init(&o);
+    if (!need_regs(errp) || !watch_mem_options_from_request(&o, req, errp)) {
+        goto out;
+    }
+    g_mutex_lock(&qinsn.regs_lock);
+    w = watch_new(&o, qinsn.regs, qinsn.default_regs, errp);
+    g_mutex_unlock(&qinsn.regs_lock);
+    if (!w) {
+        goto out;
+    }
+    first = watch_table_mem_count(qinsn.watches) == 0;
+    if (!watch_table_add(qinsn.watches, w, flush_count(), errp)) {
+        watch_free(w);
+        goto out;
+    }
+    if (first) {
+        mem_gen = flush_request();
+    }
+    r->wait_gen = MAX(mem_gen, flush_live_gen());
+    g_string_append_printf(r->text, "OK id=%u gen=%" PRIu64 "\n", w->id,
+                           r->wait_gen);
+    ok = true;
+out:
+    watch_options_clear(&o);
+    return ok;
+}
+
+static void after_removal(bool had_mem)
+{
+    if (had_mem && watch_table_mem_count(qinsn.watches) == 0) {
+        flush_request();
+    }
 }
 
 static bool parse_id(const char *s, uint32_t *id, GError **errp)
@@ -84,6 +131,7 @@ static bool cmd_unwatch(const QinsnRequest *req, Reply *r, GError **errp)
 {
     const char *arg = g_ptr_array_index(req->args, 0);
     uint64_t flushes = flush_count();
+    bool had_mem = watch_table_mem_count(qinsn.watches) > 0;
     uint64_t addr;
     uint32_t id;
     int n;
@@ -107,6 +155,7 @@ static bool cmd_unwatch(const QinsnRequest *req, Reply *r, GError **errp)
         }
         n = 1;
     }
+    after_removal(had_mem);
     /* Stale hooks only cost a check; reclaim them in batches. */
     if (watch_table_graveyard(qinsn.watches) > 1024) {
         flush_request();
@@ -284,6 +333,8 @@ static bool dispatch(Client *c, const QinsnRequest *req, Reply *r,
 
     if (g_str_equal(name, "watch")) {
         return cmd_watch(req, r, errp);
+    } else if (g_str_equal(name, "watch-mem")) {
+        return cmd_watch_mem(req, r, errp);
     } else if (g_str_equal(name, "unwatch")) {
         return cmd_unwatch(req, r, errp);
     } else if (g_str_equal(name, "enable")) {

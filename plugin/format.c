@@ -57,7 +57,8 @@ static void decode_hit(const FormatContext *ctx, const Record *rec,
                        HitView *v)
 {
     const struct Watch *w = rec->watch;
-    const uint8_t *p = rec->data;
+    /* memory records start with address, size, direction and value */
+    const uint8_t *p = rec->data + (rec->kind == RECORD_MEM ? 26 : 0);
 
     memset(v, 0, sizeof(*v));
     for (int i = 0; i < w->nregs; i++) {
@@ -66,7 +67,7 @@ static void decode_hit(const FormatContext *ctx, const Record *rec,
         p += v->len[i];
         v->stale[i] = rec->stale && w->regs[i] == ctx->regs->flags;
     }
-    if (w->capture) {
+    if (w->capture && rec->kind == RECORD_HIT) {
         v->has_capture = true;
         memcpy(&v->cap_len, p, 4);
         memcpy(&v->cap_addr, p + 4, 8);
@@ -100,15 +101,47 @@ static void append_bytes(GString *out, const uint8_t *b, uint32_t len)
     }
 }
 
+/* Address, size, direction and value of a memory record. */
+static void append_access(GString *out, const FormatContext *ctx,
+                          const Record *rec, OutputFormat fmt)
+{
+    uint64_t addr;
+    uint8_t value[16];
+    int size = rec->data[8];
+    const char *dir = rec->data[9] ? "w" : "r";
+
+    memcpy(&addr, rec->data, 8);
+    memcpy(value, rec->data + 10, 16);
+    size = MIN(size, 16);
+    if (fmt == FORMAT_JSON) {
+        g_string_append_printf(out, "\"addr\":\"0x%" PRIx64 "\",\"size\":%d,"
+                               "\"dir\":\"%s\",\"value\":\"", addr, size, dir);
+        format_value_hex(out, value, size, false, false);
+        g_string_append_c(out, '"');
+    } else {
+        g_string_append_printf(out, fmt == FORMAT_TEXT ?
+                               "addr=0x%016" PRIx64 " size=%-2d dir=%s value=" :
+                               "addr=0x%" PRIx64 " size=%d dir=%s value=",
+                               addr, size, dir);
+        format_value_hex(out, value, size, false, fmt == FORMAT_TEXT);
+    }
+}
+
 static void format_hit_json(GString *out, const FormatContext *ctx,
                             const Record *rec, const HitView *v)
 {
     const struct Watch *w = rec->watch;
     bool any_stale = false;
 
-    g_string_append_printf(out, "{\"type\":\"hit\",\"watch\":%u,\"cpu\":%u,"
-                           "\"pc\":\"0x%" PRIx64 "\",\"hit\":%" PRIu64
-                           ",\"regs\":{", w->id, rec->cpu, rec->pc, rec->hit);
+    g_string_append_printf(out, "{\"type\":\"%s\",\"watch\":%u,\"cpu\":%u,"
+                           "\"pc\":\"0x%" PRIx64 "\",\"hit\":%" PRIu64,
+                           rec->kind == RECORD_MEM ? "mem" : "hit", w->id,
+                           rec->cpu, rec->pc, rec->hit);
+    if (rec->kind == RECORD_MEM) {
+        g_string_append(out, ",");
+        append_access(out, ctx, rec, FORMAT_JSON);
+    }
+    g_string_append(out, ",\"regs\":{");
     for (int i = 0; i < w->nregs; i++) {
         g_string_append_printf(out, "%s\"", i ? "," : "");
         qinsn_json_escape(out, w->labels[i]);
@@ -155,14 +188,20 @@ static void format_hit_line(GString *out, OutputFormat fmt,
     const struct Watch *w = rec->watch;
     bool text = fmt == FORMAT_TEXT;
 
+    const char *kind = rec->kind == RECORD_MEM ? "mem" : "hit";
+
     if (text) {
-        g_string_append_printf(out, "hit   w%-4u cpu%-3u #%-8" PRIu64
-                               " pc=0x%016" PRIx64, w->id, rec->cpu,
+        g_string_append_printf(out, "%-5s w%-4u cpu%-3u #%-8" PRIu64
+                               " pc=0x%016" PRIx64, kind, w->id, rec->cpu,
                                rec->hit, rec->pc);
     } else {
-        g_string_append_printf(out, "! hit watch=%u cpu=%u pc=0x%" PRIx64
-                               " hit=%" PRIu64, w->id, rec->cpu, rec->pc,
-                               rec->hit);
+        g_string_append_printf(out, "! %s watch=%u cpu=%u pc=0x%" PRIx64
+                               " hit=%" PRIu64, kind, w->id, rec->cpu,
+                               rec->pc, rec->hit);
+    }
+    if (rec->kind == RECORD_MEM) {
+        g_string_append_c(out, ' ');
+        append_access(out, ctx, rec, fmt);
     }
     for (int i = 0; i < w->nregs; i++) {
         g_string_append_printf(out, " %s=", w->labels[i]);

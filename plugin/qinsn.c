@@ -101,6 +101,38 @@ static uint8_t *capture(unsigned int cpu, const Hook *h, const Watch *w,
     return p + 12 + (status == UINT32_MAX ? 0 : status);
 }
 
+/* Claim a hit of @w: counts, ignore= and count=; false when not logged. */
+static bool claim_hit(Watch *w, uint64_t *n)
+{
+    *n = atomic_fetch_add(&w->hits, 1) + 1;
+    if (*n <= w->ignore) {
+        return false;
+    }
+    if (w->count) {
+        uint64_t c = atomic_fetch_add(&w->claimed, 1) + 1;
+        if (c > w->count) {
+            return false;
+        }
+        if (c == w->count) {
+            atomic_store(&w->enabled, false);
+            atomic_store(&w->done, true);
+        }
+    }
+    return true;
+}
+
+static uint8_t *put_regs(unsigned int cpu, const Hook *h, const Watch *w,
+                         uint8_t *p)
+{
+    for (int i = 0; i < w->nregs; i++) {
+        int len = read_reg(cpu, h, w->regs[i], p + 1,
+                           qinsn_regs_at(qinsn.regs, w->regs[i])->size);
+        *p = (uint8_t)len;
+        p += 1 + len;
+    }
+    return p;
+}
+
 static void vcpu_insn_exec(unsigned int cpu, void *udata)
 {
     const Hook *h = udata;
@@ -122,22 +154,7 @@ static void vcpu_insn_exec(unsigned int cpu, void *udata)
                          w->cond_value)) {
         return;
     }
-    n = atomic_fetch_add(&w->hits, 1) + 1;
-    if (n <= w->ignore) {
-        return;
-    }
-    if (w->count) {
-        uint64_t c = atomic_fetch_add(&w->claimed, 1) + 1;
-        if (c > w->count) {
-            return;
-        }
-        if (c == w->count) {
-            atomic_store(&w->enabled, false);
-            atomic_store(&w->done, true);
-        }
-    }
-    rec = ring_reserve(qinsn.rings[cpu]);
-    if (!rec) {
+    if (!claim_hit(w, &n) || !(rec = ring_reserve(qinsn.rings[cpu]))) {
         return;
     }
     rec->kind = RECORD_HIT;
@@ -151,13 +168,7 @@ static void vcpu_insn_exec(unsigned int cpu, void *udata)
      * at block starts as much as mid-block: say so instead of lying.
      */
     rec->stale = !qinsn_exact_state();
-    p = rec->data;
-    for (int i = 0; i < w->nregs; i++) {
-        int len = read_reg(cpu, h, w->regs[i], p + 1,
-                           qinsn_regs_at(qinsn.regs, w->regs[i])->size);
-        *p = (uint8_t)len;
-        p += 1 + len;
-    }
+    p = put_regs(cpu, h, w, rec->data);
     if (w->capture) {
         p = capture(cpu, h, w, p);
     }
@@ -167,15 +178,121 @@ static void vcpu_insn_exec(unsigned int cpu, void *udata)
     ring_commit(qinsn.rings[cpu]);
 }
 
+static void mem_hit(unsigned int cpu, const Hook *site, Watch *w,
+                    qemu_plugin_meminfo_t info, uint64_t vaddr,
+                    unsigned int size, bool store)
+{
+    qemu_plugin_mem_value mv;
+    uint64_t lo = 0, hi = 0, n;
+    Record *rec;
+    uint8_t *p;
+
+    if (!atomic_load_explicit(&w->enabled, memory_order_relaxed) ||
+        (w->cpu >= 0 && (unsigned int)w->cpu != cpu)) {
+        return;
+    }
+    if (cpu >= QINSN_MAX_VCPUS || !qinsn.rings[cpu]) {
+        atomic_fetch_add(&qinsn.lost_vcpus, 1);
+        return;
+    }
+    mv = qemu_plugin_mem_get_value(info);
+    switch (mv.type) {
+    case QEMU_PLUGIN_MEM_VALUE_U8:
+        lo = mv.data.u8;
+        break;
+    case QEMU_PLUGIN_MEM_VALUE_U16:
+        lo = mv.data.u16;
+        break;
+    case QEMU_PLUGIN_MEM_VALUE_U32:
+        lo = mv.data.u32;
+        break;
+    case QEMU_PLUGIN_MEM_VALUE_U64:
+        lo = mv.data.u64;
+        break;
+    case QEMU_PLUGIN_MEM_VALUE_U128:
+        lo = mv.data.u128.low;
+        hi = mv.data.u128.high;
+        break;
+    }
+    if (w->has_cond && !qinsn_cond_eval(w->cond_op, lo, w->cond_value)) {
+        return;
+    }
+    if (!claim_hit(w, &n) || !(rec = ring_reserve(qinsn.rings[cpu]))) {
+        return;
+    }
+    rec->kind = RECORD_MEM;
+    rec->watch = w;
+    rec->cpu = cpu;
+    rec->pc = site->pc;
+    rec->hit = n;
+    rec->stale = !qinsn_exact_state();
+    memcpy(rec->data, &vaddr, 8);
+    rec->data[8] = (uint8_t)size;
+    rec->data[9] = store;
+    memcpy(rec->data + 10, &lo, 8);
+    memcpy(rec->data + 18, &hi, 8);
+    p = put_regs(cpu, site, w, rec->data + 26);
+    rec->len = p - rec->data;
+    atomic_fetch_add(&w->logged, 1);
+    rec->seq = atomic_fetch_add(&qinsn.seq, 1);
+    ring_commit(qinsn.rings[cpu]);
+}
+
+/* Every access of every instruction while memory watches exist. */
+static void vcpu_mem(unsigned int cpu, qemu_plugin_meminfo_t info,
+                     uint64_t vaddr, void *udata)
+{
+    const MemSet *set = watch_table_mem(qinsn.watches);
+    unsigned int size;
+    bool store;
+
+    if (!set) {
+        return;
+    }
+    size = 1u << qemu_plugin_mem_size_shift(info);
+    store = qemu_plugin_mem_is_store(info);
+    for (int i = 0; i < set->n; i++) {
+        Watch *w = set->w[i];
+        if ((w->mem_dir & (store ? WATCH_MEM_WRITE : WATCH_MEM_READ)) &&
+            vaddr <= w->end && vaddr + size - 1 >= w->start) {
+            mem_hit(cpu, udata, w, info, vaddr, size, store);
+        }
+    }
+}
+
+/* The address of an instruction with memory callbacks, kept per PC. */
+static Hook *mem_site(uint64_t pc)
+{
+    static GMutex lock;
+    static GHashTable *sites;
+    g_autoptr(GMutexLocker) locker = g_mutex_locker_new(&lock);
+    Hook *h;
+
+    if (!sites) {
+        sites = g_hash_table_new_full(g_int64_hash, g_int64_equal, NULL,
+                                      g_free);
+    }
+    h = g_hash_table_lookup(sites, &pc);
+    if (!h) {
+        h = g_new0(Hook, 1);
+        h->pc = pc;
+        g_hash_table_insert(sites, &h->pc, h);
+    }
+    return h;
+}
+
 static void vcpu_tb_trans(qemu_plugin_id_t id, struct qemu_plugin_tb *tb)
 {
     size_t n = qemu_plugin_tb_n_insns(tb);
     g_autoptr(GPtrArray) hooks = NULL;
 
+    bool mem = false;
+
     flush_note_translation(tb);
     if (!watch_table_any(qinsn.watches)) {
         return;
     }
+    mem = watch_table_mem_count(qinsn.watches) > 0;
     hooks = g_ptr_array_new();
     for (size_t i = 0; i < n; i++) {
         struct qemu_plugin_insn *insn = qemu_plugin_tb_get_insn(tb, i);
@@ -189,6 +306,11 @@ static void vcpu_tb_trans(qemu_plugin_id_t id, struct qemu_plugin_tb *tb)
             qemu_plugin_register_vcpu_insn_exec_cb(
                 insn, vcpu_insn_exec, QEMU_PLUGIN_CB_R_REGS,
                 g_ptr_array_index(hooks, j));
+        }
+        if (mem) {
+            qemu_plugin_register_vcpu_mem_cb(
+                insn, vcpu_mem, QEMU_PLUGIN_CB_R_REGS, QEMU_PLUGIN_MEM_RW,
+                mem_site(qemu_plugin_insn_vaddr(insn)));
         }
     }
 }
@@ -220,7 +342,7 @@ static void add_initial_watches(void)
         g_autoptr(GError) err = NULL;
         Watch *w = watch_new(o, qinsn.regs, qinsn.default_regs, &err);
 
-        if (!w || !watch_table_add(qinsn.watches, w, &err)) {
+        if (!w || !watch_table_add(qinsn.watches, w, flush_count(), &err)) {
             fprintf(stderr, "qinsn: watch=0x%" PRIx64 ": %s\n", o->start,
                     err->message);
             watch_free(w);

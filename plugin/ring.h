@@ -20,6 +20,7 @@
 typedef enum {
     RECORD_HIT,
     RECORD_MARK,
+    RECORD_MEM,
 } RecordKind;
 
 struct Watch;

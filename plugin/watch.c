@@ -5,6 +5,7 @@
 #include "ring.h"
 
 #include <inttypes.h>
+#include <limits.h>
 #include <string.h>
 
 struct WatchTable {
@@ -16,9 +17,26 @@ struct WatchTable {
     GHashTable *by_pc;          /* &start -> GPtrArray of single-PC Watch */
     GPtrArray *ranges;          /* Watch with end > start */
     GPtrArray *graveyard;       /* removed, awaiting reclaim */
+    GPtrArray *mem;             /* memory watches */
+    _Atomic(MemSet *) mem_set;  /* snapshot of mem for execution */
+    GPtrArray *old_sets;        /* replaced snapshots, awaiting reclaim */
     uint64_t retired_hits;
     uint64_t retired_logged;
 };
+
+/* A snapshot a vCPU may still be reading until the next flush. */
+typedef struct RetiredSet {
+    MemSet *set;
+    uint64_t flushes;
+} RetiredSet;
+
+static void retired_set_free(gpointer p)
+{
+    RetiredSet *r = p;
+
+    g_free(r->set);
+    g_free(r);
+}
 
 typedef struct HookPair {
     uint64_t pc;
@@ -122,6 +140,88 @@ bool watch_options_from_request(WatchOptions *o, const QinsnRequest *req,
     return true;
 }
 
+bool watch_mem_options_from_request(WatchOptions *o, const QinsnRequest *req,
+                                    GError **errp)
+{
+    const char *dir = req->args->len > 2 ?
+        g_ptr_array_index(req->args, 2) : "rw";
+    uint64_t len;
+    const char *v;
+
+    o->kind = WATCH_MEM;
+    if (!qinsn_parse_u64(g_ptr_array_index(req->args, 0), &o->start, errp)) {
+        return false;
+    }
+    if (!qinsn_parse_u64(g_ptr_array_index(req->args, 1), &len, errp)) {
+        g_prefix_error(errp, "length: ");
+        return false;
+    }
+    if (len == 0 || o->start + (len - 1) < o->start) {
+        g_set_error(errp, QINSN_ERROR, QINSN_ERR_ARG,
+                    "length %" PRIu64 " is empty or wraps around", len);
+        return false;
+    }
+    o->end = o->start + len - 1;
+    if (g_str_equal(dir, "r")) {
+        o->mem_dir = WATCH_MEM_READ;
+    } else if (g_str_equal(dir, "w")) {
+        o->mem_dir = WATCH_MEM_WRITE;
+    } else if (g_str_equal(dir, "rw")) {
+        o->mem_dir = WATCH_MEM_READ | WATCH_MEM_WRITE;
+    } else {
+        g_set_error(errp, QINSN_ERROR, QINSN_ERR_ARG,
+                    "'%s' is not r, w or rw", dir);
+        return false;
+    }
+    v = qinsn_request_opt(req, "regs");
+    if (v) {
+        g_auto(GStrv) names = g_strsplit_set(v, ",:", -1);
+        o->regs = g_ptr_array_new_with_free_func(g_free);
+        for (int i = 0; names[i]; i++) {
+            if (!*names[i]) {
+                continue;
+            }
+            if (!qinsn_regs_name_valid(names[i], errp)) {
+                return false;
+            }
+            g_ptr_array_add(o->regs, g_strdup(names[i]));
+        }
+    }
+    if ((v = qinsn_request_opt(req, "if"))) {
+        if (!g_str_has_prefix(v, "value")) {
+            g_set_error(errp, QINSN_ERROR, QINSN_ERR_ARG,
+                        "if: memory watches compare the accessed value: "
+                        "if=value<op><number>");
+            return false;
+        }
+        o->cond = g_strdup(v);
+    }
+    if ((v = qinsn_request_opt(req, "ignore")) &&
+        !parse_count("ignore", v, &o->ignore, errp)) {
+        return false;
+    }
+    if ((v = qinsn_request_opt(req, "count")) &&
+        !parse_count("count", v, &o->count, errp)) {
+        return false;
+    }
+    if (qinsn_request_has_flag(req, "once")) {
+        o->count = 1;
+    }
+    if ((v = qinsn_request_opt(req, "cpu"))) {
+        uint64_t n;
+        if (!parse_count("cpu", v, &n, errp)) {
+            return false;
+        }
+        if (n > 4095) {
+            g_set_error(errp, QINSN_ERROR, QINSN_ERR_ARG,
+                        "cpu: %" G_GUINT64_FORMAT " is not a vCPU index", n);
+            return false;
+        }
+        o->cpu = (int)n;
+    }
+    return true;
+}
+
 static bool add_reg(Watch *w, const QinsnRegTable *regs, const char *name,
                     GError **errp)
 {
@@ -181,8 +281,14 @@ Watch *watch_new(const WatchOptions *o, const QinsnRegTable *regs,
         g_ptr_array_ref(default_regs);
     Watch *w = g_new0(Watch, 1);
 
+    w->kind = o->kind;
+    w->mem_dir = o->mem_dir;
     w->start = o->start;
     w->end = o->end;
+    if (w->kind == WATCH_MEM) {
+        /* address, size, direction and value come first in a record */
+        w->record_bytes = 8 + 1 + 1 + 16;
+    }
     w->ignore = o->ignore;
     w->count = o->count;
     w->cpu = o->cpu;
@@ -197,15 +303,21 @@ Watch *watch_new(const WatchOptions *o, const QinsnRegTable *regs,
         if (!qinsn_cond_parse(o->cond, &c, errp)) {
             goto fail;
         }
-        w->cond_reg = qinsn_regs_resolve(regs, c.reg, errp);
+        w->cond_reg = w->kind == WATCH_MEM && g_str_equal(c.reg, "value") ?
+            -1 : qinsn_regs_resolve(regs, c.reg, errp);
+        if (w->kind == WATCH_MEM && w->cond_reg >= 0) {
+            g_set_error(errp, QINSN_ERROR, QINSN_ERR_ARG,
+                        "if: memory watches compare the accessed value");
+            w->cond_reg = -2;
+        }
         w->cond_op = c.op;
         w->cond_value = c.value;
         qinsn_cond_clear(&c);
-        if (w->cond_reg < 0) {
+        if (w->cond_reg < -1 || (w->cond_reg == -1 && w->kind != WATCH_MEM)) {
             g_prefix_error(errp, "if: ");
             goto fail;
         }
-        if (qinsn_regs_at(regs, w->cond_reg)->size > 8) {
+        if (w->cond_reg >= 0 && qinsn_regs_at(regs, w->cond_reg)->size > 8) {
             g_set_error(errp, QINSN_ERROR, QINSN_ERR_ARG,
                         "if: register '%s' is wider than 64 bits", o->cond);
             goto fail;
@@ -262,7 +374,12 @@ void watch_describe(const Watch *w, const QinsnRegTable *regs, GString *out)
         state = "pending";
     }
     g_string_append_printf(out, "id=%u addr=0x%" PRIx64, w->id, w->start);
-    if (w->end != w->start) {
+    if (w->kind == WATCH_MEM) {
+        g_string_append_printf(out, " len=%" PRIu64 " type=mem dir=%s%s",
+                               w->end - w->start + 1,
+                               w->mem_dir & WATCH_MEM_READ ? "r" : "",
+                               w->mem_dir & WATCH_MEM_WRITE ? "w" : "");
+    } else if (w->end != w->start) {
         g_string_append_printf(out, "..0x%" PRIx64, w->end);
     }
     g_string_append_printf(out, " state=%s enabled=%s hits=%" PRIu64
@@ -312,6 +429,9 @@ WatchTable *watch_table_new(uint32_t max_watches, uint64_t max_range)
                                      (GDestroyNotify)g_ptr_array_unref);
     t->ranges = g_ptr_array_new();
     t->graveyard = g_ptr_array_new();
+    t->mem = g_ptr_array_new();
+    t->old_sets = g_ptr_array_new_with_free_func(retired_set_free);
+    atomic_init(&t->mem_set, NULL);
     return t;
 }
 
@@ -331,11 +451,46 @@ void watch_table_free(WatchTable *t)
     g_hash_table_unref(t->by_pc);
     g_ptr_array_unref(t->ranges);
     g_ptr_array_unref(t->graveyard);
+    g_ptr_array_unref(t->mem);
+    g_ptr_array_unref(t->old_sets);
+    g_free(atomic_load(&t->mem_set));
     g_mutex_clear(&t->lock);
     g_free(t);
 }
 
-bool watch_table_add(WatchTable *t, Watch *w, GError **errp)
+/* Replace the execution-time snapshot; the old one waits for reclaim. */
+static void publish_mem_locked(WatchTable *t, uint64_t flushes)
+{
+    MemSet *set = NULL, *old;
+
+    if (t->mem->len) {
+        set = g_malloc(sizeof(MemSet) + t->mem->len * sizeof(Watch *));
+        set->n = t->mem->len;
+        memcpy(set->w, t->mem->pdata, t->mem->len * sizeof(Watch *));
+    }
+    old = atomic_exchange(&t->mem_set, set);
+    if (old) {
+        RetiredSet *r = g_new(RetiredSet, 1);
+        r->set = old;
+        r->flushes = flushes;
+        g_ptr_array_add(t->old_sets, r);
+    }
+}
+
+const MemSet *watch_table_mem(WatchTable *t)
+{
+    return atomic_load_explicit(&t->mem_set, memory_order_acquire);
+}
+
+guint watch_table_mem_count(WatchTable *t)
+{
+    g_autoptr(GMutexLocker) locker = g_mutex_locker_new(&t->lock);
+
+    return t->mem->len;
+}
+
+bool watch_table_add(WatchTable *t, Watch *w, uint64_t flushes,
+                     GError **errp)
 {
     g_autoptr(GMutexLocker) locker = g_mutex_locker_new(&t->lock);
     GPtrArray *list;
@@ -354,6 +509,11 @@ bool watch_table_add(WatchTable *t, Watch *w, GError **errp)
     }
     w->id = t->next_id++;
     g_hash_table_insert(t->by_id, GUINT_TO_POINTER(w->id), w);
+    if (w->kind == WATCH_MEM) {
+        g_ptr_array_add(t->mem, w);
+        publish_mem_locked(t, flushes);
+        return true;
+    }
     if (w->end != w->start) {
         g_ptr_array_add(t->ranges, w);
         return true;
@@ -371,7 +531,10 @@ static void unlink_locked(WatchTable *t, Watch *w, uint64_t flushes)
 {
     atomic_store(&w->enabled, false);
     g_hash_table_remove(t->by_id, GUINT_TO_POINTER(w->id));
-    if (w->end != w->start) {
+    if (w->kind == WATCH_MEM) {
+        g_ptr_array_remove(t->mem, w);
+        publish_mem_locked(t, flushes);
+    } else if (w->end != w->start) {
         g_ptr_array_remove(t->ranges, w);
     } else {
         GPtrArray *list = g_hash_table_lookup(t->by_pc, &w->start);
@@ -456,6 +619,14 @@ void watch_table_reclaim(WatchTable *t, uint64_t flushes)
 {
     g_autoptr(GMutexLocker) locker = g_mutex_locker_new(&t->lock);
 
+    for (guint i = 0; i < t->old_sets->len;) {
+        RetiredSet *r = g_ptr_array_index(t->old_sets, i);
+        if (r->flushes < flushes) {
+            g_ptr_array_remove_index_fast(t->old_sets, i);
+        } else {
+            i++;
+        }
+    }
     for (guint i = 0; i < t->graveyard->len;) {
         Watch *w = g_ptr_array_index(t->graveyard, i);
         if (w->dead_flushes < flushes) {

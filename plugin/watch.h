@@ -26,15 +26,25 @@ typedef enum {
     WATCH_CAPTURE_STR,
 } WatchCaptureKind;
 
+typedef enum {
+    WATCH_INSN,                 /* instructions at addresses */
+    WATCH_MEM,                  /* loads and stores touching a range */
+} WatchKind;
+
+#define WATCH_MEM_READ 1
+#define WATCH_MEM_WRITE 2
+
 typedef struct Watch {
     uint32_t id;
+    WatchKind kind;
+    int mem_dir;                /* WATCH_MEM_READ | WATCH_MEM_WRITE */
     uint64_t start;
     uint64_t end;               /* inclusive; == start for one address */
     int nregs;
     int regs[QINSN_MAX_WATCH_REGS];     /* indexes into the register table */
     char *labels[QINSN_MAX_WATCH_REGS]; /* names as the user wrote them */
     bool has_cond;
-    int cond_reg;
+    int cond_reg;               /* -1: the accessed value (memory watches) */
     QinsnOp cond_op;
     uint64_t cond_value;
     char *cond_text;
@@ -72,6 +82,8 @@ typedef struct Hook {
 
 /* Parse watch options shared by the protocol and plugin arguments. */
 typedef struct WatchOptions {
+    WatchKind kind;
+    int mem_dir;
     uint64_t start, end;
     GPtrArray *regs;            /* names, or NULL to use the defaults */
     char *cond;
@@ -91,6 +103,9 @@ Watch *watch_new(const WatchOptions *o, const QinsnRegTable *regs,
                  GPtrArray *default_regs, GError **errp);
 void watch_free(Watch *w);
 
+bool watch_mem_options_from_request(WatchOptions *o, const QinsnRequest *req,
+                                    GError **errp);
+
 /* Describe a watch as the `list` command does (no "= " prefix). */
 void watch_describe(const Watch *w, const QinsnRegTable *regs, GString *out);
 
@@ -99,7 +114,8 @@ typedef struct WatchTable WatchTable;
 WatchTable *watch_table_new(uint32_t max_watches, uint64_t max_range);
 void watch_table_free(WatchTable *t);
 /* Takes ownership of @w; assigns its id. */
-bool watch_table_add(WatchTable *t, Watch *w, GError **errp);
+bool watch_table_add(WatchTable *t, Watch *w, uint64_t flushes,
+                     GError **errp);
 /* Unlink a watch: disabled at once, freed later by watch_table_reclaim. */
 bool watch_table_remove(WatchTable *t, uint32_t id, uint64_t flushes,
                         GError **errp);
@@ -123,6 +139,15 @@ void watch_table_hooks_for(WatchTable *t, uint64_t pc, bool mid_block,
                            const uint8_t *bytes, int len, GPtrArray *hooks);
 /* Quick check without allocation: is any watch at @pc? */
 bool watch_table_any(WatchTable *t);
+
+/* The memory watches, published for lock-free reads at execution. */
+typedef struct MemSet {
+    int n;
+    Watch *w[];
+} MemSet;
+
+const MemSet *watch_table_mem(WatchTable *t);
+guint watch_table_mem_count(WatchTable *t);
 
 /* Call @fn for each live watch in id order, under the lock. */
 void watch_table_foreach(WatchTable *t, void (*fn)(Watch *, void *),

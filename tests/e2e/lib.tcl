@@ -256,3 +256,39 @@ proc wait_hits {log w n {secs 30}} {
     }
     return $got
 }
+
+# Resume a QEMU started with -S through its QMP socket.
+proc qmp_cont {path} {
+    global spawn_id
+    wait_for_file $path
+    spawn -noecho socat - UNIX-CONNECT:$path
+    set sid $spawn_id
+    set timeout 10
+    expect -i $sid -re "QMP" { }
+    send -i $sid "{\"execute\":\"qmp_capabilities\"}\n"
+    expect -i $sid -re "return" { }
+    send -i $sid "{\"execute\":\"cont\"}\n"
+    expect -i $sid -re "return" { }
+    return $sid
+}
+
+# Records of a JSON log of the given type (e.g. mem) as dicts.
+proc json_records {path type} {
+    set out {}
+    foreach line [json_lines $path $type] {
+        set d {}
+        foreach {-> k v} [regexp -all -inline {"([a-z]+)":("[^"]*"|\d+)} \
+                              [regsub {"regs":\{[^\}]*\}} $line ""]] {
+            dict set d $k [string trim $v \"]
+        }
+        set regs {}
+        if {[regexp {"regs":\{([^\}]*)\}} $line -> r]} {
+            foreach {-> k v} [regexp -all -inline {"([^"]+)":"([^"]*)"} $r] {
+                dict set regs $k $v
+            }
+        }
+        dict set d regs $regs
+        lappend out $d
+    }
+    return $out
+}

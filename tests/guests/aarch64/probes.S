@@ -84,4 +84,32 @@ probe_hart:
     ret
     .size   probe_hart, . - probe_hart
 
+/*
+ * void probe_mem(buf): known accesses to a 32-byte buffer, one labelled
+ * instruction each, for memory-watch tests (README.md lists them).
+ */
+    .global probe_mem, probe_mem_sd, probe_mem_sw, probe_mem_sh
+    .global probe_mem_sb, probe_mem_ld, probe_mem_lbu
+    .type   probe_mem, %function
+probe_mem:
+    ldr     x9, =0x1122334455667788
+    ldr     w10, =0xaabbccdd
+    mov     w11, #0xeeff
+    mov     w12, #0x5a
+probe_mem_sd:
+    str     x9, [x0]
+probe_mem_sw:
+    str     w10, [x0, #8]
+probe_mem_sh:
+    strh    w11, [x0, #12]
+probe_mem_sb:
+    strb    w12, [x0, #15]
+probe_mem_ld:
+    ldr     x1, [x0]
+probe_mem_lbu:
+    ldrb    w2, [x0, #9]
+    ret
+    .ltorg
+    .size   probe_mem, . - probe_mem
+
     .section .note.GNU-stack, "", %progbits

@@ -59,6 +59,7 @@ uint64_t probe_mid_start(uint64_t x, uint64_t y);
 uint64_t probe_str(const char *s, uint64_t len);
 void probe_end(uint64_t checksum);
 uint64_t probe_hart(uint64_t hart, uint64_t iteration);
+void probe_mem(uint8_t *buf);
 
 /* <arch>/spin.S: returns once the safety limit is reached. */
 void spin_run(unsigned long cpu);

@@ -14,6 +14,10 @@
 static const char hello[] __attribute__((section(".fixed_str"))) =
     "hello qinsn";
 
+/* The target of probe_mem's accesses, in a page of its own (no code). */
+/* In .data, not .bss, so that start-up code clearing .bss never touches it. */
+uint8_t probe_mem_buf[4096] __attribute__((aligned(4096))) = { 0xff };
+
 /* Secondary harts that finished their probe_hart calls (riscv64 -smp N). */
 static uint32_t harts_done;
 
@@ -68,6 +72,7 @@ int guest_main(void)
     guest_put_hex(sum);
     guest_puts(ok ? " PASS\n" : " FAIL\n");
 
+    probe_mem(probe_mem_buf);
     wait_for_secondaries();
     probe_end(sum);
     return ok ? GUEST_EXIT_PASS : GUEST_EXIT_FAIL;

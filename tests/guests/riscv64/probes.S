@@ -83,4 +83,31 @@ probe_hart:
     ret
     .size   probe_hart, . - probe_hart
 
+/*
+ * void probe_mem(buf): known accesses to a 32-byte buffer, one labelled
+ * instruction each, for memory-watch tests (README.md lists them).
+ */
+    .global probe_mem, probe_mem_sd, probe_mem_sw, probe_mem_sh
+    .global probe_mem_sb, probe_mem_ld, probe_mem_lbu
+    .type   probe_mem, @function
+probe_mem:
+    li      t0, 0x1122334455667788
+    li      t1, 0xaabbccdd
+    li      t2, 0xeeff
+    li      t3, 0x5a
+probe_mem_sd:
+    sd      t0, 0(a0)
+probe_mem_sw:
+    sw      t1, 8(a0)
+probe_mem_sh:
+    sh      t2, 12(a0)
+probe_mem_sb:
+    sb      t3, 15(a0)
+probe_mem_ld:
+    ld      a1, 0(a0)
+probe_mem_lbu:
+    lbu     a2, 9(a0)
+    ret
+    .size   probe_mem, . - probe_mem
+
     .section .note.GNU-stack, "", @progbits

@@ -86,4 +86,34 @@ probe_hart:
     ret
     .size   probe_hart, . - probe_hart
 
+/*
+ * void probe_mem(buf): known accesses to a 32-byte buffer, one labelled
+ * instruction each, for memory-watch tests (README.md lists them).  x86
+ * adds an unaligned store across the buffer's 16-byte mark.
+ */
+    .global probe_mem, probe_mem_sd, probe_mem_sw, probe_mem_sh
+    .global probe_mem_sb, probe_mem_ld, probe_mem_lbu, probe_mem_su
+    .type   probe_mem, @function
+probe_mem:
+    movabs  $0x1122334455667788, %rax
+    mov     $0xaabbccdd, %ecx
+    mov     $0xeeff, %edx
+    mov     $0x5a, %esi
+probe_mem_sd:
+    mov     %rax, (%rdi)
+probe_mem_sw:
+    mov     %ecx, 8(%rdi)
+probe_mem_sh:
+    mov     %dx, 12(%rdi)
+probe_mem_sb:
+    mov     %sil, 15(%rdi)
+probe_mem_ld:
+    mov     (%rdi), %rax
+probe_mem_lbu:
+    movzbl  9(%rdi), %eax
+probe_mem_su:
+    mov     %rcx, 13(%rdi)
+    ret
+    .size   probe_mem, . - probe_mem
+
     .section .note.GNU-stack, "", @progbits
