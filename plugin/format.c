@@ -10,24 +10,29 @@
 void format_value_hex(GString *out, const uint8_t *bytes, int len,
                       bool big_endian, bool pad)
 {
+    static const char digits[] = "0123456789abcdef";
+    char buf[2 + 2 * 64 + 1];
+    int n = 0;
     bool leading = !pad;
 
-    g_string_append(out, "0x");
-    for (int i = 0; i < len; i++) {
+    /* by hand: this runs for every register of every logged hit */
+    buf[n++] = '0';
+    buf[n++] = 'x';
+    for (int i = 0; i < len && i < 64; i++) {
         uint8_t b = bytes[big_endian ? i : len - 1 - i];
         if (leading && b == 0 && i != len - 1) {
             continue;
         }
-        if (leading) {
-            g_string_append_printf(out, "%x", b);
-            leading = false;
-        } else {
-            g_string_append_printf(out, "%02x", b);
+        if (!leading || b >> 4) {
+            buf[n++] = digits[b >> 4];
         }
+        buf[n++] = digits[b & 15];
+        leading = false;
     }
     if (len == 0) {
-        g_string_append_c(out, '0');
+        buf[n++] = '0';
     }
+    g_string_append_len(out, buf, n);
 }
 
 uint64_t format_value_u64(const uint8_t *bytes, int len, bool big_endian)
