@@ -24,6 +24,7 @@ def register():
     commands.QinsnMarkCommand()
     commands.QinsnStatusCommand()
     watch_commands.QinsnWatchCommand()
+    watch_commands.QinsnWatchMemCommand()
     watch_commands.QinsnUnwatchCommand()
     watch_commands.QinsnEnableCommand()
     watch_commands.QinsnDisableCommand()

@@ -99,11 +99,20 @@ class QinsnHitsCommand(gdb.Command):
 Usage: qinsn-hits [N]
 
 Shows the last N hits (default 10), oldest first, with the marks
-between them.  Values print as gdb prints the register: code addresses
-with their symbol, flags registers with their flag names.  "(stale)"
-marks a value the plugin could not read exactly at that instruction
-(x86 eflags in the middle of a block on stock QEMU).  The hits stay
-available after QEMU has exited."""
+between them; the accesses of memory watches count as hits.  Values
+print as gdb prints the register: code addresses with their symbol,
+flags registers with their flag names.  "(stale)" marks a value the
+plugin could not read exactly at that instruction (x86 eflags in the
+middle of a block on stock QEMU).  A memory access shows as
+
+  #3 watch 2 hit 1 cpu 0 at PC <f+58>: write 2 bytes at ADDRESS
+     <buf+12> = 0xeeff; REG=VALUE ...
+
+("read" for loads), the PC being the accessing instruction's: the
+value in hex, followed in parentheses by gdb's rendering of it when
+the access covers exactly the lvalue the watch was set on (a uint64_t
+in decimal, a pointer with its symbol).
+The hits stay available after QEMU has exited."""
 
     def __init__(self):
         super().__init__("qinsn-hits", gdb.COMMAND_DATA)
@@ -123,6 +132,10 @@ available after QEMU has exited."""
         for item in items:
             if item.kind == "mark":
                 gdb.write("#%d mark %s\n" % (item.seq, item.token))
+            elif item.kind == "mem":
+                gdb.write(fmt.mem_line(item, current.types,
+                                       current.mem_watches.get(item.watch))
+                          + "\n")
             else:
                 gdb.write(fmt.hit_line(item, current.types) + "\n")
         if current.ring.lost:

@@ -1,4 +1,5 @@
-"""Events from the plugin (``! hit ...``, ``! mark ...``) and their ring.
+"""Events from the plugin (``! hit ...``, ``! mem ...``, ``! mark ...``) and
+their ring.
 
 The reader thread appends each event here; gdb's thread reads the ring
 for qinsn-hits.  Parsing needs no gdb; formatting does and lives in
@@ -41,6 +42,23 @@ class Hit:
         self.seq = 0
 
 
+class MemAccess(Hit):
+    """One ``! mem`` event: a load or store that a memory watch saw.
+
+    The instruction's PC, then the access (address, size in bytes, ``r`` or
+    ``w``, value), then the registers as for a Hit."""
+
+    kind = "mem"
+
+    def __init__(self, fields):
+        super().__init__(fields[:4] + fields[8:])
+        access = dict(fields[4:8])
+        self.addr = int(access.get("addr", "0"), 0)
+        self.size = int(access.get("size", "0"))
+        self.dir = access.get("dir", "?")
+        self.value = int(access.get("value", "0"), 0)
+
+
 class Mark:
     kind = "mark"
 
@@ -55,30 +73,36 @@ def parse_event(text):
     fields = [(m.group(1), m.group(2)) for m in _FIELD.finditer(rest)]
     if kind == "hit":
         return kind, Hit(fields)
+    if kind == "mem":
+        return kind, MemAccess(fields)
     if kind == "mark":
         return kind, Mark(dict(fields).get("token", ""))
     return kind, dict(fields)
 
 
+RECORDS = ("hit", "mem")      # the kinds qinsn-hits counts
+
+
 class EventRing:
-    """The last @size hits and marks, plus counters of what was missed.
+    """The last @size hits, memory accesses and marks, plus counters of
+    what was missed.
 
     The reader thread only stores the raw lines; they are parsed when
     qinsn-hits asks, so that a flood of hits costs the reader little."""
 
     def __init__(self, size=10000):
         self.items = collections.deque(maxlen=size)     # (seq, text)
-        self.received = 0       # hits received in all
+        self.received = 0       # hits and memory accesses received in all
         self.lost = 0           # events the plugin could not send us
         self.dropped = 0        # hit records the plugin's log dropped
         self._seq = itertools.count(1)
         self._lock = threading.Lock()
 
     def add_line(self, text):
-        if text.startswith(("hit ", "mark ")):
+        if text.startswith(("hit ", "mem ", "mark ")):
             with self._lock:
                 self.items.append((next(self._seq), text))
-                self.received += text[0] == "h"
+                self.received += not text.startswith("mark ")
             return
         kind, fields = parse_event(text)
         count = int(fields.get("count", "0")) if kind in ("lost", "drop") \
@@ -103,10 +127,11 @@ class EventRing:
         return out
 
     def last(self, count):
-        """The last @count hits (and marks between them), oldest first."""
+        """The last @count hits and memory accesses (and marks between
+        them), oldest first."""
         out, hits = [], 0
         for item in reversed(self._parsed()):
-            if item.kind == "hit":
+            if item.kind in RECORDS:
                 if hits == count:
                     break
                 hits += 1
@@ -114,7 +139,8 @@ class EventRing:
         return list(reversed(out))
 
     def hits(self):
-        return [i for i in self._parsed() if i.kind == "hit"]
+        """Hits and memory accesses, oldest first."""
+        return [i for i in self._parsed() if i.kind in RECORDS]
 
     def marks(self):
         return [i for i in self._parsed() if i.kind == "mark"]

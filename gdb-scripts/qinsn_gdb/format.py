@@ -78,15 +78,68 @@ class RegisterTypes:
         return text
 
 
-def hit_line(hit, types):
-    """One line of qinsn-hits for a Hit event."""
+def plural(count, noun):
+    return "%d %s%s" % (count, noun, "" if count == 1 else "s")
+
+
+def _register_words(hit, types):
     words = []
     for name, number in hit.regs.items():
         word = types.show(name, number)
         if name in hit.stale:
             word += " (stale)"
         words.append(word)
-    words += ["%s=%s" % item for item in hit.extra]
-    head = "#%d watch %d hit %d cpu %d at %s" % (
+    return words + ["%s=%s" % item for item in hit.extra]
+
+
+def _head(hit):
+    return "#%d watch %d hit %d cpu %d at %s" % (
         hit.seq, hit.watch, hit.hit, hit.cpu, address(hit.pc))
-    return head + (": " + " ".join(words) if words else "")
+
+
+def hit_line(hit, types):
+    """One line of qinsn-hits for a Hit event."""
+    words = _register_words(hit, types)
+    return _head(hit) + (": " + " ".join(words) if words else "")
+
+
+def typed_value(number, size, value_type, types):
+    """@number (an access of @size bytes) shown as gdb shows a value of
+    @value_type, or None when the type does not fit or gdb cannot.
+    Pointers show as addresses with their symbol, without reading the
+    memory they point to now (it may have changed since).  Arrays are
+    left to the hex (gdb would show a byte array as a string)."""
+    if value_type is None or value_type.sizeof != size or size == 0:
+        return None
+    if value_type.strip_typedefs().code == gdb.TYPE_CODE_ARRAY:
+        return None
+    raw = (number & ((1 << (8 * size)) - 1)).to_bytes(
+        size, "little" if types.little_endian() else "big")
+    try:
+        value = gdb.Value(raw, value_type)
+        if value_type.strip_typedefs().code == gdb.TYPE_CODE_PTR:
+            return value.format_string(format="a")
+        return value.format_string()
+    except (gdb.error, TypeError, ValueError, RuntimeError):
+        return None
+
+
+def mem_line(access, types, watch=None):
+    """One line of qinsn-hits for a MemAccess event, e.g.
+    ``#3 watch 2 hit 1 cpu 0 at 0x8000134a <probe_mem+58>: write 2 bytes
+    at 0x8000300c <probe_mem_buf+12> = 0xeeff; a0=0x80003000``.
+
+    When @watch (the session's MemWatch) knows the type of the watched
+    lvalue and the access covers exactly that object, gdb's rendering of
+    the value in that type follows the hex in parentheses."""
+    verb = {"r": "read", "w": "write"}.get(access.dir, access.dir)
+    shown = "%#x" % access.value
+    if watch is not None and access.addr == watch.addr:
+        typed = typed_value(access.value, access.size, watch.type, types)
+        if typed is not None and typed != shown:
+            shown += " (%s)" % typed
+    text = "%s: %s %s at %s = %s" % (_head(access), verb,
+                                     plural(access.size, "byte"),
+                                     address(access.addr), shown)
+    words = _register_words(access, types)
+    return text + ("; " + " ".join(words) if words else "")

@@ -34,13 +34,50 @@ RUNNING_GRACE = 1.0
 
 class PendingWatch:
     """A watch request, kept in Session.pending when its OK had not come
-    by the time qinsn-watch returned."""
+    by the time qinsn-watch (or qinsn-watch-mem) returned."""
 
-    def __init__(self, addr, where, reply):
+    def __init__(self, addr, where, reply, kind="insn", label=None):
         self.addr = addr
         self.where = where      # what the user wrote, for messages
         self.reply = reply
+        self.kind = kind        # "insn" or "mem", as parse_watch_line says
+        self.label = label      # how messages name it; None: its address
+        self.info = None        # MemWatch of a memory watch
         self.id = None          # from 'list' until the OK confirms it
+
+    def describe(self):
+        """``Watch 3 at 0x… <f+4>`` or ``Memory watch 4 on buf[2] (…)``,
+        without the id while it is unknown."""
+        noun = "Memory watch" if self.kind == "mem" else "Watch"
+        if self.id:
+            noun += " %d" % self.id
+        if self.label is not None:
+            return "%s on %s" % (noun, self.label)
+        return "%s at %s" % (noun, fmt.address(self.addr))
+
+
+class MemWatch:
+    """What gdb knows of a memory watch it set: for qinsn-list and for
+    showing values of the watched object's type in qinsn-hits."""
+
+    def __init__(self, expr, addr, length, value_type):
+        self.expr = expr
+        self.addr = addr
+        self.length = length
+        self.type = value_type  # gdb.Type of an lvalue, or None
+
+
+def parse_watch_line(line):
+    """A data line of ``list`` as a dict of its fields, with ``id`` and
+    ``addr`` (a range's start) as numbers and ``kind`` "insn" or "mem"."""
+    fields = dict(w.split("=", 1) for w in line.split() if "=" in w)
+    fields["id"] = int(fields["id"])
+    start, _, end = fields["addr"].partition("..")
+    fields["addr"] = int(start, 16)
+    if end:
+        fields["end"] = int(end, 16)
+    fields["kind"] = "mem" if fields.get("type") == "mem" else "insn"
+    return fields
 
 
 class Session:
@@ -52,6 +89,7 @@ class Session:
         self._lock = threading.Lock()
         self._watchers = []
         self.pending = []
+        self.mem_watches = {}   # id -> MemWatch, for watches set here
         self.closed_reason = None
         self.regmap = None
         self._regmap_key = None
@@ -178,18 +216,26 @@ class Session:
         self._watchers.append(conn)
         return conn
 
-    def watch_ids(self):
-        """{id: addr} of the plugin's watches, from 'list'."""
-        ids = {}
-        for line in self.request("list").data:
-            fields = dict(w.split("=", 1) for w in line.split() if "=" in w)
-            ids[int(fields["id"])] = int(fields["addr"], 16)
-        return ids
+    def watch_list(self):
+        """The plugin's watches, from 'list' (see parse_watch_line)."""
+        return [parse_watch_line(line) for line in self.request("list").data]
+
+    def watch_ids(self, kind=None):
+        """{id: addr} of the plugin's watches (of @kind only, if given)."""
+        return {w["id"]: w["addr"] for w in self.watch_list()
+                if kind is None or w["kind"] == kind}
 
     def send_watch(self, addr, options, where):
         """Send one watch request; returns its PendingWatch."""
         line = " ".join(["watch", "%#x" % addr] + options)
         return PendingWatch(addr, where, self._watcher().send(line))
+
+    def send_watch_mem(self, addr, length, direction, options, where, label):
+        """Send one watch-mem request; returns its PendingWatch."""
+        line = " ".join(["watch-mem", "%#x" % addr, "%d" % length,
+                         direction] + options)
+        return PendingWatch(addr, where, self._watcher().send(line),
+                            kind="mem", label=label)
 
     def settle(self, pending, before):
         """After waiting: True when @pending was answered, else defer it.
@@ -204,19 +250,29 @@ class Session:
         pending.reply.on_done = self._late_reply
         if pending.reply.done.is_set():
             self._late_reply(pending.reply)
-        new = [i for i, a in self.watch_ids().items()
+        new = [i for i, a in self.watch_ids(pending.kind).items()
                if a == pending.addr and i not in before]
         if len(new) == 1:
             pending.id = new[0]
         return False
 
+    def confirmed(self, pending):
+        """Note what gdb knows of @pending once its id is known."""
+        if pending.id and pending.info is not None:
+            self.mem_watches[pending.id] = pending.info
+
     def forget_pending(self, targets):
-        """Drop deferred watches that qinsn-unwatch removed (ids, 0xaddr)."""
+        """Forget the watches that qinsn-unwatch removed (ids, 0xaddr):
+        deferred ones, and what is known of memory watches."""
         def removed(p):
             return ("all" in targets or str(p.id) in targets or
                     "%#x" % p.addr in targets)
         with self._lock:
             self.pending = [p for p in self.pending if not removed(p)]
+        for watch_id, info in list(self.mem_watches.items()):
+            if ("all" in targets or str(watch_id) in targets or
+                    "%#x" % info.addr in targets):
+                del self.mem_watches[watch_id]
 
     def _late_reply(self, reply):
         with self._lock:
@@ -224,17 +280,24 @@ class Session:
             for p in found:
                 self.pending.remove(p)
         for p in found:
-            self.notice(lambda p=p: _late_text(p))
+            self.notice(lambda p=p: self._late_text(p))
 
-
-def _late_text(p):
-    where = fmt.address(p.addr)
-    if p.reply.ok:
-        fields = p.reply.fields()
-        return "qinsn: watch %s at %s is live (gen %s)" % (
-            fields.get("id", "?"), where, fields.get("gen", "?"))
-    return "qinsn: watch at %s (%s) failed: %s" % (where, p.where,
-                                                    p.reply.message)
+    def _late_text(self, p):
+        """The notice for a late reply; runs on gdb's thread."""
+        if p.reply.ok:
+            fields = p.reply.fields()
+            if fields.get("id", "").isdigit():
+                p.id = int(fields["id"])
+            self.confirmed(p)
+            text = p.describe()
+            return "qinsn: %s%s is live (gen %s)" % (
+                text[0].lower(), text[1:], fields.get("gen", "?"))
+        p.id = None
+        text = p.describe()
+        if p.label is None:
+            text += " (%s)" % p.where
+        return "qinsn: %s%s failed: %s" % (text[0].lower(), text[1:],
+                                           p.reply.message)
 
 
 def remote_target_key():

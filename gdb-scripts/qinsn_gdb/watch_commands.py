@@ -1,5 +1,7 @@
-"""qinsn-watch, qinsn-unwatch, qinsn-enable, qinsn-disable, qinsn-list."""
+"""qinsn-watch, qinsn-watch-mem, qinsn-unwatch, qinsn-enable,
+qinsn-disable, qinsn-list."""
 
+import re
 import time
 
 import gdb
@@ -7,8 +9,9 @@ import gdb
 from . import complete
 from . import format as fmt
 from . import location
+from . import memory
 from . import session
-from .session import RUNNING_GRACE, STOPPED_GRACE
+from .session import RUNNING_GRACE, STOPPED_GRACE, MemWatch
 
 
 class QinsnWatchCommand(gdb.Command):
@@ -47,27 +50,9 @@ be live, but no more than a second, so as never to hold gdb up."""
         args = location.split_watch_args(arg)
         addrs = location.resolve_location(args.location)
         options = location.watch_options(args, current.resolve)
-        stopped = fmt.target_stopped()
-        before = current.watch_ids()
-        sent = [current.send_watch(a, options, args.location) for a in addrs]
-        wait = STOPPED_GRACE if stopped else RUNNING_GRACE
-        deadline = time.monotonic() + wait
-        for pending in sent:
-            pending.reply.wait(max(0.0, deadline - time.monotonic()))
-        for pending in sent:
-            where = fmt.address(pending.addr)
-            if current.settle(pending, before):
-                if not pending.reply.ok:
-                    raise gdb.GdbError("%s: %s" % (where,
-                                                   pending.reply.message))
-                fields = pending.reply.fields()
-                gdb.write("Watch %s at %s: live (gen %s).\n" %
-                          (fields.get("id"), where, fields.get("gen")))
-                continue
-            name = "Watch %d" % pending.id if pending.id else "Watch"
-            why = ("pending until the guest runs" if stopped else
-                   "not live yet, reported when it is")
-            gdb.write("%s at %s: %s.\n" % (name, where, why))
+        before = current.watch_ids("insn")
+        _send_and_report(current, before, lambda: [
+            current.send_watch(a, options, args.location) for a in addrs])
 
     def complete(self, text, word):
         words = text.split()
@@ -75,6 +60,128 @@ be live, but no more than a second, so as never to hold gdb up."""
         if last.startswith("regs=") or " if " in " " + text:
             return complete.registers(word)
         return gdb.COMPLETE_LOCATION
+
+
+def _send_and_report(current, before, send):
+    """Send the requests (@send returns their PendingWatches), wait for
+    them as long as is safe, and say which are live and which pending.
+    @before: the ids of the plugin's watches of that kind before."""
+    stopped = fmt.target_stopped()
+    sent = send()
+    wait = STOPPED_GRACE if stopped else RUNNING_GRACE
+    deadline = time.monotonic() + wait
+    for pending in sent:
+        pending.reply.wait(max(0.0, deadline - time.monotonic()))
+    for pending in sent:
+        if current.settle(pending, before):
+            if not pending.reply.ok:
+                where = (pending.label if pending.label is not None else
+                         fmt.address(pending.addr))
+                raise gdb.GdbError("%s: %s" % (where, pending.reply.message))
+            fields = pending.reply.fields()
+            if fields.get("id", "").isdigit():
+                pending.id = int(fields["id"])
+            current.confirmed(pending)
+            gdb.write("%s: live (gen %s).\n" % (pending.describe(),
+                                                 fields.get("gen")))
+            continue
+        current.confirmed(pending)
+        why = ("pending until the guest runs" if stopped else
+               "not live yet, reported when it is")
+        gdb.write("%s: %s.\n" % (pending.describe(), why))
+
+
+class QinsnWatchMemCommand(gdb.Command):
+    """Log the loads and stores that touch EXPR, without stopping.
+
+Usage: qinsn-watch-mem EXPR [r|w|rw] [if value OP VALUE] [regs=REG,...]
+                       [len=N] [ignore=N] [count=N] [once] [cpu=N]
+
+What is watched, from EXPR (evaluated by gdb now, as 'print' would):
+  - EXPR is an lvalue in memory, that is gdb can take its address as
+    'print &(EXPR)' does (a variable, buf[3], s.field, *ptr,
+    *(long *)$sp): from that address, len=N bytes if given, else the
+    size of EXPR's type.  A function needs len=N.
+  - Otherwise (&var, $sp, 0x80003000, (long)ptr, a register variable):
+    the value of EXPR, an integer or pointer, is the address, and len=N
+    is required.
+So for a pointer variable p, 'p' watches p itself, and '*p' the object
+it points to; '*p len=16' 16 bytes from where it points.  (gdb keeps a
+cast of an lvalue an lvalue: '(char *)p' still stands for p itself.)
+
+Every access that touches any byte of the range is logged, also one
+that straddles either end: the PC of the accessing instruction, the
+access's address, size, direction and value, and the registers.
+Direction: r (loads), w (stores) or rw (both, the default).  The
+direction and the options may stand before or after the 'if' clause; a
+last word r, w, rw or once after EXPR is always taken as one of them
+(write (r) for a variable named r).
+
+The condition compares the value of each access (zero-extended, as
+unsigned numbers) with VALUE, any gdb expression evaluated now; OP is
+one of == != < <= > >=.  A negative VALUE wraps to the size of EXPR's
+type when EXPR is a scalar lvalue (if value == -1 matches an int set
+to -1), else to 64 bits.  regs= overrides the registers set with
+qinsn-log; ignore=N skips the first N accesses; count=N stops after N
+logged (once means count=1); cpu=N logs only vCPU N.
+
+Errors: an EXPR that is no lvalue and has no len= ("... is not an
+lvalue in memory: add len=N ..."), a word after EXPR that is not a
+direction ("'x' is not a direction: use r ..."), two directions, an
+unknown option, a condition not on 'value', len=0, a function without
+len=; an EXPR gdb cannot evaluate gives gdb's own message.
+
+The first memory watch makes QEMU retranslate its code, so while gdb
+holds the guest stopped this command may return with the watch pending
+(unless QEMU has translated nothing since its last flush, as at a -S
+start: then it is live at once); gdb prints "qinsn: memory watch N ...
+is live" once the guest has run, at the next stop, prompt or qinsn
+command.  Later memory watches are live as soon as the first is.  When
+the guest runs the command waits for the watch to be live, but no more
+than a second.  qinsn-hits shows the accesses, qinsn-list the watch;
+qinsn-unwatch, qinsn-enable and qinsn-disable take its number."""
+
+    def __init__(self):
+        super().__init__("qinsn-watch-mem", gdb.COMMAND_BREAKPOINTS)
+
+    def invoke(self, arg, from_tty):
+        current = session.current()
+        current.registers()     # compares the numbering once per target
+        args = memory.split_args(arg)
+        target = memory.resolve_target(args.expr, args.option("len"))
+        options = memory.watch_options(args, target, current.resolve)
+        label = memory.describe(args, target)
+        info = MemWatch(args.expr, target.addr, target.length, target.type)
+
+        def send():
+            pending = current.send_watch_mem(target.addr, target.length,
+                                             args.direction, options,
+                                             args.expr, label)
+            pending.info = info
+            return [pending]
+
+        _send_and_report(current, current.watch_ids("mem"), send)
+
+    def complete(self, text, word):
+        words = text.split()
+        if len(words) < 2 and not text[-1:].isspace():
+            return gdb.COMPLETE_EXPRESSION
+        last = words[-1] if words and not text[-1:].isspace() else ""
+        if last.startswith("regs="):
+            return complete.registers(word)
+        condition = re.search(r"(?:^|\s)if\s+(.*)$", text)
+        if condition:
+            cond = condition.group(1)
+            if not cond.strip() or cond.strip() == last:
+                return [w for w in ("value",) if w.startswith(word)]
+            if not re.search(r"(==|!=|<=|>=|<|>)\s*\S", cond):
+                return gdb.COMPLETE_EXPRESSION
+        offered = list(memory.DIRECTIONS) + [
+            k + "=" for k in memory.OPTION_KEYS] + list(memory.FLAGS)
+        if not condition:
+            offered.append("if")
+        found = [w for w in offered if w.startswith(last)]
+        return found if found or not last else gdb.COMPLETE_EXPRESSION
 
 
 def _parse_ids(argv, usage):
@@ -174,7 +281,10 @@ class QinsnListCommand(gdb.Command):
 Usage: qinsn-list
 
 State is pending (not translated since it was set), armed (translated),
-hit (hit at least once) or done (its count is spent)."""
+hit (hit at least once) or done (its count is spent).  What is the
+address of an instruction watch; for a memory watch "mem", its
+direction (r, w, rw), length and address, and the expression it was set
+with when it was set from this gdb."""
 
     def __init__(self):
         super().__init__("qinsn-list", gdb.COMMAND_BREAKPOINTS)
@@ -182,19 +292,37 @@ hit (hit at least once) or done (its count is spent)."""
     def invoke(self, arg, from_tty):
         if gdb.string_to_argv(arg):
             raise gdb.GdbError("Usage: qinsn-list")
-        lines = session.current().request("list").data
-        if not lines:
+        current = session.current()
+        watches = current.watch_list()
+        if not watches:
             gdb.write("No qinsn watches.\n")
             return
         gdb.write("%-4s %-8s %-4s %-8s %-8s %s\n" %
                   ("Id", "State", "Enb", "Hits", "Logged", "What"))
-        for line in lines:
-            fields = dict(w.split("=", 1) for w in line.split() if "=" in w)
+        for fields in watches:
             extra = " ".join("%s=%s" % (k, fields[k]) for k in
                              ("regs", "if", "ignore", "count", "cpu", "mem",
                               "str") if k in fields)
             gdb.write("%-4s %-8s %-4s %-8s %-8s %s %s\n" % (
-                fields.get("id"), fields.get("state"),
+                fields["id"], fields.get("state"),
                 "y" if fields.get("enabled") == "yes" else "n",
                 fields.get("hits"), fields.get("logged"),
-                fmt.address(int(fields.get("addr", "0"), 16)), extra))
+                _what(fields, current.mem_watches.get(fields["id"])), extra))
+
+
+def _what(fields, mem_watch):
+    """The What column: the address (range) of an instruction watch;
+    ``mem rw 1 byte at 0x… <buf+12> (buf[12])`` for a memory watch."""
+    where = fmt.address(fields["addr"])
+    if fields["kind"] != "mem":
+        if "end" in fields:
+            where += "..%s" % fmt.address(fields["end"])
+        return where
+    length = fields.get("len", "")
+    text = "mem %s %s at %s" % (
+        fields.get("dir", "?"),
+        fmt.plural(int(length), "byte") if length.isdigit() else "? bytes",
+        where)
+    if mem_watch is not None and mem_watch.addr == fields["addr"]:
+        text += " (%s)" % mem_watch.expr
+    return text

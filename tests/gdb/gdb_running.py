@@ -1,6 +1,8 @@
 """Inside gdb, on a spin guest: a watch set while gdb holds the guest
 stopped at a breakpoint (pending until 'continue'), then watches set,
-disabled and removed while the guest runs under 'continue &'."""
+disabled and removed while the guest runs under 'continue &', a memory
+watch among them (on the stack slot where x86_64's 'call spin_fn' puts
+its return address; the other guests do not touch it)."""
 
 import gdb
 
@@ -38,6 +40,7 @@ before = session.current().watch_ids()
 run("qinsn-watch $pc regs=%s once" % a0)
 RESULT["pc_id"] = new_id(before)
 RESULT["spin_rare"] = int(gdb.parse_and_eval("$pc"))
+RESULT["slot"] = int(gdb.parse_and_eval("$sp")) - 8
 run("qinsn-list")
 run("qinsn-status")
 RESULT["hits_while_stopped"] = len(ingdb.hits())
@@ -57,7 +60,15 @@ RESULT["cond_id"] = new_id(before)
 before = session.current().watch_ids()
 run("qinsn-watch spin_str regs=%s,%s once" % (a0, a1))
 RESULT["str_id"] = new_id(before)
+before = session.current().watch_ids()
+run("qinsn-watch-mem %#x len=8 w count=2 regs=%s" % (RESULT["slot"], a0))
+RESULT["mem_id"] = new_id(before)
 ingdb.wait(1.0)
+RESULT["mem_hits"] = [
+    {"watch": a.watch, "hit": a.hit, "addr": a.addr, "size": a.size,
+     "dir": a.dir, "value": a.value, "pc": a.pc}
+    for a in session.peek().ring.hits() if a.kind == "mem"]
+run("qinsn-unwatch %d" % RESULT["mem_id"])
 RESULT["cond_hits"] = [h for h in ingdb.hits()
                        if h["watch"] == RESULT["cond_id"]]
 RESULT["str_hits"] = [h for h in ingdb.hits()

@@ -11,6 +11,10 @@ Usage: test_gdb.py ARCH PLUGIN PROBE_GUEST SPIN_GUEST
               until it runs) and while it runs under 'continue &'
   names       gdb's register names and aliases map to the plugin's;
               computed and pseudo registers are refused; completion
+  memory      qinsn-watch-mem on probe_mem_buf: lvalues, len=, r/w,
+              if value, ignore/count, straddling accesses; the exact
+              records in qinsn-hits and the log; set at -S (live at
+              once) and at a stop (pending until the guest runs)
 """
 
 import sys
@@ -245,8 +249,26 @@ def running(tap, arch, plugin, spin, directory):
     tap.ok(res["marks"] == ["running-mark"],
            "%s running: qinsn-mark comes back as an event" % arch,
            repr(res["marks"]))
-    tap.ok(out["qinsn-unwatch"][0].startswith("Removed 1 watch.") and
-           out["qinsn-unwatch"][1].startswith("Removed 4 watches.") and
+    mem = out["qinsn-watch-mem"][0]
+    tap.ok(res["mem_id"] is not None and
+           mem.startswith("Memory watch %d on %#x (w, 8 bytes at %#x" %
+                          (res["mem_id"], res["slot"], res["slot"])) and
+           "live (gen" in mem,
+           "%s running: qinsn-watch-mem under 'continue &' waits until live"
+           % arch, mem)
+    hits = res["mem_hits"]
+    if arch == "x86_64":
+        tap.ok(len(hits) == 2 and
+               all(h["watch"] == res["mem_id"] and h["addr"] == res["slot"]
+                   and h["size"] == 8 and h["dir"] == "w" and
+                   h["value"] == h["pc"] + 5 for h in hits),
+               "%s running: the memory watch logs 'call' pushing its return "
+               "address, count=2" % arch, repr(hits))
+    else:
+        tap.ok(hits == [], "%s running: nothing touches that stack slot" %
+               arch, repr(hits))
+    tap.ok(out["qinsn-unwatch"][-2].startswith("Removed 1 watch.") and
+           out["qinsn-unwatch"][-1].startswith("Removed 4 watches.") and
            "No qinsn watches" in out["qinsn-list"][-1],
            "%s running: qinsn-unwatch ID, then all" % arch,
            repr(out["qinsn-unwatch"]) + out["qinsn-list"][-1])
@@ -290,7 +312,12 @@ def names(tap, arch, plugin, spin, directory):
         commands += ["qinsn-log " + args for args, _ in NAMES[arch]]
         commands += ["complete " + log_cmd,
                      "complete qinsn-watch spin_f",
-                     "complete qinsn-watch spin_fn " + regs_word]
+                     "complete qinsn-watch spin_fn " + regs_word,
+                     "complete qinsn-watch-mem spin_te",
+                     "complete qinsn-watch-mem spin_text r",
+                     "complete qinsn-watch-mem spin_text w ign",
+                     "complete qinsn-watch-mem spin_text if v",
+                     "complete qinsn-watch-mem spin_text " + regs_word]
         run = run_gdb(commands, elf=spin, port=qemu.port)
         tap.ok(run.rc == 0 and run.clean() and
                "same numbering as gdb's target" in run.out,
@@ -305,6 +332,13 @@ def names(tap, arch, plugin, spin, directory):
                "qinsn-watch spin_fn %s\n" % regs_want in run.out,
                "%s names: completion of registers and locations" % arch,
                run.out)
+        mem = "qinsn-watch-mem spin_text "
+        tap.ok(all(line + "\n" in run.out for line in [
+                   "qinsn-watch-mem spin_text", mem + "r", mem + "rw",
+                   mem + "regs=", mem + "w ignore=", mem + "if value",
+                   mem + regs_want]) and mem + "w\n" not in run.out,
+               "%s names: completion of qinsn-watch-mem (expression, "
+               "directions, options, value, registers)" % arch, run.out)
         run, res = in_gdb("gdb_multi.py", {"sock": qemu.sock,
                                            "source": "lib.c"},
                           spin, qemu.port, directory, "multi")
@@ -328,6 +362,215 @@ def names(tap, arch, plugin, spin, directory):
                    run.text)
 
 
+# probe_mem's accesses (tests/guests/README.md): label -> (offset in
+# probe_mem_buf, size, direction, value).
+MEM_ACCESS = {
+    "probe_mem_sd": (0, 8, "w", 0x1122334455667788),
+    "probe_mem_sw": (8, 4, "w", 0xaabbccdd),
+    "probe_mem_sh": (12, 2, "w", 0xeeff),
+    "probe_mem_sb": (15, 1, "w", 0x5a),
+    "probe_mem_ld": (0, 8, "r", 0x1122334455667788),
+    "probe_mem_lbu": (9, 1, "r", 0xcc),
+    "probe_mem_su": (13, 8, "w", 0xaabbccdd),   # x86_64 only
+}
+
+
+def mem_watches(arch):
+    """(name, EXPR, further arguments, [(label, hit)] expected)."""
+    arg0 = ARCH[arch]["args"][0]
+    x86 = arch == "x86_64"
+    return [
+        # one byte that only the 2-byte store covers (x86's su starts at 13)
+        ("byte12", "probe_mem_buf[12]", "", [("probe_mem_sh", 1)]),
+        ("u64w", "*(uint64_t *)&probe_mem_buf", "w regs=$" + arg0,
+         [("probe_mem_sd", 1)]),
+        ("len32r", "&probe_mem_buf", "len=32 r",
+         [("probe_mem_ld", 1), ("probe_mem_lbu", 2)]),
+        # x86's su touches byte 15 too, with another value
+        ("cond", "probe_mem_buf[15]", "if value == 0x5a",
+         [("probe_mem_sb", 1)]),
+        # only x86's su, which starts 3 bytes before
+        ("straddle", "*(uint32_t *)&probe_mem_buf[16]", "w",
+         [("probe_mem_su", 1)] if x86 else []),
+        ("counted", "&probe_mem_buf", "len=16 rw ignore=1 count=2",
+         [("probe_mem_sw", 2), ("probe_mem_sh", 3)]),
+    ]
+
+
+def pending_watches(arch):
+    """As mem_watches, for memory_pending."""
+    return [
+        # x86's su (bytes 13-20) is a store to byte 15 too
+        ("sb", "probe_mem_buf[15]", "w regs=$" + ARCH[arch]["args"][0],
+         [("probe_mem_sb", 1)] +
+         ([("probe_mem_su", 2)] if arch == "x86_64" else [])),
+        # a 4-byte lvalue that the 1-byte load at buf+9 overlaps
+        ("overlap", "*(uint32_t *)&probe_mem_buf[8]", "r",
+         [("probe_mem_lbu", 1)]),
+        # removed before the guest runs
+        ("dropped", "probe_mem_buf[0]", "", []),
+    ]
+
+
+def mem_command(expr, rest):
+    return ("qinsn-watch-mem %s %s" % (expr, rest)).strip()
+
+
+def mem_expected(guest, res, watches):
+    """{(watch id, hit): record} that the watches must log."""
+    want = {}
+    for name, _, _, accesses in watches:
+        for label, hit in accesses:
+            offset, size, direction, value = MEM_ACCESS[label]
+            want[(res["ids"][name], hit)] = {
+                "pc": gdbtest.address(guest, label),
+                "addr": res["buf"] + offset, "size": size, "dir": direction,
+                "value": value}
+    return want
+
+
+def check_records(tap, name, guest, res, qemu, want, regs):
+    """The records of the ring and of the JSON log equal @want exactly;
+    @regs: {(watch, hit): {reg: value}} expected among their registers."""
+    got = {(r["watch"], r["hit"]): r for r in res["records"]}
+    for key, record in sorted(want.items()):
+        found = got.get(key)
+        same = (found is not None and found["cpu"] == 0 and
+                all(found[k] == v for k, v in record.items()) and
+                all(found["regs"].get(r) == v
+                    for r, v in regs.get(key, {}).items()))
+        tap.ok(same, "%s: watch %d hit %d at %s: %s %d byte%s at buf+%d = "
+               "%#x" % (name, key[0], key[1],
+                        gdbtest.symbolic(guest, record["pc"]), record["dir"],
+                        record["size"], "s" * (record["size"] > 1),
+                        record["addr"] - res["buf"], record["value"]),
+               "got %r" % (found,))
+    tap.ok(sorted(got) == sorted(want),
+           "%s: no other memory records (%d)" % (name, len(got)),
+           "got %r, want %r" % (sorted(got), sorted(want)))
+    logged = {}
+    for rec in qemu.log_records():
+        if rec.get("type") == "mem":
+            logged[(rec["watch"], rec["hit"])] = {
+                "pc": int(rec["pc"], 16), "addr": int(rec["addr"], 16),
+                "size": rec["size"], "dir": rec["dir"],
+                "value": int(rec["value"], 16)}
+    tap.ok(logged == want, "%s: the JSON log holds the same %d records" %
+           (name, len(logged)), "log %r\nwant %r" % (logged, want))
+
+
+def step_output(res, command):
+    steps = [s for s in res["steps"] if s["cmd"] == command]
+    return "".join(s.get("out", "") + s.get("error", "") for s in steps)
+
+
+def memory(tap, arch, plugin, guest, directory):
+    """Memory watches set at -S: live at once; the exact records."""
+    watches = mem_watches(arch)
+    spec = {"watches": [(n, mem_command(e, r)) for n, e, r, _ in watches]}
+    with Qemu(arch, guest, plugin, directory, "mem") as qemu:
+        spec["sock"] = qemu.sock
+        run, res = in_gdb("gdb_mem.py", spec, guest, qemu.port, directory,
+                          "mem")
+    if not tap.ok(res is not None and run.clean(),
+                  "%s memory: gdb script ran" % arch, run.text):
+        return
+    page = gdbtest.address(guest, "probe_mem") >> 12
+    tap.ok(res["stopped_at"] == res["return"] and
+           res["return"] >> 12 != page,
+           "%s memory: stopped after guest_main, off the probes' page" %
+           arch, "%#x %#x" % (res["stopped_at"], res["return"]))
+    ids, buf = res["ids"], res["buf"]
+    for name, expr, rest, _ in watches:
+        out = step_output(res, mem_command(expr, rest))
+        tap.ok(ids[name] is not None and
+               out.startswith("Memory watch %d on %s (" % (ids[name], expr))
+               and "live (gen" in out,
+               "%s memory: %s is live at once (nothing translated yet)" %
+               (arch, mem_command(expr, rest)), out)
+    arg0 = ARCH[arch]["args"][0]
+    check_records(tap, arch + " memory", guest, res, qemu,
+                  mem_expected(guest, res, watches),
+                  {(ids["u64w"], 1): {arg0: buf}})
+    shown = step_output(res, "qinsn-hits 100")
+    lines = [
+        "#1 watch %d hit 1 cpu 0 at %#x " % (
+            ids["u64w"], gdbtest.address(guest, "probe_mem_sd")),
+        ": write 8 bytes at %#x <probe_mem_buf> = 0x1122334455667788 "
+        "(1234605616436508552); %s=%#x\n" % (buf, arg0, buf),
+        ": write 2 bytes at %#x <probe_mem_buf+12> = 0xeeff\n" % (buf + 12),
+        ": write 1 byte at %#x <probe_mem_buf+15> = 0x5a (90 'Z')\n" %
+        (buf + 15),
+        ": read 1 byte at %#x <probe_mem_buf+9> = 0xcc\n" % (buf + 9),
+    ]
+    missing = [line for line in lines if line not in shown]
+    tap.ok(not missing, "%s memory: qinsn-hits shows address, size, "
+           "direction, value (typed when exact) and registers" % arch,
+           "missing %r in:\n%s" % (missing, shown))
+    last = step_output(res, "qinsn-hits 2").splitlines()
+    tap.ok(len(last) == 2 and all(" watch " in line for line in last) and
+           shown.splitlines()[-2:] == last,
+           "%s memory: qinsn-hits 2 counts memory records" % arch,
+           repr(last))
+    listed = step_output(res, "qinsn-list")
+    wants = [
+        "mem rw 1 byte at %#x <probe_mem_buf+12> (probe_mem_buf[12]) "
+        "regs=-" % (buf + 12),
+        "mem w 8 bytes at %#x <probe_mem_buf> (*(uint64_t *)&probe_mem_buf)"
+        " regs=%s" % (buf, arg0),
+        "mem r 32 bytes at %#x <probe_mem_buf> (&probe_mem_buf)" % buf,
+        "(probe_mem_buf[15]) regs=- if=value==0x5a",
+    ]
+    missing = [w for w in wants if w not in listed]
+    counted = [line for line in listed.splitlines()
+               if line.startswith("%d " % ids["counted"])]
+    tap.ok(not missing and counted and " done " in counted[-1] and
+           "ignore=1 count=2" in counted[-1],
+           "%s memory: qinsn-list shows memory watches, the counted one "
+           "done" % arch, "missing %r in:\n%s" % (missing, listed))
+
+
+def memory_pending(tap, arch, plugin, guest, directory):
+    """Memory watches set at a stop after code ran: pending until the
+    guest runs, then live and logging."""
+    watches = pending_watches(arch)
+    spec = {"pending": True, "drop": ["dropped"],
+            "watches": [(n, mem_command(e, r)) for n, e, r, _ in watches]}
+    with Qemu(arch, guest, plugin, directory, "mempend") as qemu:
+        spec["sock"] = qemu.sock
+        run, res = in_gdb("gdb_mem.py", spec, guest, qemu.port, directory,
+                          "mempend")
+    if not tap.ok(res is not None and run.clean(),
+                  "%s memory pending: gdb script ran" % arch, run.text):
+        return
+    ids = res["ids"]
+    outs = {n: step_output(res, mem_command(e, r))
+            for n, e, r, _ in watches}
+    tap.ok(all(ids[n] is not None and
+               out.startswith("Memory watch %d on %s (" % (ids[n], e)) and
+               out.endswith(": pending until the guest runs.\n")
+               for (n, e, _, _), out in zip(watches, outs.values())),
+           "%s memory pending: set at a stop, the watches wait for the "
+           "guest to run" % arch, repr(outs))
+    status = step_output(res, "qinsn-status")
+    tap.ok("waiting for the guest to run: %d, %d\n" % (ids["sb"],
+                                                       ids["overlap"])
+           in status and res["records_before_run"] == 0,
+           "%s memory pending: qinsn-status lists them (not the removed "
+           "one)" % arch, status)
+    said = "".join(s.get("out", "") for s in res["steps"]) + run.out
+    live = ["qinsn: memory watch %d on %s (" % (ids[n], e)
+            for n, e, _, _ in watches[:2]]
+    tap.ok(all(said.count(text) == 1 for text in live) and
+           said.count(" is live (gen ") == 2 and
+           "memory watch %d " % ids["dropped"] not in said,
+           "%s memory pending: gdb announces each live once it ran" % arch,
+           said)
+    check_records(tap, arch + " memory pending", guest, res, qemu,
+                  mem_expected(guest, res, watches),
+                  {(ids["sb"], 1): {ARCH[arch]["args"][0]: res["buf"]}})
+
+
 def main():
     arch, plugin, guest, spin = sys.argv[1:5]
     tap = Tap()
@@ -336,6 +579,8 @@ def main():
     freerun(tap, arch, plugin, guest, directory)
     running(tap, arch, plugin, spin, directory)
     names(tap, arch, plugin, spin, directory)
+    memory(tap, arch, plugin, guest, directory)
+    memory_pending(tap, arch, plugin, guest, directory)
     tap.done(directory)
 
 

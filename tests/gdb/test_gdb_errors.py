@@ -63,6 +63,8 @@ def plain_errors(tap, qemu, spin):
     cases = [
         ("not connected", ["qinsn-watch spin_fn"],
          "not connected to qinsn; use qinsn-connect [SOCKET]"),
+        ("not connected, qinsn-watch-mem", ["qinsn-watch-mem spin_text"],
+         "not connected to qinsn; use qinsn-connect [SOCKET]"),
         ("not connected, qinsn-hits", ["qinsn-hits"],
          "not connected to qinsn; use qinsn-connect [SOCKET]"),
         ("no such socket", ["qinsn-connect /nonexistent/q.sock"],
@@ -89,6 +91,45 @@ def plain_errors(tap, qemu, spin):
          "'one' is not a watch number"),
         ("unknown watch", "qinsn-unwatch 999", "no watch with id 999"),
         ("bad mark", "qinsn-mark 'a b'", "use letters, digits and . _ -"),
+        ("memory watch, not an lvalue without len=",
+         "qinsn-watch-mem &spin_text",
+         "'&spin_text' is not an lvalue in memory: add len=N to watch N "
+         "bytes at the address it evaluates to"),
+        ("memory watch, register value without len=",
+         "qinsn-watch-mem $sp",
+         "'$sp' is not an lvalue in memory: add len=N"),
+        ("memory watch, bad direction", "qinsn-watch-mem spin_text x",
+         "'x' is not a direction: use r (loads), w (stores) or rw (both, "
+         "the default)"),
+        ("memory watch, two directions", "qinsn-watch-mem spin_text r w",
+         "two directions given (r and w); give one of r, w or rw"),
+        ("memory watch, unknown option", "qinsn-watch-mem spin_text str=a0",
+         "unknown option 'str=a0' (qinsn-watch-mem takes regs=, len=, "
+         "ignore=, count=, cpu= and once)"),
+        ("memory watch, condition on a register",
+         "qinsn-watch-mem spin_text if a0 == 1",
+         "condition 'a0 == 1' is not value OP VALUE (a memory watch "
+         "compares the accessed value"),
+        ("memory watch, len=0", "qinsn-watch-mem &spin_text len=0",
+         "len=0: the length must be a positive number of bytes"),
+        ("memory watch, function", "qinsn-watch-mem spin_fn",
+         "'spin_fn' is a function, not data: give len=N"),
+        ("memory watch, a float as address", "qinsn-watch-mem 1.5 len=4",
+         "'1.5' is neither an lvalue in memory nor an address (its type is "
+         "double)"),
+        ("memory watch, no expression", "qinsn-watch-mem w",
+         "No symbol \"w\" in current context."),
+        ("memory watch, options only", "qinsn-watch-mem len=4",
+         "an expression is needed (Usage: qinsn-watch-mem EXPR"),
+        ("memory watch, bad expression", "qinsn-watch-mem no_such_var",
+         'No symbol "no_such_var" in current context.'),
+        ("memory watch, unknown register",
+         "qinsn-watch-mem spin_text regs=a0,bogus",
+         "unknown register 'bogus' for riscv64"),
+        ("memory watch, plugin refuses",
+         "qinsn-watch-mem 0xffffffffffffff00 len=0x1000",
+         "0xffffffffffffff00 (rw, 4096 bytes at 0xffffffffffffff00): "
+         "length 4096 is empty or wraps around"),
     ]
     for name, command, message in cases:
         run = run_gdb([connect, command], elf=spin, port=qemu.port)
@@ -191,6 +232,13 @@ def loading(tap, spin, directory):
     run = run_gdb(["source " + gdbtest.QINSN_PY, "help qinsn-list"])
     tap.ok(run.rc == 0 and "Usage: qinsn-list" in run.out and run.clean(),
            "loading: sourcing qinsn.py twice is harmless", run.text)
+    run = run_gdb(["help qinsn-watch-mem"])
+    tap.ok(run.rc == 0 and run.clean() and
+           "Usage: qinsn-watch-mem EXPR [r|w|rw] [if value OP VALUE]" in
+           run.out and
+           "lvalue in memory, that is gdb can take its address" in run.out,
+           "loading: help qinsn-watch-mem gives the usage and the rule for "
+           "EXPR", run.text)
     auto = os.path.join(directory, "auto")
     os.mkdir(auto)
     elf = os.path.join(auto, "guest.elf")
