@@ -1,0 +1,367 @@
+/*
+ * The command table and the handlers of the protocol's commands.
+ *
+ * Protocol commands are checked here with the shared table before they are
+ * sent, so usage errors never reach the plugin; watch and unwatch also
+ * accept symbols and get their values checked, and replies that name
+ * watches gain the disassembly of the watched instruction.
+ */
+#include <string.h>
+
+#include "cli.h"
+#include "commands.h"
+#include "handlers.h"
+#include "kv.h"
+#include "output.h"
+#include "regs.h"
+
+static const QinsnCommandSpec client_specs[] = {
+    { "tail", "[<count>]", 0, 1, NULL, NULL, false,
+      "print hits as they happen, until Ctrl-C, <count> hits, or QEMU "
+      "exits" },
+    { "continue", "", 0, 0, NULL, NULL, false,
+      "resume a guest started paused (qinsn run --paused, or --qmp)" },
+    { "run", "[<options>] -- <kernel.elf>|<qemu-args>", 0, -1, NULL, NULL,
+      false, "start QEMU with the plugin and connect (from the shell)" },
+    { "quit", "", 0, 0, NULL, NULL, false,
+      "leave the client (after qinsn run: stop QEMU too)" },
+};
+
+/*
+ * How the client runs each command; protocol commands not named here are
+ * sent as they are.  Local commands run without a QEMU.
+ */
+static const struct {
+    const char *name;
+    const char *alias;
+    CmdHandler handler;
+    CmdCompleter complete;
+    bool local;
+} overrides[] = {
+    { "watch", NULL, cmd_watch, complete_symbols, false },
+    { "watch-mem", NULL, cmd_watch_mem, complete_symbols, false },
+    { "unwatch", NULL, cmd_unwatch, complete_unwatch, false },
+    { "enable", NULL, cmd_send, complete_ids, false },
+    { "disable", NULL, cmd_send, complete_ids, false },
+    { "list", NULL, cmd_list, NULL, false },
+    { "log", NULL, cmd_send, complete_registers, false },
+    { "regs", NULL, cmd_regs, NULL, false },
+    { "subscribe", NULL, cmd_subscribe, NULL, false },
+    { "unsubscribe", NULL, cmd_subscribe, NULL, false },
+    { "help", NULL, cmd_help, complete_commands, true },
+    { "tail", "follow", cmd_tail, NULL, false },
+    { "continue", NULL, cmd_continue, NULL, true },
+    { "run", NULL, cmd_run, NULL, true },
+    { "quit", "exit", cmd_quit, NULL, true },
+};
+
+static GArray *table;
+
+static void add_row(const QinsnCommandSpec *spec)
+{
+    CliCommand row = {
+        .spec = spec, .handler = cmd_send, .needs_conn = true,
+    };
+
+    for (size_t i = 0; i < G_N_ELEMENTS(overrides); i++) {
+        if (g_str_equal(overrides[i].name, spec->name)) {
+            row.alias = overrides[i].alias;
+            row.handler = overrides[i].handler;
+            row.complete = overrides[i].complete;
+            row.needs_conn = !overrides[i].local;
+        }
+    }
+    row.shell_only = row.handler == cmd_run;
+    g_array_append_val(table, row);
+}
+
+const CliCommand *commands_table(size_t *n)
+{
+    if (!table) {
+        size_t np;
+        const QinsnCommandSpec *proto = qinsn_proto_commands(&np);
+
+        table = g_array_new(false, true, sizeof(CliCommand));
+        for (size_t i = 0; i < np; i++) {
+            /* the client's quit replaces the protocol's */
+            if (!g_str_equal(proto[i].name, "quit")) {
+                add_row(&proto[i]);
+            }
+        }
+        for (size_t i = 0; i < G_N_ELEMENTS(client_specs); i++) {
+            add_row(&client_specs[i]);
+        }
+    }
+    *n = table->len;
+    return (const CliCommand *)table->data;
+}
+
+const CliCommand *commands_find(const char *name)
+{
+    size_t n;
+    const CliCommand *t = commands_table(&n);
+
+    for (size_t i = 0; i < n; i++) {
+        if (g_str_equal(t[i].spec->name, name) ||
+            (t[i].alias && g_str_equal(t[i].alias, name))) {
+            return &t[i];
+        }
+    }
+    return NULL;
+}
+
+QinsnRequest *commands_parse(const char *line, const CliCommand **cmd,
+                             GError **errp)
+{
+    g_autoptr(GPtrArray) words = qinsn_proto_split(line, errp);
+    g_autoptr(GError) err = NULL;
+    QinsnRequest *req;
+
+    if (!words) {
+        g_prefix_error(errp, "bad input: ");
+        return NULL;
+    }
+    *cmd = words->len ? commands_find(g_ptr_array_index(words, 0)) : NULL;
+    if (!*cmd) {
+        g_set_error(errp, CLI_ERROR, CLI_EXIT_USAGE,
+                    "unknown command '%s' (try 'help')",
+                    words->len ? (char *)g_ptr_array_index(words, 0) : "");
+        return NULL;
+    }
+    req = qinsn_request_parse_spec(line, (*cmd)->spec, &err);
+    if (!req) {
+        g_set_error(errp, CLI_ERROR, CLI_EXIT_USAGE, "%s (see 'help %s')",
+                    err->message, (*cmd)->spec->name);
+    }
+    return req;
+}
+
+bool commands_execute(Session *s, const char *line, GError **errp)
+{
+    const CliCommand *cmd;
+    g_autoptr(QinsnRequest) req = commands_parse(line, &cmd, errp);
+
+    if (!req) {
+        return false;
+    }
+    if (cmd->shell_only && s->conn) {
+        g_set_error(errp, CLI_ERROR, CLI_EXIT_USAGE,
+                    "%s: only from the shell, as 'qinsn %s …'",
+                    cmd->spec->name, cmd->spec->name);
+        return false;
+    }
+    return cmd->handler(s, req, errp);
+}
+
+/* The request as words again, with positional argument 0 replaced. */
+static char *rebuild(const QinsnRequest *req, const char *arg0)
+{
+    g_autoptr(GString) line = g_string_new(NULL);
+
+    for (guint i = 0; i < req->words->len; i++) {
+        const char *w = g_ptr_array_index(req->words, i);
+
+        if (req->args->len && w == g_ptr_array_index(req->args, 0) && arg0) {
+            w = arg0;
+        }
+        g_string_append_printf(line, "%s%s", i ? " " : "", w);
+    }
+    return g_string_free(g_steal_pointer(&line), false);
+}
+
+static bool print_reply(Session *s, const Reply *r, const char *extra,
+                        const char *note)
+{
+    g_autoptr(GString) out = g_string_new(NULL);
+
+    output_reply(s, r, extra, note, out);
+    session_print(s, out->str, false);
+    return true;
+}
+
+bool cmd_send(Session *s, const QinsnRequest *req, GError **errp)
+{
+    g_autofree char *line = rebuild(req, NULL);
+    g_autoptr(Reply) r = session_request(s, line, errp);
+
+    return r && print_reply(s, r, NULL, NULL);
+}
+
+bool cmd_subscribe(Session *s, const QinsnRequest *req, GError **errp)
+{
+    if (!cmd_send(s, req, errp)) {
+        return false;
+    }
+    s->subscribed = g_str_equal(req->spec->name, "subscribe");
+    return true;
+}
+
+bool cmd_list(Session *s, const QinsnRequest *req, GError **errp)
+{
+    g_autoptr(Reply) r = session_request(s, "list", errp);
+
+    if (!r) {
+        return false;
+    }
+    session_learn_list(s, r);
+    return print_reply(s, r, NULL, NULL);
+}
+
+bool cmd_regs(Session *s, const QinsnRequest *req, GError **errp)
+{
+    g_autoptr(Reply) r = session_request(s, "regs", errp);
+
+    return r && print_reply(s, r, NULL, NULL);
+}
+
+/* "A" or "A..B", each a number or a symbol, as numbers. */
+static char *resolve_range(Session *s, const char *arg, GError **errp)
+{
+    const char *dots = strstr(arg, "..");
+    g_autofree char *first = dots ? g_strndup(arg, dots - arg)
+                                  : g_strdup(arg);
+    g_autofree char *a = session_resolve_addr(s, first, errp);
+    g_autofree char *b = NULL;
+    uint64_t start, end;
+    g_autofree char *range = NULL;
+
+    if (!a || (dots && !(b = session_resolve_addr(s, dots + 2, errp)))) {
+        return NULL;
+    }
+    range = b ? g_strdup_printf("%s..%s", a, b) : g_strdup(a);
+    if (!qinsn_parse_range(range, &start, &end, errp)) {
+        return NULL;
+    }
+    return g_steal_pointer(&range);
+}
+
+/* The values the client can check without the target's registers. */
+static bool check_watch_options(const QinsnRequest *req, GError **errp)
+{
+    static const char *const numbers[] = { "ignore", "count", "cpu" };
+    const char *v;
+    uint64_t n;
+
+    for (size_t i = 0; i < G_N_ELEMENTS(numbers); i++) {
+        v = qinsn_request_opt(req, numbers[i]);
+        if (v && !qinsn_parse_u64(v, &n, errp)) {
+            g_prefix_error(errp, "%s=: ", numbers[i]);
+            return false;
+        }
+    }
+    if ((v = qinsn_request_opt(req, "if"))) {
+        QinsnCond cond = { 0 };
+        bool ok = qinsn_cond_parse(v, &cond, errp);
+
+        qinsn_cond_clear(&cond);
+        if (!ok) {
+            return false;
+        }
+    }
+    if ((v = qinsn_request_opt(req, "mem"))) {
+        QinsnMemSpec mem = { 0 };
+        bool ok = qinsn_mem_spec_parse(v, &mem, 256, errp);
+
+        qinsn_mem_spec_clear(&mem);
+        if (!ok) {
+            return false;
+        }
+    }
+    if ((v = qinsn_request_opt(req, "str")) &&
+        !qinsn_regs_name_valid(v, errp)) {
+        return false;
+    }
+    return true;
+}
+
+/* After a watch's OK: where it is and what is there (if translated). */
+static void describe_new_watch(Session *s, const char *id, char **extra,
+                               char **note)
+{
+    g_autoptr(Reply) r = conn_request(s->conn, "list", NULL);
+
+    if (!r || !r->ok) {
+        return;
+    }
+    session_learn_list(s, r);
+    for (guint i = 0; i < r->data->len; i++) {
+        g_autoptr(GArray) kv = kv_split(g_ptr_array_index(r->data, i));
+        const char *addr = kv_get(kv, "addr");
+        uint64_t pc, end;
+
+        if (g_strcmp0(kv_get(kv, "id"), id) != 0 || !addr ||
+            !qinsn_parse_range(addr, &pc, &end, NULL)) {
+            continue;
+        }
+        *extra = g_strdup_printf("addr=%s state=%s", addr,
+                                 kv_get(kv, "state"));
+        if (kv_get(kv, "insn")) {
+            *note = session_describe_pc(s, pc, false);
+        } else if (!s->json) {
+            g_autofree char *sym = elf_symbolize(s->elf, pc);
+            *note = g_strdup_printf("%s%s(not yet translated)",
+                                    sym ? sym : "", sym ? ": " : "");
+        }
+    }
+}
+
+bool cmd_watch(Session *s, const QinsnRequest *req, GError **errp)
+{
+    g_autofree char *range = NULL;
+    g_autofree char *line = NULL;
+    g_autofree char *extra = NULL;
+    g_autofree char *note = NULL;
+    g_autoptr(Reply) r = NULL;
+    g_autoptr(GArray) kv = NULL;
+
+    range = resolve_range(s, g_ptr_array_index(req->args, 0), errp);
+    if (!range || !check_watch_options(req, errp)) {
+        g_prefix_error(errp, "watch: ");
+        return false;
+    }
+    line = rebuild(req, range);
+    r = session_request(s, line, errp);
+    if (!r) {
+        return false;
+    }
+    kv = kv_split(r->fields);
+    if (kv_get(kv, "id")) {
+        describe_new_watch(s, kv_get(kv, "id"), &extra, &note);
+    }
+    return print_reply(s, r, extra, note);
+}
+
+bool cmd_watch_mem(Session *s, const QinsnRequest *req, GError **errp)
+{
+    g_autofree char *addr = NULL;
+    g_autofree char *line = NULL;
+    g_autoptr(Reply) r = NULL;
+
+    addr = session_resolve_addr(s, g_ptr_array_index(req->args, 0), errp);
+    if (!addr) {
+        g_prefix_error(errp, "watch-mem: ");
+        return false;
+    }
+    line = rebuild(req, addr);
+    r = session_request(s, line, errp);
+    return r && print_reply(s, r, NULL, NULL);
+}
+
+bool cmd_unwatch(Session *s, const QinsnRequest *req, GError **errp)
+{
+    const char *arg = g_ptr_array_index(req->args, 0);
+    g_autofree char *addr = NULL;
+    g_autofree char *line = NULL;
+    g_autoptr(Reply) r = NULL;
+
+    if (!g_ascii_isdigit(arg[0]) && !g_str_equal(arg, "all")) {
+        addr = session_resolve_addr(s, arg, errp);
+        if (!addr) {
+            g_prefix_error(errp, "unwatch: ");
+            return false;
+        }
+    }
+    line = rebuild(req, addr);
+    r = session_request(s, line, errp);
+    return r && print_reply(s, r, NULL, NULL);
+}

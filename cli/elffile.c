@@ -1,0 +1,212 @@
+/*
+ * Reading guest ELF files: header, program headers (for an interpreter)
+ * and the symbol table.  Only little-endian files are read; the symbol
+ * table only of 64-bit ones, which every supported guest is.
+ */
+#include <elf.h>
+#include <string.h>
+
+#include "cli.h"
+#include "elffile.h"
+#include "proto.h"
+
+typedef struct ElfSym {
+    char *name;
+    uint64_t addr;
+    uint64_t size;
+} ElfSym;
+
+static void sym_clear(gpointer p)
+{
+    g_free(((ElfSym *)p)->name);
+}
+
+void elf_free(ElfFile *e)
+{
+    if (!e) {
+        return;
+    }
+    g_free(e->path);
+    if (e->syms) {
+        g_array_unref(e->syms);
+    }
+    g_free(e);
+}
+
+static const char *arch_of(unsigned machine)
+{
+    switch (machine) {
+    case EM_X86_64:
+    case EM_386:
+        return "x86_64";
+    case EM_AARCH64:
+        return "aarch64";
+    case EM_RISCV:
+        return "riscv64";
+    }
+    return NULL;
+}
+
+static bool in_file(gsize size, uint64_t off, uint64_t len)
+{
+    return off <= size && len <= size - off;
+}
+
+static void read_interp(ElfFile *e, const char *data, gsize size)
+{
+    const Elf64_Ehdr *h = (const Elf64_Ehdr *)data;
+
+    if (!in_file(size, h->e_phoff, (uint64_t)h->e_phnum * sizeof(Elf64_Phdr))) {
+        return;
+    }
+    for (unsigned i = 0; i < h->e_phnum; i++) {
+        const Elf64_Phdr *ph = (const Elf64_Phdr *)(data + h->e_phoff) + i;
+
+        if (ph->p_type == PT_INTERP) {
+            e->dynamic = true;
+        }
+    }
+}
+
+static gint sym_cmp(gconstpointer a, gconstpointer b)
+{
+    const ElfSym *x = a, *y = b;
+
+    return x->addr < y->addr ? -1 : x->addr > y->addr;
+}
+
+static void add_symbols(ElfFile *e, const char *data, gsize size,
+                        const Elf64_Shdr *symtab, const Elf64_Shdr *strtab)
+{
+    size_t n = symtab->sh_size / sizeof(Elf64_Sym);
+
+    for (size_t i = 0; i < n; i++) {
+        const Elf64_Sym *s = (const Elf64_Sym *)(data + symtab->sh_offset) + i;
+        int type = ELF64_ST_TYPE(s->st_info);
+        ElfSym sym;
+
+        if (!s->st_name || s->st_name >= strtab->sh_size || !s->st_value ||
+            s->st_shndx == SHN_UNDEF ||
+            (type != STT_FUNC && type != STT_NOTYPE && type != STT_OBJECT)) {
+            continue;
+        }
+        sym.name = g_strndup(data + strtab->sh_offset + s->st_name,
+                             strtab->sh_size - s->st_name);
+        if (!*sym.name || sym.name[0] == '$' || sym.name[0] == '.') {
+            g_free(sym.name);   /* mapping symbols and local labels */
+            continue;
+        }
+        sym.addr = s->st_value;
+        sym.size = s->st_size;
+        g_array_append_val(e->syms, sym);
+    }
+}
+
+static void read_symbols(ElfFile *e, const char *data, gsize size)
+{
+    const Elf64_Ehdr *h = (const Elf64_Ehdr *)data;
+    const Elf64_Shdr *sh = (const Elf64_Shdr *)(data + h->e_shoff);
+
+    if (!h->e_shoff || h->e_shentsize != sizeof(Elf64_Shdr) ||
+        !in_file(size, h->e_shoff, (uint64_t)h->e_shnum * sizeof(*sh))) {
+        return;
+    }
+    for (unsigned i = 0; i < h->e_shnum; i++) {
+        if (sh[i].sh_type != SHT_SYMTAB || sh[i].sh_link >= h->e_shnum ||
+            !in_file(size, sh[i].sh_offset, sh[i].sh_size) ||
+            !in_file(size, sh[sh[i].sh_link].sh_offset,
+                     sh[sh[i].sh_link].sh_size)) {
+            continue;
+        }
+        add_symbols(e, data, size, &sh[i], &sh[sh[i].sh_link]);
+    }
+    g_array_sort(e->syms, sym_cmp);
+}
+
+ElfFile *elf_open(const char *path, GError **errp)
+{
+    g_autoptr(ElfFile) e = g_new0(ElfFile, 1);
+    g_autofree char *data = NULL;
+    const Elf64_Ehdr *h;
+    gsize size;
+
+    if (!g_file_get_contents(path, &data, &size, errp)) {
+        return NULL;
+    }
+    h = (const Elf64_Ehdr *)data;
+    if (size < sizeof(Elf32_Ehdr) || memcmp(data, ELFMAG, SELFMAG) != 0 ||
+        data[EI_DATA] != ELFDATA2LSB) {
+        g_set_error(errp, CLI_ERROR, CLI_EXIT_USAGE,
+                    "%s is not a little-endian ELF file", path);
+        return NULL;
+    }
+    e->path = g_strdup(path);
+    e->machine = h->e_machine;      /* same offset in 32-bit files */
+    e->arch = arch_of(e->machine);
+    e->syms = g_array_new(false, false, sizeof(ElfSym));
+    g_array_set_clear_func(e->syms, sym_clear);
+    if (data[EI_CLASS] == ELFCLASS64 && size >= sizeof(Elf64_Ehdr)) {
+        e->dynamic = h->e_type == ET_DYN;
+        read_interp(e, data, size);
+        read_symbols(e, data, size);
+    }
+    return g_steal_pointer(&e);
+}
+
+bool elf_lookup(const ElfFile *e, const char *expr, uint64_t *addr)
+{
+    const char *plus = strchr(expr, '+');
+    g_autofree char *name = plus ? g_strndup(expr, plus - expr)
+                                 : g_strdup(expr);
+    uint64_t off = 0;
+
+    if (!e || (plus && !qinsn_parse_u64(plus + 1, &off, NULL))) {
+        return false;
+    }
+    for (guint i = 0; i < e->syms->len; i++) {
+        const ElfSym *s = &g_array_index(e->syms, ElfSym, i);
+
+        if (g_str_equal(s->name, name)) {
+            *addr = s->addr + off;
+            return true;
+        }
+    }
+    return false;
+}
+
+char *elf_symbolize(const ElfFile *e, uint64_t addr)
+{
+    const ElfSym *best = NULL;
+    uint64_t off;
+
+    for (guint i = 0; e && i < e->syms->len; i++) {
+        const ElfSym *s = &g_array_index(e->syms, ElfSym, i);
+
+        if (s->addr > addr) {
+            break;
+        }
+        best = s;
+    }
+    if (!best) {
+        return NULL;
+    }
+    off = addr - best->addr;
+    if (off == 0) {
+        return g_strdup(best->name);
+    }
+    if (best->size ? off >= best->size : off > 0x10000) {
+        return NULL;
+    }
+    return g_strdup_printf("%s+0x%" G_GINT64_MODIFIER "x", best->name, off);
+}
+
+void elf_complete(const ElfFile *e, const char *prefix, GPtrArray *out)
+{
+    for (guint i = 0; e && i < e->syms->len; i++) {
+        const ElfSym *s = &g_array_index(e->syms, ElfSym, i);
+
+        if (g_str_has_prefix(s->name, prefix)) {
+            g_ptr_array_add(out, s->name);
+        }
+    }
+}

@@ -1,0 +1,253 @@
+/*
+ * Session state and the helpers command handlers share: checked requests,
+ * event printing, instruction bytes by address, register names, watch ids
+ * and symbols.
+ */
+#include <inttypes.h>
+#include <stdio.h>
+#include <string.h>
+
+#include "cli.h"
+#include "kv.h"
+#include "output.h"
+#include "proto.h"
+#include "session.h"
+
+Session *session_new(Conn *conn, bool json)
+{
+    Session *s = g_new0(Session, 1);
+
+    s->conn = conn;
+    s->json = json;
+    s->disas = conn ? disas_new(conn->arch) : NULL;
+    s->insn = g_hash_table_new_full(g_int64_hash, g_int64_equal, g_free,
+                                    g_free);
+    s->asked = g_hash_table_new_full(g_int64_hash, g_int64_equal, g_free,
+                                     NULL);
+    return s;
+}
+
+void session_free(Session *s)
+{
+    if (!s) {
+        return;
+    }
+    conn_free(s->conn);
+    disas_free(s->disas);
+    elf_free(s->elf);
+    g_hash_table_unref(s->insn);
+    g_hash_table_unref(s->asked);
+    if (s->reg_names) {
+        g_ptr_array_unref(s->reg_names);
+    }
+    g_free(s->qmp_path);
+    g_free(s->err_class);
+    g_free(s->err_text);
+    g_free(s);
+}
+
+void session_print(Session *s, const char *text, bool to_stderr)
+{
+    if (s && s->emit) {
+        s->emit(text, to_stderr);
+        return;
+    }
+    fputs(text, to_stderr ? stderr : stdout);
+    fflush(to_stderr ? stderr : stdout);
+}
+
+void session_report(Session *s, const GError *err, const char *where)
+{
+    g_autoptr(GString) out = g_string_new(NULL);
+    int code = cli_exit_code(err);
+
+    if (s && s->json) {
+        bool remote = code == CLI_EXIT_REMOTE && s->err_class;
+
+        output_json_error(out, remote ? s->err_class : NULL, code,
+                          remote ? s->err_text : err->message);
+        g_clear_pointer(&s->err_class, g_free);
+        session_print(s, out->str, false);
+        return;
+    }
+    g_string_printf(out, "qinsn: %s%s%s\n", where ? where : "",
+                    where ? ": " : "", err->message);
+    session_print(s, out->str, true);
+}
+
+static const char *hint_for(const char *cls)
+{
+    if (g_str_equal(cls, "NOTFOUND")) {
+        return " (see 'list' for the watches)";
+    }
+    if (g_str_equal(cls, "SYNTAX")) {
+        return " (see 'help')";
+    }
+    return "";
+}
+
+Reply *session_request(Session *s, const char *line, GError **errp)
+{
+    g_autoptr(Reply) r = conn_request(s->conn, line, errp);
+    g_autofree char *cmd = NULL;
+
+    if (!r) {
+        return NULL;
+    }
+    if (r->ok) {
+        return g_steal_pointer(&r);
+    }
+    cmd = g_strndup(line, strcspn(line, " \t"));
+    g_free(s->err_class);
+    s->err_class = g_strdup(r->err_class);
+    g_free(s->err_text);
+    s->err_text = g_strdup_printf("%s: %s", cmd, r->err_text);
+    g_set_error(errp, CLI_ERROR, CLI_EXIT_REMOTE, "%s: %s [%s]%s", cmd,
+                r->err_text, r->err_class, hint_for(r->err_class));
+    return NULL;
+}
+
+unsigned session_flush_events(Session *s)
+{
+    return session_flush_hits(s, 0);
+}
+
+unsigned session_flush_hits(Session *s, unsigned max)
+{
+    unsigned hits = 0;
+    char *ev;
+
+    while (s->conn && (!max || hits < max) &&
+           (ev = conn_next_event(s->conn))) {
+        g_autoptr(GString) out = g_string_new(NULL);
+
+        hits += g_str_has_prefix(ev, "hit ") ||
+                g_str_has_prefix(ev, "mem ");
+        output_event(s, ev, out);
+        session_print(s, out->str, false);
+        g_free(ev);
+    }
+    return hits;
+}
+
+static uint64_t *pc_key(uint64_t pc)
+{
+    uint64_t *k = g_new(uint64_t, 1);
+
+    *k = pc;
+    return k;
+}
+
+static void remember_insn(Session *s, uint64_t pc, const char *hex)
+{
+    g_hash_table_replace(s->insn, pc_key(pc), g_strdup(hex));
+}
+
+void session_learn_list(Session *s, const Reply *r)
+{
+    for (guint i = 0; i < r->data->len; i++) {
+        g_autoptr(GArray) kv = kv_split(g_ptr_array_index(r->data, i));
+        const char *addr = kv_get(kv, "addr");
+        const char *hex = kv_get(kv, "insn");
+        uint64_t pc;
+
+        if (addr && hex && qinsn_parse_u64(addr, &pc, NULL)) {
+            remember_insn(s, pc, hex);
+        }
+    }
+}
+
+static void fetch_insn(Session *s, uint64_t pc)
+{
+    g_autoptr(Reply) r = NULL;
+
+    if (g_hash_table_contains(s->asked, &pc) || !conn_is_open(s->conn)) {
+        return;
+    }
+    g_hash_table_add(s->asked, pc_key(pc));
+    r = conn_request(s->conn, "list", NULL);
+    if (r && r->ok) {
+        session_learn_list(s, r);
+    }
+}
+
+char *session_describe_pc(Session *s, uint64_t pc, bool fetch)
+{
+    g_autofree char *sym = elf_symbolize(s->elf, pc);
+    g_autofree char *text = NULL;
+    const char *hex = g_hash_table_lookup(s->insn, &pc);
+
+    if (!hex && fetch && s->disas) {
+        fetch_insn(s, pc);
+        hex = g_hash_table_lookup(s->insn, &pc);
+    }
+    text = hex ? disas_hex(s->disas, pc, hex) : NULL;
+    if (sym && text) {
+        return g_strdup_printf("%s: %s", sym, text);
+    }
+    return sym ? g_steal_pointer(&sym) : g_steal_pointer(&text);
+}
+
+GPtrArray *session_registers(Session *s)
+{
+    g_autoptr(Reply) r = NULL;
+
+    if (s->reg_names) {
+        return s->reg_names;
+    }
+    r = conn_is_open(s->conn) ? conn_request(s->conn, "regs", NULL) : NULL;
+    if (!r || !r->ok) {
+        return g_ptr_array_new_with_free_func(g_free);
+    }
+    s->reg_names = g_ptr_array_new_with_free_func(g_free);
+    for (guint i = 0; i < r->data->len; i++) {
+        g_autoptr(GArray) kv = kv_split(g_ptr_array_index(r->data, i));
+        const char *name = kv_get(kv, "name");
+
+        if (name) {
+            g_ptr_array_add(s->reg_names, g_strdup(name));
+        }
+    }
+    return s->reg_names;
+}
+
+GPtrArray *session_watch_ids(Session *s)
+{
+    GPtrArray *ids = g_ptr_array_new_with_free_func(g_free);
+    g_autoptr(Reply) r = NULL;
+
+    r = conn_is_open(s->conn) ? conn_request(s->conn, "list", NULL) : NULL;
+    if (!r || !r->ok) {
+        return ids;
+    }
+    session_learn_list(s, r);
+    for (guint i = 0; i < r->data->len; i++) {
+        g_autoptr(GArray) kv = kv_split(g_ptr_array_index(r->data, i));
+        const char *id = kv_get(kv, "id");
+
+        if (id) {
+            g_ptr_array_add(ids, g_strdup(id));
+        }
+    }
+    return ids;
+}
+
+char *session_resolve_addr(Session *s, const char *word, GError **errp)
+{
+    uint64_t addr;
+
+    if (g_ascii_isdigit(word[0])) {
+        if (!qinsn_parse_u64(word, &addr, errp)) {
+            return NULL;
+        }
+        return g_strdup(word);
+    }
+    if (elf_lookup(s->elf, word, &addr)) {
+        return g_strdup_printf("0x%" PRIx64, addr);
+    }
+    g_set_error(errp, CLI_ERROR, CLI_EXIT_USAGE,
+                "'%s' is neither an address nor a known symbol%s", word,
+                s->elf ? "" : " (symbols need the guest ELF: -e FILE, or "
+                "'qinsn run')");
+    return NULL;
+}

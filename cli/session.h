@@ -1,0 +1,75 @@
+/*
+ * A client session: the connection and what the client learns over it
+ * (registers, instruction bytes, symbols), the output mode, and where
+ * output goes (straight to stdout, or above the REPL's prompt).
+ */
+#ifndef QINSN_CLI_SESSION_H
+#define QINSN_CLI_SESSION_H
+
+#include <glib.h>
+#include <stdbool.h>
+#include <stdint.h>
+
+#include "conn.h"
+#include "disas.h"
+#include "elffile.h"
+
+/* Print @text (one or more whole lines) without clobbering the prompt. */
+typedef void (*SessionEmitFn)(const char *text, bool to_stderr);
+
+typedef struct Session {
+    Conn *conn;             /* NULL for client-only commands */
+    Disas *disas;           /* NULL when the arch has no disassembler */
+    ElfFile *elf;           /* symbols of the guest, or NULL */
+    GHashTable *insn;       /* pc -> hex bytes, from list lines */
+    GHashTable *asked;      /* pcs already looked up with list */
+    GPtrArray *reg_names;   /* from regs, fetched on first use */
+    char *qmp_path;         /* QEMU's QMP socket, when known */
+    char *err_class;        /* class of the last ERR reply */
+    char *err_text;         /* "command: text" of the last ERR reply */
+    bool json;              /* --json: replies and events as JSON */
+    bool subscribed;
+    bool quit;              /* quit/exit was given */
+    SessionEmitFn emit;     /* set by the REPL while it waits for input */
+} Session;
+
+Session *session_new(Conn *conn, bool json);
+void session_free(Session *s);
+G_DEFINE_AUTOPTR_CLEANUP_FUNC(Session, session_free)
+
+/* Output @text on stdout (or stderr), above the prompt if there is one. */
+void session_print(Session *s, const char *text, bool to_stderr);
+
+/* Report an error of a command: JSON on stdout with --json, else stderr. */
+void session_report(Session *s, const GError *err, const char *where);
+
+/*
+ * Send @line; an ERR reply becomes an error (CLI_EXIT_REMOTE) naming the
+ * command and, where one helps, the way out.
+ */
+Reply *session_request(Session *s, const char *line, GError **errp);
+
+/* Print the queued events; returns how many of them were hits. */
+unsigned session_flush_events(Session *s);
+/* The same, stopping after @max hits (0: no limit). */
+unsigned session_flush_hits(Session *s, unsigned max);
+
+/* Remember the instruction bytes of the lines of a list reply. */
+void session_learn_list(Session *s, const Reply *r);
+
+/*
+ * "sym: insn" text for the instruction at @pc, or NULL.  With @fetch the
+ * plugin is asked (once per pc) when the bytes are not known yet.
+ */
+char *session_describe_pc(Session *s, uint64_t pc, bool fetch);
+
+/* Register names of the target (fetched once); empty on failure. */
+GPtrArray *session_registers(Session *s);
+
+/* The ids of the current watches, as strings (fetched now). */
+GPtrArray *session_watch_ids(Session *s);
+
+/* A word naming an address: a number, or a symbol with optional +off. */
+char *session_resolve_addr(Session *s, const char *word, GError **errp);
+
+#endif /* QINSN_CLI_SESSION_H */
