@@ -135,10 +135,11 @@ void qinsn_request_free(QinsnRequest *req)
     if (!req) {
         return;
     }
-    g_ptr_array_unref(req->words);
-    g_ptr_array_unref(req->args);
-    g_ptr_array_unref(req->opt_keys);
-    g_ptr_array_unref(req->opt_values);
+    /* a request refused while being split has no arrays yet */
+    g_clear_pointer(&req->words, g_ptr_array_unref);
+    g_clear_pointer(&req->args, g_ptr_array_unref);
+    g_clear_pointer(&req->opt_keys, g_ptr_array_unref);
+    g_clear_pointer(&req->opt_values, g_ptr_array_unref);
     g_free(req);
 }
 
@@ -242,6 +243,12 @@ bool qinsn_parse_u64(const char *s, uint64_t *out, GError **errp)
         (base == 10 && !g_ascii_isdigit(*digits))) {
         g_set_error(errp, QINSN_ERROR, QINSN_ERR_ARG,
                     "'%s' is not a number (decimal or 0x-prefixed hex)", s);
+        return false;
+    }
+    /* strtoull() would take a second "0x" as part of the number */
+    if (base == 16 && digits[0] == '0' && g_ascii_tolower(digits[1]) == 'x') {
+        g_set_error(errp, QINSN_ERROR, QINSN_ERR_ARG,
+                    "'%s' is not a number: junk from '%s'", s, digits + 1);
         return false;
     }
     errno = 0;
@@ -409,7 +416,8 @@ void qinsn_json_escape(GString *out, const char *s)
         if (c == '"' || c == '\\') {
             g_string_append_c(out, '\\');
             g_string_append_c(out, c);
-        } else if (c < 0x20) {
+        } else if (c < 0x20 || c == 0x7f) {
+            /* DEL too, so that log and event lines stay printable */
             g_string_append_printf(out, "\\u%04x", c);
         } else {
             g_string_append_c(out, c);

@@ -258,7 +258,15 @@ static bool cmd_regs(Reply *r, GError **errp)
 
 static bool cmd_mark(const QinsnRequest *req, Reply *r, GError **errp)
 {
-    if (!writer_mark(g_ptr_array_index(req->args, 0))) {
+    const char *token = g_ptr_array_index(req->args, 0);
+
+    if (strlen(token) > QINSN_RECORD_DATA) {
+        /* rather than cut it short in the log */
+        g_set_error(errp, QINSN_ERROR, QINSN_ERR_LIMIT,
+                    "a mark is at most %d bytes", QINSN_RECORD_DATA);
+        return false;
+    }
+    if (!writer_mark(token)) {
         g_set_error(errp, QINSN_ERROR, QINSN_ERR_LIMIT,
                     "the mark queue is full; try again");
         return false;

@@ -30,6 +30,10 @@ static atomic_bool running;
 static int listen_fd = -1;
 static int wake_fd = -1;
 static char *sock_path;
+static dev_t sock_dev;          /* our socket file, told from a newer one */
+static ino_t sock_ino;
+
+static void keep_sock_file(void);
 static atomic_uint n_clients;
 
 static void client_free(Client *c)
@@ -135,13 +139,12 @@ void client_reply_at(Client *c, uint64_t gen, char *text)
     g_mutex_unlock(&lock);
 }
 
+/* Through the held queue: a reply still waiting for its flush goes first. */
 static void reply_overlong(Client *c)
 {
-    g_autofree char *msg = g_strdup_printf(
+    client_reply_at(c, 0, g_strdup_printf(
         "ERR LIMIT request longer than %d bytes: discarded\n",
-        QINSN_LINE_MAX);
-
-    client_reply(c, msg);
+        QINSN_LINE_MAX));
 }
 
 static void process_input(Client *c)
@@ -159,6 +162,8 @@ static void process_input(Client *c)
            (nl = memchr(c->in->str, '\n', c->in->len))) {
         size_t len = nl - c->in->str;
         g_autofree char *req = g_strndup(c->in->str, len);
+        /* g_strndup() stops at a NUL: the rest of the line would be lost */
+        size_t cut = strlen(req);
 
         g_string_erase(c->in, 0, len + 1);
         if (c->discarding) {
@@ -167,6 +172,12 @@ static void process_input(Client *c)
         }
         if (len > QINSN_LINE_MAX) {
             reply_overlong(c);
+            continue;
+        }
+        if (cut < len) {
+            client_reply_at(c, 0, g_strdup_printf(
+                "ERR SYNTAX byte 0x00 at column %zu is not printable "
+                "ASCII\n", cut + 1));
             continue;
         }
         if (len && req[len - 1] == '\r') {
@@ -226,13 +237,14 @@ static void greet(Client *c)
     client_reply(c, g);
 }
 
-static void accept_client(void)
+/* Returns false once no connection is pending. */
+static bool accept_client(void)
 {
     int fd = accept4(listen_fd, NULL, NULL, SOCK_NONBLOCK | SOCK_CLOEXEC);
     Client *c;
 
     if (fd < 0) {
-        return;
+        return false;
     }
     if (!peer_allowed(fd)) {
         static const char msg[] =
@@ -241,7 +253,7 @@ static void accept_client(void)
             /* the peer is gone; nothing more to tell it */
         }
         close(fd);
-        return;
+        return true;
     }
     if (clients->len >= MAX_CLIENTS) {
         static const char msg[] = "ERR LIMIT too many clients\n";
@@ -249,7 +261,7 @@ static void accept_client(void)
             /* as above */
         }
         close(fd);
-        return;
+        return true;
     }
     c = g_new0(Client, 1);
     c->fd = fd;
@@ -261,6 +273,7 @@ static void accept_client(void)
     g_mutex_unlock(&lock);
     atomic_fetch_add(&n_clients, 1);
     greet(c);
+    return true;
 }
 
 static void drop_client(guint i)
@@ -313,9 +326,15 @@ static bool client_write(Client *c)
 static gpointer control_main(gpointer unused)
 {
     g_autofree struct pollfd *fds = g_new(struct pollfd, MAX_CLIENTS + 2);
+    gint64 next_sock_check = 0;
 
     while (atomic_load(&running)) {
         guint n = clients->len;
+
+        if (g_get_monotonic_time() >= next_sock_check) {
+            keep_sock_file();
+            next_sock_check = g_get_monotonic_time() + G_USEC_PER_SEC;
+        }
 
         fds[0] = (struct pollfd){ .fd = listen_fd, .events = POLLIN };
         fds[1] = (struct pollfd){ .fd = wake_fd, .events = POLLIN };
@@ -362,8 +381,13 @@ static gpointer control_main(gpointer unused)
                 drop_client(i);
             }
         }
+        /*
+         * Every pending connection at once: a burst of clients must not
+         * overflow the backlog, where a non-blocking connect() fails.
+         */
         if (fds[0].revents & POLLIN) {
-            accept_client();
+            while (accept_client()) {
+            }
         }
     }
     return NULL;
@@ -398,10 +422,17 @@ static char *default_path(GError **errp)
 /* A socket file nobody listens on is stale; a live one is never taken. */
 static bool clear_stale(const struct sockaddr_un *addr, GError **errp)
 {
+    struct stat st;
     int fd;
 
-    if (access(addr->sun_path, F_OK) < 0) {
+    if (lstat(addr->sun_path, &st) < 0) {
         return true;
+    }
+    if (!S_ISSOCK(st.st_mode)) {
+        g_set_error(errp, QINSN_ERROR, QINSN_ERR_IO,
+                    "sock=%s exists and is not a socket: refusing to "
+                    "replace it", addr->sun_path);
+        return false;
     }
     fd = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0);
     if (connect(fd, (const struct sockaddr *)addr, sizeof(*addr)) == 0) {
@@ -420,11 +451,69 @@ static bool clear_stale(const struct sockaddr_un *addr, GError **errp)
     return true;
 }
 
+/*
+ * A listening socket at @addr, mode 0600; remembers which file it is.  The
+ * umask is the process's: it is only changed at start, before QEMU runs;
+ * later the chmod() closes the gap, and SO_PEERCRED guards it meanwhile.
+ */
+static int listen_at(const struct sockaddr_un *addr, bool at_start,
+                     GError **errp)
+{
+    int fd = socket(AF_UNIX, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
+    mode_t old_mask = at_start ? umask(0177) : 0;
+    struct stat st;
+    int rc;
+
+    rc = bind(fd, (const struct sockaddr *)addr, sizeof(*addr));
+    if (at_start) {
+        umask(old_mask);
+    }
+    if (rc < 0 || chmod(addr->sun_path, 0600) < 0 ||
+        listen(fd, MAX_CLIENTS) < 0 || lstat(addr->sun_path, &st) < 0) {
+        g_set_error(errp, QINSN_ERROR, QINSN_ERR_IO, "sock=%s: %s",
+                    addr->sun_path, g_strerror(errno));
+        close(fd);
+        return -1;
+    }
+    sock_dev = st.st_dev;
+    sock_ino = st.st_ino;
+    return fd;
+}
+
+/* Is the file at the socket's path still the one we made? */
+static bool sock_file_ours(void)
+{
+    struct stat st;
+
+    return lstat(sock_path, &st) == 0 && S_ISSOCK(st.st_mode) &&
+        st.st_dev == sock_dev && st.st_ino == sock_ino;
+}
+
+/*
+ * A socket file deleted under a running QEMU (by a /tmp cleaner, say)
+ * leaves it unreachable: make it again.  A file someone else put there
+ * since is theirs and left alone.
+ */
+static void keep_sock_file(void)
+{
+    struct sockaddr_un addr = { .sun_family = AF_UNIX };
+    struct stat st;
+    int fd;
+
+    if (lstat(sock_path, &st) == 0 || errno != ENOENT) {
+        return;
+    }
+    strcpy(addr.sun_path, sock_path);   /* its length was checked */
+    fd = listen_at(&addr, false, NULL);
+    if (fd >= 0) {
+        close(listen_fd);
+        listen_fd = fd;
+    }
+}
+
 bool control_start(GError **errp)
 {
     struct sockaddr_un addr = { .sun_family = AF_UNIX };
-    mode_t old_mask;
-    int rc;
 
     sock_path = qinsn.sock_path ? g_strdup(qinsn.sock_path) :
         default_path(errp);
@@ -441,16 +530,8 @@ bool control_start(GError **errp)
     if (!clear_stale(&addr, errp)) {
         return false;
     }
-    listen_fd = socket(AF_UNIX, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC,
-                       0);
-    old_mask = umask(0177);
-    rc = bind(listen_fd, (struct sockaddr *)&addr, sizeof(addr));
-    umask(old_mask);
-    if (rc < 0 || chmod(sock_path, 0600) < 0 || listen(listen_fd, 16) < 0) {
-        g_set_error(errp, QINSN_ERROR, QINSN_ERR_IO, "sock=%s: %s",
-                    sock_path, g_strerror(errno));
-        close(listen_fd);
-        listen_fd = -1;
+    listen_fd = listen_at(&addr, true, errp);
+    if (listen_fd < 0) {
         return false;
     }
     wake_fd = eventfd(0, EFD_NONBLOCK | EFD_CLOEXEC);
@@ -481,6 +562,9 @@ void control_stop(void)
             poll(&p, 1, 50);
         }
     }
-    unlink(sock_path);
+    /* not a socket another QEMU made there after ours was deleted */
+    if (sock_file_ours()) {
+        unlink(sock_path);
+    }
     close(listen_fd);
 }

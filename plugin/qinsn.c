@@ -11,6 +11,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "args.h"
 #include "qinsn.h"
 #include "qemu-ext.h"
 
@@ -293,6 +294,13 @@ static void vcpu_tb_trans(qemu_plugin_id_t id, struct qemu_plugin_tb *tb)
         return;
     }
     mem = watch_table_mem_count(qinsn.watches) > 0;
+    if (mem) {
+        const MemSet *set = watch_table_mem(qinsn.watches);
+        /* memory watches are armed once code carries memory callbacks */
+        for (int i = 0; set && i < set->n; i++) {
+            atomic_store(&set->w[i]->translated, true);
+        }
+    }
     hooks = g_ptr_array_new();
     for (size_t i = 0; i < n; i++) {
         struct qemu_plugin_insn *insn = qemu_plugin_tb_get_insn(tb, i);
@@ -403,77 +411,6 @@ void qinsn_register_callbacks(void)
     qemu_plugin_register_atexit_cb(qinsn.id, plugin_exit, NULL);
 }
 
-static bool parse_args(int argc, char **argv)
-{
-    for (int i = 0; i < argc; i++) {
-        g_autoptr(GError) err = NULL;
-        char *eq = strchr(argv[i], '=');
-        g_autofree char *key = eq ? g_strndup(argv[i], eq - argv[i]) : NULL;
-        const char *val = eq ? eq + 1 : NULL;
-
-        if (!key) {
-            fprintf(stderr, "qinsn: argument '%s' is not key=value\n",
-                    argv[i]);
-            return false;
-        }
-        if (g_str_equal(key, "watch")) {
-            WatchOptions *o = g_new(WatchOptions, 1);
-            watch_options_init(o);
-            g_ptr_array_add(qinsn.initial, o);
-            if (!qinsn_parse_range(val, &o->start, &o->end, &err)) {
-                goto bad;
-            }
-        } else if (g_str_equal(key, "regs")) {
-            g_auto(GStrv) names = g_strsplit_set(val, ":,", -1);
-            g_ptr_array_set_size(qinsn.default_regs, 0);
-            for (int j = 0; names[j]; j++) {
-                if (!qinsn_regs_name_valid(names[j], &err)) {
-                    goto bad;
-                }
-                g_ptr_array_add(qinsn.default_regs, g_strdup(names[j]));
-            }
-        } else if (g_str_equal(key, "log")) {
-            if (!*val) {
-                g_set_error(&err, QINSN_ERROR, QINSN_ERR_ARG, "empty path");
-                goto bad;
-            }
-            g_free(qinsn.log_path);
-            qinsn.log_path = g_strdup(val);
-        } else if (g_str_equal(key, "format")) {
-            if (g_str_equal(val, "text")) {
-                qinsn.format = FORMAT_TEXT;
-            } else if (g_str_equal(val, "json")) {
-                qinsn.format = FORMAT_JSON;
-            } else {
-                g_set_error(&err, QINSN_ERROR, QINSN_ERR_ARG,
-                            "'%s' is not text or json", val);
-                goto bad;
-            }
-        } else if (g_str_equal(key, "sock")) {
-            g_free(qinsn.sock_path);
-            qinsn.sock_path = NULL;
-            qinsn.no_sock = g_str_equal(val, "none");
-            if (!qinsn.no_sock) {
-                if (!*val) {
-                    g_set_error(&err, QINSN_ERROR, QINSN_ERR_ARG,
-                                "empty path (sock=none disables the socket)");
-                    goto bad;
-                }
-                qinsn.sock_path = g_strdup(val);
-            }
-        } else {
-            fprintf(stderr, "qinsn: unknown argument '%s' (known: watch, "
-                    "regs, log, format, sock)\n", key);
-            return false;
-        }
-        continue;
-bad:
-        fprintf(stderr, "qinsn: argument %s: %s\n", argv[i], err->message);
-        return false;
-    }
-    return true;
-}
-
 static bool target_big_endian(const char *arch)
 {
     static const char *const be[] = {
@@ -489,21 +426,28 @@ QEMU_PLUGIN_EXPORT int qemu_plugin_install(qemu_plugin_id_t id,
                                            int argc, char **argv)
 {
     g_autoptr(GError) err = NULL;
+    QinsnArgs args;
 
     qinsn.id = id;
     qinsn.arch = g_strdup(info->target_name);
     qinsn.big_endian = target_big_endian(info->target_name);
     qinsn.system_mode = info->system_emulation;
-    qinsn.format = FORMAT_TEXT;
-    qinsn.default_regs = g_ptr_array_new_with_free_func(g_free);
-    qinsn.initial = g_ptr_array_new();
     g_mutex_init(&qinsn.regs_lock);
     qinsn.watches = watch_table_new(200000, 1 << 24);
     qinsn.control_ring = ring_new();
 
-    if (!parse_args(argc, argv)) {
+    qinsn_args_init(&args);
+    if (!qinsn_args_parse(&args, argc, argv, &err)) {
+        fprintf(stderr, "qinsn: %s\n", err->message);
+        qinsn_args_clear(&args);
         return -1;
     }
+    qinsn.initial = g_steal_pointer(&args.initial);
+    qinsn.default_regs = g_steal_pointer(&args.default_regs);
+    qinsn.log_path = g_steal_pointer(&args.log_path);
+    qinsn.sock_path = g_steal_pointer(&args.sock_path);
+    qinsn.no_sock = args.no_sock;
+    qinsn.format = args.format;
     flush_init();
     if (!writer_start(&err) || (!qinsn.no_sock && !control_start(&err))) {
         fprintf(stderr, "qinsn: %s\n", err->message);

@@ -303,11 +303,15 @@ Watch *watch_new(const WatchOptions *o, const QinsnRegTable *regs,
         if (!qinsn_cond_parse(o->cond, &c, errp)) {
             goto fail;
         }
-        w->cond_reg = w->kind == WATCH_MEM && g_str_equal(c.reg, "value") ?
-            -1 : qinsn_regs_resolve(regs, c.reg, errp);
-        if (w->kind == WATCH_MEM && w->cond_reg >= 0) {
+        if (w->kind != WATCH_MEM) {
+            w->cond_reg = qinsn_regs_resolve(regs, c.reg, errp);
+        } else if (g_str_equal(c.reg, "value")) {
+            w->cond_reg = -1;
+        } else {
+            /* not resolved: -1 from a failed lookup would read as "value" */
             g_set_error(errp, QINSN_ERROR, QINSN_ERR_ARG,
-                        "if: memory watches compare the accessed value");
+                        "memory watches compare the accessed value, not "
+                        "'%s'", c.reg);
             w->cond_reg = -2;
         }
         w->cond_op = c.op;

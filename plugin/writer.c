@@ -247,12 +247,20 @@ void writer_stats(uint64_t *n_written, uint64_t *dropped,
 
 bool writer_mark(const char *token)
 {
-    Record *rec = ring_reserve(qinsn.control_ring);
+    Ring *ring = qinsn.control_ring;
     size_t len = strlen(token);
+    Record *rec;
 
-    if (!rec) {
+    /*
+     * A full queue refuses the mark and the client is told so: it is not
+     * a lost record, which ring_reserve() would count among the drops.
+     * This thread is the ring's only producer: the room cannot shrink.
+     */
+    if (atomic_load(&ring->head) - atomic_load(&ring->tail) >=
+        QINSN_RING_SLOTS) {
         return false;
     }
+    rec = ring_reserve(ring);
     len = MIN(len, sizeof(rec->data));
     rec->kind = RECORD_MARK;
     rec->watch = NULL;
@@ -263,7 +271,7 @@ bool writer_mark(const char *token)
     memcpy(rec->data, token, len);
     rec->len = len;
     rec->seq = atomic_fetch_add(&qinsn.seq, 1);
-    ring_commit(qinsn.control_ring);
+    ring_commit(ring);
     seq_marks_pushed++;
     return true;
 }

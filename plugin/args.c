@@ -1,0 +1,112 @@
+/*
+ * Parsing the plugin's arguments: one loop over key=value words, unknown
+ * keys refused, each value checked as far as it can be before a vCPU
+ * exists.
+ */
+#include "args.h"
+
+#include <string.h>
+
+static void options_free(gpointer p)
+{
+    watch_options_clear(p);
+    g_free(p);
+}
+
+void qinsn_args_init(QinsnArgs *a)
+{
+    memset(a, 0, sizeof(*a));
+    a->initial = g_ptr_array_new_with_free_func(options_free);
+    a->default_regs = g_ptr_array_new_with_free_func(g_free);
+    a->format = FORMAT_TEXT;
+}
+
+void qinsn_args_clear(QinsnArgs *a)
+{
+    g_clear_pointer(&a->initial, g_ptr_array_unref);
+    g_clear_pointer(&a->default_regs, g_ptr_array_unref);
+    g_clear_pointer(&a->log_path, g_free);
+    g_clear_pointer(&a->sock_path, g_free);
+}
+
+/* One key=value pair; false with @errp set when the value is refused. */
+static bool parse_one(QinsnArgs *a, const char *key, const char *val,
+                      GError **errp)
+{
+    if (g_str_equal(key, "watch")) {
+        WatchOptions *o = g_new(WatchOptions, 1);
+
+        watch_options_init(o);
+        g_ptr_array_add(a->initial, o);
+        return qinsn_parse_range(val, &o->start, &o->end, errp);
+    } else if (g_str_equal(key, "regs")) {
+        g_auto(GStrv) names = g_strsplit_set(val, ":,", -1);
+
+        g_ptr_array_set_size(a->default_regs, 0);
+        for (int j = 0; names[j]; j++) {
+            if (!qinsn_regs_name_valid(names[j], errp)) {
+                return false;
+            }
+            g_ptr_array_add(a->default_regs, g_strdup(names[j]));
+        }
+    } else if (g_str_equal(key, "log")) {
+        if (!*val) {
+            g_set_error(errp, QINSN_ERROR, QINSN_ERR_ARG, "empty path");
+            return false;
+        }
+        g_free(a->log_path);
+        a->log_path = g_strdup(val);
+    } else if (g_str_equal(key, "format")) {
+        if (g_str_equal(val, "text")) {
+            a->format = FORMAT_TEXT;
+        } else if (g_str_equal(val, "json")) {
+            a->format = FORMAT_JSON;
+        } else {
+            g_set_error(errp, QINSN_ERROR, QINSN_ERR_ARG,
+                        "'%s' is not text or json", val);
+            return false;
+        }
+    } else if (g_str_equal(key, "sock")) {
+        g_clear_pointer(&a->sock_path, g_free);
+        a->no_sock = g_str_equal(val, "none");
+        if (!a->no_sock) {
+            if (!*val) {
+                g_set_error(errp, QINSN_ERROR, QINSN_ERR_ARG,
+                            "empty path (sock=none disables the socket)");
+                return false;
+            }
+            a->sock_path = g_strdup(val);
+        }
+    }
+    return true;
+}
+
+bool qinsn_args_parse(QinsnArgs *a, int argc, char **argv, GError **errp)
+{
+    static const char *const known[] = {
+        "watch", "regs", "log", "format", "sock", NULL
+    };
+
+    for (int i = 0; i < argc; i++) {
+        const char *eq = strchr(argv[i], '=');
+        g_autofree char *key = NULL;
+
+        if (!eq) {
+            g_set_error(errp, QINSN_ERROR, QINSN_ERR_ARG,
+                        "argument '%s' is not key=value", argv[i]);
+            return false;
+        }
+        key = g_strndup(argv[i], eq - argv[i]);
+        if (!g_strv_contains(known, key)) {
+            g_set_error(errp, QINSN_ERROR, QINSN_ERR_ARG,
+                        "unknown argument '%s' (known: watch, regs, log, "
+                        "format, sock)", key);
+            return false;
+        }
+        if (!parse_one(a, key, eq + 1, errp)) {
+            g_prefix_error(errp, "argument %s: ", argv[i]);
+            return false;
+        }
+    }
+    return true;
+}

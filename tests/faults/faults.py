@@ -1,0 +1,283 @@
+#!/usr/bin/env python3
+"""Faults: what the plugin survives, and what it leaves behind.
+
+Usage: faults.py PLUGIN SPIN_GUEST(riscv64)
+
+Clients killed mid-line, mid-stream and while subscribed; the socket file
+deleted or replaced under a running QEMU; a file that is not a socket in
+the socket's place; a log that cannot be written (/dev/full, and a full
+tmpfs when root may mount one); QEMU ended by SIGTERM, SIGINT, SIGHUP and
+SIGKILL.  A stale socket of a killed QEMU being replaced is checked in
+tests/e2e/socket.exp and not repeated here.
+"""
+
+import json
+import os
+import signal
+import stat
+import subprocess
+import sys
+import time
+
+sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)),
+                                '..', 'stress'))
+import qlib  # noqa: E402
+
+# A client that gets into a state, says "ready", and waits to be killed.
+CHILD = r'''
+import socket, sys, time
+path, mode = sys.argv[1], sys.argv[2]
+s = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
+s.connect(path)
+s.recv(4096)
+if mode == 'mid-line':
+    s.sendall(b'watch 0x8000')
+elif mode == 'long-line':
+    s.sendall(b'x' * 3000)
+elif mode == 'subscribed':
+    s.sendall(b'subscribe\n')
+elif mode == 'flood':
+    s.setblocking(False)
+    try:
+        while True:
+            s.send(b'stats\nlist\nhelp\n' * 1000)
+    except BlockingIOError:
+        pass
+print('ready', flush=True)
+time.sleep(600)
+'''
+
+
+def start(tap, work, plugin, guest, args, smp=1):
+    sock = os.path.join(work, 'q.sock')
+    q = qlib.Qemu(plugin, guest, work, ['sock=' + sock] + args, smp=smp)
+    if not qlib.wait_for(lambda: os.path.exists(sock), 30):
+        tap.diag(q.output())
+    return q, sock
+
+
+def json_log(path):
+    """Records of a JSON log; a last line cut short is returned apart."""
+    with open(path) as f:
+        text = f.read()
+    lines = text.split('\n')
+    recs, bad = [], []
+    for line in lines[:-1]:
+        try:
+            recs.append(json.loads(line))
+        except ValueError:
+            bad.append(line)
+    return recs, bad, lines[-1]
+
+
+def killed_clients(tap, plugin, guest):
+    work = qlib.workdir('faults-kill')
+    q, sock = start(tap, work, plugin, guest,
+                    ['log=' + os.path.join(work, 'log.json'), 'format=json'])
+    mon = qlib.Client(sock)
+    tick = qlib.symbol(guest, 'spin_tick')
+    st = mon.request('watch 0x%x regs=a0,a1' % tick)[0]
+    qlib.wait_for(lambda: int(qlib.stats(mon)['hits']) > 0)
+    before = qlib.usage(q.pid)
+    for mode in ('mid-line', 'long-line', 'subscribed', 'flood'):
+        kids = [subprocess.Popen([sys.executable, '-c', CHILD, sock, mode],
+                                 stdout=subprocess.PIPE, text=True)
+                for _ in range(4)]
+        ready = all(k.stdout.readline().strip() == 'ready' for k in kids)
+        time.sleep(0.3)     # for the plugin to read what they sent
+        for k in kids:
+            k.kill()
+            k.wait()
+        gone = qlib.wait_for(
+            lambda: qlib.stats(mon)['clients'] == '1', 10)
+        reply = mon.request('list')
+        tap.ok(ready and gone and reply[0] == 'OK watches=1' and q.alive(),
+               '4 clients killed %s: dropped, the plugin serves on' % mode,
+               '%s %s %s' % (ready, gone, reply))
+    after = qlib.usage(q.pid)
+    tap.ok(after['fds'] == before['fds'] and
+           after['threads'] == before['threads'],
+           'no fd or thread left behind by 16 killed clients (%d fds, %d '
+           'threads)' % (after['fds'], after['threads']),
+           '%r -> %r' % (before, after))
+    hits = int(qlib.stats(mon)['hits'])
+    time.sleep(0.5)
+    tap.ok(int(qlib.stats(mon)['hits']) > hits,
+           'the guest kept running and its watch kept hitting')
+    mon.close()
+    q.stop()
+    return st
+
+
+def socket_file(tap, plugin, guest):
+    work = qlib.workdir('faults-sock')
+    q, sock = start(tap, work, plugin, guest, ['log=/dev/null'])
+    old = qlib.Client(sock)
+    os.unlink(sock)
+    tap.ok(old.request('stats')[0] == 'OK',
+           'socket file deleted: a connected client is still served')
+    back = qlib.wait_for(lambda: os.path.exists(sock), 5)
+    mode = os.lstat(sock).st_mode if back else 0
+    tap.ok(back and stat.S_ISSOCK(mode) and stat.S_IMODE(mode) == 0o600,
+           'the plugin makes its socket file again (mode 0600) within 5 s')
+    try:
+        new = qlib.Client(sock)
+        tap.ok(new.greeting.startswith('QINSN 1 ') and
+               new.request('stats')[0] == 'OK',
+               'new clients connect again')
+        new.close()
+    except OSError as e:
+        tap.ok(False, 'new clients connect again', e)
+
+    # Someone else's file put in its place is left alone, even at exit.
+    other = os.path.join(work, 'other')
+    with open(other, 'w') as f:
+        f.write('not ours\n')
+    os.rename(other, sock)
+    time.sleep(1.5)
+    tap.ok(old.request('stats')[0] == 'OK' and
+           open(sock).read() == 'not ours\n',
+           'a file moved into the socket\'s place is not replaced')
+    old.close()
+    st = q.stop()
+    tap.ok(st == 0 and os.path.exists(sock) and
+           open(sock).read() == 'not ours\n',
+           'nor removed when QEMU exits (status %s)' % st)
+
+    # A file that is not a socket at the path: refused, untouched.
+    q2 = qlib.Qemu(plugin, guest, work, ['sock=' + sock, 'log=/dev/null'])
+    st = q2.wait(30)
+    tap.ok(st not in (0, None) and
+           'is not a socket: refusing to replace it' in q2.output() and
+           open(sock).read() == 'not ours\n',
+           'a QEMU started with sock= naming a regular file refuses it and '
+           'leaves the file alone', q2.output())
+    q2.stop(signal.SIGKILL)
+
+
+def dev_full(tap, plugin, guest):
+    work = qlib.workdir('faults-full')
+    q, sock = start(tap, work, plugin, guest,
+                    ['log=/dev/full', 'format=json'])
+    c = qlib.Client(sock)
+    rare = qlib.symbol(guest, 'spin_rare')
+    st = c.request('watch 0x%x regs=a0' % rare)[0]
+    wid = qlib.field(st, 'id')
+    errors = qlib.wait_for(lambda: int(qlib.stats(c)['write_errors']), 20)
+    h1 = int(qlib.stats(c)['hits'])
+    time.sleep(1)
+    h2 = int(qlib.stats(c)['hits'])
+    tap.ok(errors and h2 > h1,
+           'log=/dev/full: write_errors=%s in stats, the guest keeps running '
+           '(hits %d -> %d)' % (errors, h1, h2))
+    c.request('disable ' + wid)
+    time.sleep(0.5)
+    s = qlib.stats(c)
+    tap.ok(int(s['hits']) == int(s['logged']) + int(s['dropped']) and
+           s['written'] == s['logged'],
+           'counts kept: hits %s = logged %s + dropped %s, written %s' %
+           (s['hits'], s['logged'], s['dropped'], s['written']))
+    c.close()
+    st = q.stop()
+    tap.ok(st == 0, 'QEMU exits normally (status %s)' % st,
+           q.output()[-1000:])
+
+
+def tmpfs_full(tap, plugin, guest):
+    name = 'a full tmpfs (ENOSPC)'
+    if os.geteuid() != 0:
+        tap.skip(name, 'needs root to mount a tmpfs')
+        return
+    work = qlib.workdir('faults-enospc')
+    mnt = os.path.join(work, 'mnt')
+    os.mkdir(mnt)
+    r = subprocess.run(['mount', '-t', 'tmpfs', '-o', 'size=1m', 'tmpfs', mnt],
+                       capture_output=True, text=True)
+    if r.returncode != 0:
+        tap.skip(name, 'cannot mount a tmpfs here: ' + r.stderr.strip())
+        return
+    try:
+        filler = os.path.join(mnt, 'filler')
+        subprocess.run(['dd', 'if=/dev/zero', 'of=' + filler, 'bs=4k'],
+                       capture_output=True)
+        log = os.path.join(mnt, 'log.json')
+        q, sock = start(tap, work, plugin, guest,
+                        ['log=' + log, 'format=json'])
+        c = qlib.Client(sock)
+        rare = qlib.symbol(guest, 'spin_rare')
+        wid = qlib.field(c.request('watch 0x%x regs=a0' % rare)[0], 'id')
+        errors = qlib.wait_for(lambda: int(qlib.stats(c)['write_errors']), 20)
+        h1 = int(qlib.stats(c)['hits'])
+        time.sleep(0.5)
+        tap.ok(errors and int(qlib.stats(c)['hits']) > h1,
+               '%s: write_errors=%s, the guest keeps running' %
+               (name, errors))
+        c.request('disable ' + wid)
+        os.unlink(filler)          # room again
+        c.request('mark after-enospc')
+        time.sleep(0.5)
+        c.close()
+        st = q.stop()
+        recs, bad, tail = json_log(log)
+        summ = recs[-1] if recs else {}
+        tap.ok(st == 0 and summ.get('type') == 'summary' and
+               summ.get('write_errors', 0) > 0 and
+               any(r.get('token') == 'after-enospc' for r in recs),
+               'once there is room again the log goes on: a mark, then the '
+               'summary with write_errors=%s' % summ.get('write_errors'),
+               '%s %s' % (st, summ))
+    finally:
+        subprocess.run(['umount', mnt])
+
+
+def signals(tap, plugin, guest):
+    tick = qlib.symbol(guest, 'spin_tick')
+    for sig in (signal.SIGTERM, signal.SIGINT, signal.SIGHUP):
+        work = qlib.workdir('faults-sig')
+        log = os.path.join(work, 'log.json')
+        q, sock = start(tap, work, plugin, guest,
+                        ['log=' + log, 'format=json'], smp=2)
+        c = qlib.Client(sock)
+        c.request('watch 0x%x regs=a0' % tick)
+        qlib.wait_for(lambda: int(qlib.stats(c)['logged']) > 1000)
+        st = q.stop(sig)
+        recs, bad, tail = json_log(log)
+        summ = recs[-1] if recs else {}
+        hits = sum(1 for r in recs if r['type'] == 'hit')
+        tap.ok(st == 0 and not bad and tail == '' and
+               summ.get('type') == 'summary' and
+               summ.get('logged') == hits and not os.path.exists(sock),
+               '%s: QEMU exits 0, the log ends with its summary (logged %s '
+               '= %d records), the socket file is removed' %
+               (sig.name, summ.get('logged'), hits),
+               'status %s, %d bad lines, tail %r, summary %s' %
+               (st, len(bad), tail[:80], summ))
+
+    work = qlib.workdir('faults-sig')
+    log = os.path.join(work, 'log.json')
+    q, sock = start(tap, work, plugin, guest, ['log=' + log, 'format=json'])
+    c = qlib.Client(sock)
+    c.request('watch 0x%x regs=a0' % tick)
+    qlib.wait_for(lambda: int(qlib.stats(c)['written']) > 10000)
+    q.stop(signal.SIGKILL)
+    recs, bad, tail = json_log(log)
+    tap.ok(recs and not bad and all(r['type'] != 'summary' for r in recs)
+           and os.path.exists(sock),
+           'SIGKILL: no summary, %d whole records (then %d bytes of a cut '
+           'line), the socket file stays for the next QEMU to replace' %
+           (len(recs), len(tail)))
+
+
+def main():
+    plugin, guest = sys.argv[1], sys.argv[2]
+    tap = qlib.Tap()
+    killed_clients(tap, plugin, guest)
+    socket_file(tap, plugin, guest)
+    dev_full(tap, plugin, guest)
+    tmpfs_full(tap, plugin, guest)
+    signals(tap, plugin, guest)
+    tap.done()
+
+
+if __name__ == '__main__':
+    main()

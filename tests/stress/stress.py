@@ -1,0 +1,286 @@
+#!/usr/bin/env python3
+"""Stress: many control clients at once against a busy 4-vCPU guest.
+
+Usage: stress.py PLUGIN SPIN_GUEST(riscv64) [--clients N] [--rounds N]
+                 [--per-round N]
+
+Hot watches (spin_tick: every iteration of every vCPU; spin_rare) stay
+set while N clients (default 32, each a thread with its own connection)
+each run ROUNDS rounds of PER_ROUND requests: watch, disable, enable,
+list, stats and unwatch of their own watches, connecting anew each round.
+Two subscribers get the hit events: one reads them all, one never reads.
+The JSON log is read through a FIFO and counted as it is written.
+
+Checked: QEMU never dies; every request gets exactly one reply, all OK;
+the counters only grow and the log never runs ahead of them; after the
+last round the plugin's open fds and threads are back where they were
+after round 2 and its memory has not grown past a tolerance; at exit the
+log's hit records equal the summary's logged count, its drop records add
+up to the summary's dropped count, and hits = logged + dropped.
+"""
+
+import argparse
+import os
+import re
+import signal
+import sys
+import threading
+import time
+
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+import qlib  # noqa: E402
+
+# Memory growth allowed between round 2 and the last round.
+RSS_SLACK_KB = 8 * 1024
+RSS_SLACK_RATIO = 0.10
+
+
+class Subscriber(threading.Thread):
+    """A client that subscribes and counts the events it reads."""
+
+    def __init__(self, sock):
+        super().__init__(daemon=True)
+        self.c = qlib.Client(sock)
+        self.ok = self.c.request('subscribe')[0] == 'OK'
+        self.hits = 0
+        self.lost = 0
+        self.stop = False
+
+    def run(self):
+        self.c.sock.settimeout(1)
+        rest = b''
+        while not self.stop:
+            try:
+                data = self.c.sock.recv(1 << 20)
+            except OSError:
+                continue
+            if not data:
+                break
+            data = rest + data
+            cut = data.rfind(b'\n') + 1
+            rest = data[cut:]
+            self.hits += data.count(b'! hit ', 0, cut)
+            for m in re.finditer(rb'! lost count=(\d+)', data[:cut]):
+                self.lost += int(m.group(1))
+
+
+class Worker(threading.Thread):
+    """One client: rounds of its own watch/disable/enable/list/stats/unwatch."""
+
+    def __init__(self, index, sock, targets, per_round, barrier):
+        super().__init__(daemon=True)
+        self.index = index
+        self.sock = sock
+        self.targets = targets
+        self.per_round = per_round
+        self.barrier = barrier
+        self.sent = 0
+        self.answered = 0
+        self.errors = []
+        self.rounds = 0
+        self.stop = False
+
+    def expect_ok(self, req, reply):
+        self.answered += 1
+        st = reply[0]
+        if not st.startswith('OK'):
+            self.errors.append('%s -> %s' % (req, st))
+        return st
+
+    def one_round(self, c):
+        done = 0
+        k = 0
+        while done < self.per_round:
+            target = self.targets[(self.index + k) % len(self.targets)]
+            k += 1
+            req = 'watch 0x%x regs=a0' % target
+            self.sent += 1
+            st = self.expect_ok(req, c.request(req))
+            wid = qlib.field(st, 'id')
+            if wid is None:
+                return
+            batch = ['disable ' + wid, 'enable ' + wid, 'list', 'stats',
+                     'unwatch ' + wid]
+            self.sent += len(batch)
+            for req, reply in zip(batch, c.pipeline(batch)):
+                self.expect_ok(req, reply)
+            done += 1 + len(batch)
+
+    def run(self):
+        while not self.stop:
+            try:
+                c = qlib.Client(self.sock, timeout=120)
+                self.one_round(c)
+                c.close()
+            except (OSError, EOFError) as e:
+                self.errors.append('round %d: %s' % (self.rounds, e))
+            self.rounds += 1
+            try:
+                # every client between rounds: the plugin is idle-ish
+                self.barrier.wait(300)
+                self.barrier.wait(300)
+            except threading.BrokenBarrierError:
+                return
+
+
+def main():
+    ap = argparse.ArgumentParser()
+    ap.add_argument('plugin')
+    ap.add_argument('guest')
+    ap.add_argument('--clients', type=int, default=32)
+    ap.add_argument('--rounds', type=int, default=6)
+    ap.add_argument('--per-round', type=int, default=336)
+    args = ap.parse_args()
+
+    tap = qlib.Tap()
+    work = qlib.workdir('stress')
+    sock = os.path.join(work, 'q.sock')
+    log = qlib.LogCounter(os.path.join(work, 'log.json'))
+    q = qlib.Qemu(args.plugin, args.guest, work,
+                  ['sock=' + sock, 'log=' + log.path, 'format=json'], smp=4)
+    tap.diag('run: ' + ' '.join(q.cmd))
+    if not qlib.wait_for(lambda: os.path.exists(sock), 30):
+        tap.ok(False, 'the plugin serves its socket', q.output())
+        q.stop(signal.SIGKILL)
+        tap.done()
+    g = args.guest
+    tick = qlib.symbol(g, 'spin_tick')
+    rare = qlib.symbol(g, 'spin_rare')
+    # Client watches: instructions that run every iteration, and two that
+    # never run (only table and flush work).
+    targets = [qlib.symbol(g, 'spin_fn'), qlib.symbol(g, 'spin_str'),
+               0x80ff0000, 0x80ff0100]
+
+    mon = qlib.Client(sock)
+    hot = [mon.request('watch 0x%x regs=a0,a1,a2' % tick)[0],
+           mon.request('watch 0x%x regs=a0' % rare)[0]]
+    tap.ok(all(h.startswith('OK id=') for h in hot),
+           'hot watches on spin_tick and spin_rare', hot)
+    qlib.wait_for(lambda: int(qlib.stats(mon)['hits']) > 0, 30)
+    reader = Subscriber(sock)
+    reader.start()
+    stalled = qlib.Client(sock)
+    stalled.send('subscribe\n')      # and never read again
+
+    barrier = threading.Barrier(args.clients + 1)
+    workers = [Worker(i, sock, targets, args.per_round, barrier)
+               for i in range(args.clients)]
+    start = time.monotonic()
+    for w in workers:
+        w.start()
+
+    samples = []
+    monotonic_ok = True
+    prev = None
+    problems = []
+    for r in range(args.rounds):
+        # between rounds the workers wait at the barrier
+        while True:
+            s = qlib.stats(mon)
+            cur = {k: int(s[k]) for k in ('hits', 'logged', 'written',
+                                          'dropped', 'write_errors')}
+            if prev and any(cur[k] < prev[k] for k in cur):
+                monotonic_ok = False
+                problems.append('counters went back: %r -> %r' % (prev, cur))
+            if cur['written'] > cur['logged']:
+                monotonic_ok = False
+                problems.append('written past logged: %r' % cur)
+            prev = cur
+            if barrier.n_waiting == args.clients or not q.alive():
+                break
+            time.sleep(0.2)
+        if not q.alive():
+            break
+        s = qlib.stats(mon)
+        u = qlib.usage(q.pid)
+        u['watches'] = int(s['watches'])
+        u['clients'] = int(s['clients'])
+        samples.append(u)
+        tap.diag('round %d: %.1f s, %d requests so far, %s' %
+                 (r + 1, time.monotonic() - start,
+                  sum(w.sent for w in workers), u))
+        if r == args.rounds - 1:
+            for w in workers:
+                w.stop = True
+        barrier.wait(60)
+        barrier.wait(60)
+    elapsed = time.monotonic() - start
+    for w in workers:
+        w.join(120)
+
+    sent = sum(w.sent for w in workers)
+    answered = sum(w.answered for w in workers)
+    errors = [e for w in workers for e in w.errors]
+    tap.ok(q.alive(), 'QEMU is alive after the load', q.output()[-2000:])
+    tap.ok(len(samples) == args.rounds,
+           '%d clients completed %d rounds' % (args.clients, args.rounds))
+    tap.ok(sent == answered and sent >= args.clients * args.rounds *
+           args.per_round,
+           'every request answered: %d requests, %d replies (%.0f per s)' %
+           (sent, answered, sent / elapsed))
+    tap.ok(not errors, 'every reply OK', '\n'.join(errors[:20]))
+    tap.ok(monotonic_ok, 'counters never go back, the log never runs ahead',
+           '\n'.join(problems[:10]))
+    if len(samples) >= 3:
+        a, b = samples[1], samples[-1]
+        tap.ok(a['fds'] == b['fds'] and a['threads'] == b['threads'],
+               'no fd or thread growth: round 2 %d fds %d threads, round '
+               '%d %d fds %d threads' % (a['fds'], a['threads'],
+                                         len(samples), b['fds'],
+                                         b['threads']))
+        slack = max(RSS_SLACK_KB, a['rss_kb'] * RSS_SLACK_RATIO)
+        if qlib.ASAN_PRELOAD:
+            tap.skip('no memory growth', 'ASan keeps freed memory in '
+                     'quarantine: VmRSS %d KiB at round 2, %d KiB at round '
+                     '%d' % (a['rss_kb'], b['rss_kb'], len(samples)))
+        else:
+            tap.ok(b['rss_kb'] - a['rss_kb'] <= slack,
+                   'no memory growth: VmRSS %d KiB at round 2, %d KiB at '
+                   'round %d (slack %d KiB)' % (a['rss_kb'], b['rss_kb'],
+                                                len(samples), slack))
+        tap.ok(all(s['watches'] == 2 and s['clients'] == 3
+                   for s in samples),
+               'between rounds only the 2 hot watches, the monitor and the '
+               'subscribers remain', samples)
+    else:
+        tap.ok(False, 'resource samples of at least 3 rounds', samples)
+
+    reader.stop = True
+    reader.join(10)
+    tap.ok(reader.ok and reader.hits > 0,
+           'a subscriber read %d hit events (%d more reported lost) while '
+           'another never read' % (reader.hits, reader.lost))
+    last = qlib.stats(mon)
+    mon.close()
+    stalled.close()
+    st = q.stop(signal.SIGTERM)
+    log.join(60)
+    tap.ok(st == 0, 'QEMU exits 0 on SIGTERM (status %s)' % st,
+           q.output()[-2000:])
+    summ = qlib.summary_fields(log.summary or '')
+    tap.ok(bool(summ), 'the log ends with its summary', log.summary)
+    if summ:
+        tap.ok(log.counts['hit'] == summ['logged'],
+               'hit records in the log (%d) = summary logged (%d)' %
+               (log.counts['hit'], summ['logged']))
+        tap.ok(log.dropped == summ['dropped'],
+               'drop records add up (%d) to summary dropped (%d)' %
+               (log.dropped, summ['dropped']))
+        tap.ok(summ['hits'] == summ['logged'] + summ['dropped'],
+               'hits (%d) = logged (%d) + dropped (%d)' %
+               (summ['hits'], summ['logged'], summ['dropped']))
+        tap.ok(summ['hits'] >= int(last['hits']) and
+               summ['logged'] >= int(last['logged']),
+               'the summary is at least the last stats (hits %s, logged %s)'
+               % (last['hits'], last['logged']))
+        tap.ok(log.other == 0 and summ['write_errors'] == 0,
+               'no unknown lines, no write errors')
+    tap.diag('figures: %d clients, %d requests in %.1f s; %s hits, %s '
+             'logged, %s dropped; log %.1f MB' %
+             (args.clients, sent, elapsed, summ.get('hits'),
+              summ.get('logged'), summ.get('dropped'), log.bytes / 1e6))
+    tap.done()
+
+
+if __name__ == '__main__':
+    main()
