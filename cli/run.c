@@ -8,7 +8,7 @@
  * always gets a QMP socket, so that "continue" can resume a guest started
  * with --paused (-S) once a script has set its watches.  Programs meant for
  * user-mode emulation are recognised (dynamic, or with an interpreter) and
- * refused for now: run_user_argv() is where qemu-<arch> will be started.
+ * run under the patched qemu-<arch> (run_user_argv()).
  */
 #include <getopt.h>
 #include <stdio.h>
@@ -19,6 +19,7 @@
 #include "session.h"
 
 #define GUEST_EXIT_WAIT_MS 2000
+#define USER_EXIT_WAIT_MS 10000
 
 typedef struct RunOptions {
     const char *arch;
@@ -26,7 +27,9 @@ typedef struct RunOptions {
     const char *log;
     const char *format;
     const char *qemu;
+    const char *plugin_args;    /* extra key=value for the plugin */
     bool paused;
+    bool user;              /* a Linux program under qemu-<arch> */
     bool help;              /* --help was given: nothing to run */
     char **rest;            /* after the options: kernel or QEMU args */
 } RunOptions;
@@ -40,9 +43,14 @@ typedef struct RunDir {
 static const char run_usage[] =
     "usage: qinsn run [--arch ARCH] [--gdb PORT] [--paused] [-x SCRIPT]\n"
     "                 [--log PATH] [--format text|json] [--qemu BINARY]\n"
-    "                 [--] <kernel.elf> [<qemu-args>...] | <qemu-args>...\n";
+    "                 [--user] [--plugin-args K=V,...]\n"
+    "                 [--] <kernel.elf> [<qemu-args>...] | <qemu-args>...\n"
+    "                      | <program> [<args>...]   (user mode)\n";
 
-enum { RUN_ARCH = 256, RUN_GDB, RUN_LOG, RUN_FORMAT, RUN_QEMU, RUN_PAUSED };
+enum {
+    RUN_ARCH = 256, RUN_GDB, RUN_LOG, RUN_FORMAT, RUN_QEMU, RUN_PAUSED,
+    RUN_USER, RUN_PLUGIN_ARGS,
+};
 
 static const struct option run_options[] = {
     { "arch", required_argument, NULL, RUN_ARCH },
@@ -51,6 +59,8 @@ static const struct option run_options[] = {
     { "format", required_argument, NULL, RUN_FORMAT },
     { "qemu", required_argument, NULL, RUN_QEMU },
     { "paused", no_argument, NULL, RUN_PAUSED },
+    { "user", no_argument, NULL, RUN_USER },
+    { "plugin-args", required_argument, NULL, RUN_PLUGIN_ARGS },
     { "script", required_argument, NULL, 'x' },
     { "help", no_argument, NULL, 'h' },
     { NULL, 0, NULL, 0 },
@@ -70,6 +80,8 @@ static bool parse_run(int argc, char **argv, RunOptions *r, CliOptions *o,
         case RUN_FORMAT: r->format = optarg; break;
         case RUN_QEMU: r->qemu = optarg; break;
         case RUN_PAUSED: r->paused = true; break;
+        case RUN_USER: r->user = true; break;
+        case RUN_PLUGIN_ARGS: r->plugin_args = optarg; break;
         case 'x': o->script = optarg; break;
         case 'h':
             fputs(run_usage, stdout);
@@ -146,14 +158,24 @@ static void machine_args(GPtrArray *a, const char *arch)
 }
 
 /* What every QEMU started by run gets: the plugin, QMP, run control. */
+static char *plugin_option(const RunOptions *r, const char *plugin,
+                           const RunDir *d, const char *default_log)
+{
+    const char *log = r->log ? r->log : default_log;
+
+    return g_strdup_printf("%s,sock=%s%s%s%s%s%s%s", plugin, d->sock,
+                           log ? ",log=" : "", log ? log : "",
+                           r->format ? ",format=" : "",
+                           r->format ? r->format : "",
+                           r->plugin_args ? "," : "",
+                           r->plugin_args ? r->plugin_args : "");
+}
+
 static void qinsn_args(GPtrArray *a, const RunOptions *r, const char *plugin,
                        const RunDir *d)
 {
     g_ptr_array_add(a, g_strdup("-plugin"));
-    g_ptr_array_add(a, g_strdup_printf("%s,sock=%s,log=%s%s%s", plugin,
-                                       d->sock, r->log ? r->log : "/dev/null",
-                                       r->format ? ",format=" : "",
-                                       r->format ? r->format : ""));
+    g_ptr_array_add(a, plugin_option(r, plugin, d, "/dev/null"));
     g_ptr_array_add(a, g_strdup("-qmp"));
     g_ptr_array_add(a, g_strdup_printf("unix:%s,server=on,wait=off",
                                        d->qmp));
@@ -166,14 +188,51 @@ static void qinsn_args(GPtrArray *a, const RunOptions *r, const char *plugin,
     }
 }
 
-/* A program for user-mode emulation: not supported by this version. */
-static GPtrArray *run_user_argv(const ElfFile *elf, GError **errp)
+/*
+ * A Linux program under user-mode emulation: qemu-<arch> from the patched
+ * QEMU ($QINSN_PATCHED_QEMU, which qemu-patch/build prints), since Debian's
+ * qemu-user binaries cannot load plugins.  There is no QMP in user mode:
+ * to set watches before the first instruction, give them as plugin
+ * arguments (--plugin-args watch=ADDR,regs=...) or hold the program with
+ * --gdb PORT.  The log goes to stderr unless --log says otherwise.
+ */
+static GPtrArray *run_user_argv(const RunOptions *r, const RunDir *d,
+                                const char *plugin, const char *arch,
+                                GError **errp)
 {
-    g_set_error(errp, CLI_ERROR, CLI_EXIT_USAGE,
-                "%s is a user-mode program (dynamic or with an "
-                "interpreter); only kernels for QEMU's system emulators can "
-                "be run yet", elf->path);
-    return NULL;
+    g_autoptr(GPtrArray) a = g_ptr_array_new_with_free_func(g_free);
+    const char *prefix = g_getenv("QINSN_PATCHED_QEMU");
+
+    if (r->paused) {
+        g_set_error(errp, CLI_ERROR, CLI_EXIT_USAGE,
+                    "run: --paused needs a system emulator; in user mode "
+                    "give watches with --plugin-args, or hold the program "
+                    "with --gdb PORT");
+        return NULL;
+    }
+    if (r->qemu) {
+        g_ptr_array_add(a, g_strdup(r->qemu));
+    } else if (prefix && *prefix) {
+        g_ptr_array_add(a, g_strdup_printf("%s/bin/qemu-%s", prefix, arch));
+    } else {
+        g_set_error(errp, CLI_ERROR, CLI_EXIT_USAGE,
+                    "run: user mode needs the patched QEMU (Debian's "
+                    "qemu-%s cannot load plugins): run qemu-patch/build and "
+                    "set QINSN_PATCHED_QEMU to the prefix it prints, or "
+                    "give --qemu", arch);
+        return NULL;
+    }
+    if (r->gdb_port) {
+        g_ptr_array_add(a, g_strdup("-g"));
+        g_ptr_array_add(a, g_strdup(r->gdb_port));
+    }
+    g_ptr_array_add(a, g_strdup("-plugin"));
+    g_ptr_array_add(a, plugin_option(r, plugin, d, NULL));
+    for (char **p = r->rest; *p; p++) {
+        g_ptr_array_add(a, g_strdup(*p));
+    }
+    g_ptr_array_add(a, NULL);
+    return g_steal_pointer(&a);
 }
 
 static GPtrArray *build_argv(const RunOptions *r, const RunDir *d,
@@ -193,8 +252,8 @@ static GPtrArray *build_argv(const RunOptions *r, const RunDir *d,
                     "aarch64)%s", elf ? ": the ELF's machine is unknown" : "");
         return NULL;
     }
-    if (elf && elf->dynamic) {
-        return run_user_argv(elf, errp);
+    if (r->user || (elf && elf->dynamic)) {
+        return run_user_argv(r, d, plugin, arch, errp);
     }
     g_ptr_array_add(a, r->qemu ? g_strdup(r->qemu)
                                : g_strdup_printf("qemu-system-%s", arch));
@@ -238,6 +297,7 @@ static void rundir_remove(RunDir *d)
 typedef struct RunState {
     Launch launch;
     Session *session;
+    bool user;              /* a program: let it end by itself */
 } RunState;
 
 static void print_serial(const char *text, void *opaque)
@@ -293,8 +353,10 @@ static void finish_qemu(RunState *st)
 {
     /* a closed connection means QEMU is on its way out: let it finish */
     bool closing = st->session && !conn_is_open(st->session->conn);
-    bool by_itself = closing ?
-        launch_wait_exit(&st->launch, GUEST_EXIT_WAIT_MS) :
+    /* a program in user mode is left to finish its run, then stopped */
+    bool by_itself = closing || st->user ?
+        launch_wait_exit(&st->launch, st->user ? USER_EXIT_WAIT_MS :
+                         GUEST_EXIT_WAIT_MS) :
         launch_exited(&st->launch);
 
     launch_stop(&st->launch);
@@ -334,6 +396,7 @@ int run_main(int argc, char **argv, CliOptions *o)
     {
         g_autoptr(ElfFile) elf = open_guest(&r, &err);
 
+        st.user = r.user || (elf && elf->dynamic);
         if ((!elf && err) || !rundir_make(&d, &err) ||
             !start_qemu(&st, &r, &d, elf, &err)) {
             if (st.launch.pid > 0) {
