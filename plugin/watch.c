@@ -69,16 +69,13 @@ static bool parse_count(const char *key, const char *val, uint64_t *out,
     return true;
 }
 
-bool watch_options_from_request(WatchOptions *o, const QinsnRequest *req,
-                                GError **errp)
+/* Options both kinds of watch take: regs, if, ignore, count, once, cpu. */
+static bool common_options(WatchOptions *o, const QinsnRequest *req,
+                           GError **errp)
 {
     const char *v;
     uint64_t n;
 
-    if (!qinsn_parse_range(g_ptr_array_index(req->args, 0), &o->start,
-                           &o->end, errp)) {
-        return false;
-    }
     v = qinsn_request_opt(req, "regs");
     if (v) {
         g_auto(GStrv) names = g_strsplit_set(v, ",:", -1);
@@ -123,6 +120,21 @@ bool watch_options_from_request(WatchOptions *o, const QinsnRequest *req,
             return false;
         }
         o->cpu = (int)n;
+    }
+    return true;
+}
+
+bool watch_options_from_request(WatchOptions *o, const QinsnRequest *req,
+                                GError **errp)
+{
+    const char *v;
+
+    if (!qinsn_parse_range(g_ptr_array_index(req->args, 0), &o->start,
+                           &o->end, errp)) {
+        return false;
+    }
+    if (!common_options(o, req, errp)) {
+        return false;
     }
     if ((v = qinsn_request_opt(req, "mem"))) {
         o->capture = WATCH_CAPTURE_MEM;
@@ -173,51 +185,15 @@ bool watch_mem_options_from_request(WatchOptions *o, const QinsnRequest *req,
                     "'%s' is not r, w or rw", dir);
         return false;
     }
-    v = qinsn_request_opt(req, "regs");
-    if (v) {
-        g_auto(GStrv) names = g_strsplit_set(v, ",:", -1);
-        o->regs = g_ptr_array_new_with_free_func(g_free);
-        for (int i = 0; names[i]; i++) {
-            if (!*names[i]) {
-                continue;
-            }
-            if (!qinsn_regs_name_valid(names[i], errp)) {
-                return false;
-            }
-            g_ptr_array_add(o->regs, g_strdup(names[i]));
-        }
-    }
-    if ((v = qinsn_request_opt(req, "if"))) {
-        if (!g_str_has_prefix(v, "value")) {
-            g_set_error(errp, QINSN_ERROR, QINSN_ERR_ARG,
-                        "if: memory watches compare the accessed value: "
-                        "if=value<op><number>");
-            return false;
-        }
-        o->cond = g_strdup(v);
-    }
-    if ((v = qinsn_request_opt(req, "ignore")) &&
-        !parse_count("ignore", v, &o->ignore, errp)) {
+    v = qinsn_request_opt(req, "if");
+    if (v && !g_str_has_prefix(v, "value")) {
+        g_set_error(errp, QINSN_ERROR, QINSN_ERR_ARG,
+                    "if: memory watches compare the accessed value: "
+                    "if=value<op><number>");
         return false;
     }
-    if ((v = qinsn_request_opt(req, "count")) &&
-        !parse_count("count", v, &o->count, errp)) {
+    if (!common_options(o, req, errp)) {
         return false;
-    }
-    if (qinsn_request_has_flag(req, "once")) {
-        o->count = 1;
-    }
-    if ((v = qinsn_request_opt(req, "cpu"))) {
-        uint64_t n;
-        if (!parse_count("cpu", v, &n, errp)) {
-            return false;
-        }
-        if (n > 4095) {
-            g_set_error(errp, QINSN_ERROR, QINSN_ERR_ARG,
-                        "cpu: %" G_GUINT64_FORMAT " is not a vCPU index", n);
-            return false;
-        }
-        o->cpu = (int)n;
     }
     return true;
 }
