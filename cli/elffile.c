@@ -52,6 +52,32 @@ static bool in_file(gsize size, uint64_t off, uint64_t len)
     return off <= size && len <= size - off;
 }
 
+/*
+ * A static Linux program carries a GNU ABI tag note naming Linux (OS 0);
+ * a bare-metal kernel does not.  Either way it is for user-mode emulation.
+ */
+static bool linux_abi_note(const char *p, uint64_t len)
+{
+    uint64_t off = 0;
+
+    while (off + sizeof(Elf64_Nhdr) <= len) {
+        const Elf64_Nhdr *n = (const Elf64_Nhdr *)(p + off);
+        uint64_t name = off + sizeof(*n);
+        uint64_t desc = name + ((n->n_namesz + 3) & ~3u);
+
+        if (desc + ((n->n_descsz + 3) & ~3u) > len) {
+            return false;
+        }
+        if (n->n_type == NT_GNU_ABI_TAG && n->n_namesz == 4 &&
+            memcmp(p + name, "GNU", 4) == 0 && n->n_descsz >= 4 &&
+            *(const uint32_t *)(p + desc) == ELF_NOTE_OS_LINUX) {
+            return true;
+        }
+        off = desc + ((n->n_descsz + 3) & ~3u);
+    }
+    return false;
+}
+
 static void read_interp(ElfFile *e, const char *data, gsize size)
 {
     const Elf64_Ehdr *h = (const Elf64_Ehdr *)data;
@@ -62,7 +88,10 @@ static void read_interp(ElfFile *e, const char *data, gsize size)
     for (unsigned i = 0; i < h->e_phnum; i++) {
         const Elf64_Phdr *ph = (const Elf64_Phdr *)(data + h->e_phoff) + i;
 
-        if (ph->p_type == PT_INTERP) {
+        if (ph->p_type == PT_INTERP ||
+            (ph->p_type == PT_NOTE && in_file(size, ph->p_offset,
+                                              ph->p_filesz) &&
+             linux_abi_note(data + ph->p_offset, ph->p_filesz))) {
             e->dynamic = true;
         }
     }

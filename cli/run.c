@@ -7,7 +7,8 @@
  * after "--" that start with '-' are QEMU's own, passed verbatim.  QEMU
  * always gets a QMP socket, so that "continue" can resume a guest started
  * with --paused (-S) once a script has set its watches.  Programs meant for
- * user-mode emulation are recognised (dynamic, or with an interpreter) and
+ * user-mode emulation are recognised (an interpreter, or a GNU ABI note
+ * naming Linux) and
  * run under the patched qemu-<arch> (run_user_argv()).
  */
 #include <getopt.h>

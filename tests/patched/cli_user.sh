@@ -15,7 +15,7 @@ echo "1..4"
 addr=$(printf '0x%x' "0x$(nm "$prog" | awk '$3 == "probe_two" { print $1 }')")
 printf 'stats\n' > "$work/s.qinsn"
 rm -f "$work/log.json"
-"$qinsn" run --user --plugin-args "watch=$addr,regs=rdi:rsi" \
+"$qinsn" run --plugin-args "watch=$addr,regs=rdi:rsi" \
     --format json --log "$work/log.json" -x "$work/s.qinsn" -- "$prog" \
     > "$work/out" 2>&1
 rc=$?
@@ -24,7 +24,7 @@ check() {
     n=$((n + 1))
     if [ "$1" = 0 ]; then echo "ok $n - $2"; else echo "not ok $n - $2"; fi
 }
-check $rc "qinsn run --user exits 0 (got $rc)"
+check $rc "qinsn run -- PROGRAM (a static Linux program) exits 0 (got $rc)"
 grep -q "flush_path=patched" "$work/out"
 check $? "the script talks to the plugin in the patched qemu-x86_64"
 grep -q "\"pc\":\"$addr\",\"hit\":1,\"regs\":{\"rdi\":\"0x6\",\"rsi\":\"0x7\"}" \
