@@ -8,8 +8,7 @@
  * always gets a QMP socket, so that "continue" can resume a guest started
  * with --paused (-S) once a script has set its watches.  Programs meant for
  * user-mode emulation are recognised (an interpreter, or a GNU ABI note
- * naming Linux) and
- * run under the patched qemu-<arch> (run_user_argv()).
+ * naming Linux) and run under the patched qemu-<arch> (run_user_argv()).
  */
 #include <getopt.h>
 #include <stdio.h>
