@@ -1,0 +1,88 @@
+"""Where the time goes: `perf record -g` of two configurations, summarised
+by thread and object and as the top symbols by self time.
+
+- the hot watch logging 4 registers on compute-riscv64: the cost of a hit;
+- no watch at all on tight-riscv64 (the worst case for per-block costs):
+  what qinsn costs while it only waits for requests.
+
+Watches are given as plugin arguments rather than through the socket so
+that nothing but QEMU runs under perf.  QEMU names its threads
+(debug-threads=on), so the vCPU thread ("CPU 0/TCG") and qinsn's log
+writer ("qinsn-writer") are told apart; "[JIT]" is translated guest code.
+"""
+
+import os
+import re
+import shutil
+import subprocess
+
+from .common import say
+
+
+def _report(data, keys, limit):
+    """perf report lines sorted by @keys, down to @limit percent."""
+    rep = subprocess.run(
+        ["perf", "report", "-i", data, "--stdio", "--no-children",
+         "-g", "none", "--percent-limit", str(limit), "--sort", keys],
+        capture_output=True, text=True)
+    lines = []
+    for ln in rep.stdout.splitlines():
+        if ln.strip() and not ln.startswith("#"):
+            # drop the empty columns perf leaves for the call graph
+            lines.append(re.sub(r"(\s+-)+\s*$", "", ln.rstrip()))
+    return lines
+
+
+def _one(env, wl, out, title, plugin_args, top):
+    data = os.path.join(out, "perf.data")
+    log = os.path.join(out, "perf-hits.log")
+    cmd = ["perf", "record", "-q", "-g", "-o", data, "--",
+           env.qemu(wl.arch), "-name", "bench,debug-threads=on",
+           "-display", "none", "-serial", "null"] + wl.args + [
+           "-plugin", f"{env.plugin},{plugin_args},log={log},format=json,"
+           "sock=none"]
+    r = subprocess.run(cmd, capture_output=True, text=True)
+    try:
+        if r.returncode not in (0, wl.ok_status):
+            say(f"perf record failed: {r.stderr.strip()[-300:]}")
+            return None
+        by_object = _report(data, "comm,dso", 2.0)
+        by_symbol = _report(data, "comm,dso,symbol", 0.7)
+    finally:
+        for p in (data, log):
+            if os.path.exists(p):
+                os.remove(p)
+    # translated code has no symbols: it shows as one object above
+    by_symbol = [ln for ln in by_symbol if "[JIT]" not in ln]
+    symbols = "\n".join(by_symbol[:top]) or "    (none above 0.7 %)"
+    return (f"{title} (perf record -g, self time)\n\n"
+            "by thread and object:\n" + "\n".join(by_object) +
+            "\n\ntop symbols outside translated code:\n" + symbols + "\n")
+
+
+def profile(env, workloads, out, top=20):
+    """Record, write perf.txt and return the summary text (or None)."""
+    if not shutil.which("perf"):
+        say("perf missing: no profile")
+        return None
+    by_name = {w.name: w for w in workloads}
+    parts = []
+    hot = by_name.get("compute-riscv64")
+    if hot:
+        regs = ":".join(hot.regs)
+        parts.append(_one(env, hot, out,
+                          f"{hot.name}, one watch on the hot PC, "
+                          f"{len(hot.regs)} registers",
+                          f"watch={hot.hot:#x},regs={regs}", top))
+    tight = by_name.get("tight-riscv64")
+    if tight:
+        parts.append(_one(env, tight, out,
+                          f"{tight.name}, qinsn loaded, no watch",
+                          "regs=pc", top))
+    parts = [p for p in parts if p]
+    if not parts:
+        return None
+    text = "\n\n".join(parts)
+    with open(os.path.join(out, "perf.txt"), "w") as f:
+        f.write(text)
+    return text

@@ -1,0 +1,351 @@
+"""From samples to results: per-configuration statistics, the targets,
+CSV/JSON files, a Markdown report and gnuplot plots.
+
+Ratios compare medians with the median of the configuration's own
+baseline (same invocation, same QEMU build).  Cost per hit is
+(t - t_base) / hits; for gdb, whose runs stop after a fixed number of
+hits, the guest's own share of those hits (t_base / hits of a full run)
+is subtracted instead.
+"""
+
+import csv
+import json
+import os
+import platform
+import shutil
+import statistics
+import subprocess
+
+from . import plots
+
+COLUMNS = ["workload", "config", "qemu", "runs", "failed", "median_s",
+           "min_s", "max_s", "ratio", "ns_per_hit", "ns_per_hit_noise",
+           "hits", "logged",
+           "dropped", "flushes", "ms_per_flush", "flush_p50_ms",
+           "flush_p99_ms", "maxrss_mb", "what"]
+
+
+def _median(xs):
+    return statistics.median(xs) if xs else None
+
+
+def summarize(wl, configs, samples, extra):
+    """Rows of one workload; samples[name] are run times, extra[name] are
+    lists of per-run info dicts."""
+    med = {n: _median(s) for n, s in samples.items()}
+    hits = {n: _median([i["hits"] for i in extra[n] if "hits" in i])
+            for n in samples}
+    rows = []
+    for c in configs:
+        s = samples[c.name]
+        infos = extra[c.name]
+        row = {"workload": wl.name, "config": c.name, "qemu": c.flavour,
+               "runs": len(s), "what": c.what,
+               "failed": sum(1 for i in infos if "error" in i)}
+        rows.append(row)
+        if not s:
+            continue
+        m = med[c.name]
+        base = med.get(c.base)
+        row.update(median_s=m, min_s=min(s), max_s=max(s))
+        rss = [i["maxrss_kb"] for i in infos if "maxrss_kb" in i]
+        if rss:
+            row["maxrss_mb"] = _median(rss) / 1024
+        h = hits[c.name]
+        if h:
+            row["hits"] = h
+            row["logged"] = _median([i["logged"] for i in infos
+                                     if "logged" in i])
+            row["dropped"] = _median([i["dropped"] for i in infos
+                                      if "dropped" in i])
+        if c.gdb:
+            full = hits.get(c.ref)
+            if base and full and h:
+                row["ns_per_hit"] = (m - h * base / full) * 1e9 / h
+        elif base:
+            row["ratio"] = m / base
+            bs = samples[c.base]
+            row["base_spread_pct"] = (max(bs) - min(bs)) / base * 100
+            if h and c.name != c.base:
+                row["ns_per_hit"] = (m - base) * 1e9 / h
+                # within the baseline's own spread: not a measurement
+                spread = max(samples[c.base]) - min(samples[c.base])
+                row["ns_per_hit_noise"] = abs(m - base) <= spread
+        if c.flush_every:
+            fl = [i for i in infos if "flushes" in i]
+            n = _median([i["flushes"] for i in fl])
+            lat = [x for i in fl for x in i["flush_ms"]]
+            zero = "0-watches" + ("-patched" if c.flavour == "patched"
+                                  else "")
+            row["flushes"] = n
+            if lat:
+                row["flush_p50_ms"] = statistics.median(lat)
+                row["flush_p99_ms"] = sorted(lat)[int(0.99 * (len(lat) - 1))]
+            if n and med.get(zero):
+                row["ms_per_flush"] = (m - med[zero]) * 1e3 / n
+    return rows
+
+
+def _find(rows, workload, config):
+    for r in rows:
+        if r["workload"] == workload and r["config"] == config:
+            return r
+    return None
+
+
+def targets(rows, lats):
+    """The issue's targets against this invocation's numbers."""
+    out = []
+
+    def add(name, value, limit, unit, better="below", noise=False):
+        note = "within the run-to-run spread of its baseline" if noise else ""
+        if value is None:
+            out.append({"target": name, "limit": limit, "unit": unit,
+                        "value": None, "met": None,
+                        "note": "not measured in this invocation"})
+            return
+        met = value <= limit if better == "below" else value >= limit
+        if met:
+            miss = ""
+        elif better == "below":
+            miss = (f"missed by {value - limit:.3g} {unit}, "
+                    f"{value / limit:.2g}x the limit")
+        else:
+            miss = f"missed: {value:.3g} vs {limit:.3g}"
+        out.append({"target": name, "limit": limit, "unit": unit,
+                    "value": value, "met": met,
+                    "note": "; ".join(x for x in (miss, note) if x)})
+
+    def overhead(cfg, limit, name):
+        r = _find(rows, "linux-x86_64", cfg)
+        if not r or "ratio" not in r:
+            return add(name, None, limit, "%")
+        pct = (r["ratio"] - 1) * 100
+        add(name, pct, limit, "%", noise=abs(pct) <= r["base_spread_pct"])
+
+    def per_hit(cfg, name):
+        r = _find(rows, "compute-riscv64", cfg) or {}
+        add(name, r.get("ns_per_hit"), 150, "ns",
+            noise=r.get("ns_per_hit_noise", False))
+        return r.get("ns_per_hit")
+
+    overhead("0-watches-patched", 1, "0-watch overhead, Linux, patched QEMU")
+    overhead("0-watches", 10, "0-watch overhead, Linux, stock fallback")
+    hot_ns = per_hit("1-hot-4-regs",
+                     "cost per hit, 4 registers (compute-riscv64, stock)")
+    per_hit("1-hot-4-regs-patched",
+            "cost per hit, 4 registers (compute-riscv64, patched)")
+    gdb = _find(rows, "peers-riscv64", "gdb-dprintf")
+    ratio = None
+    if gdb and gdb.get("ns_per_hit") and hot_ns and hot_ns > 0:
+        ratio = gdb["ns_per_hit"] / hot_ns
+    add("cheaper per hit than gdb dprintf", ratio, 5000, "x",
+        better="above")
+    for lat in lats:
+        limit = 2 if lat["qemu"] == "patched" else 20
+        add(f"request-to-live p99, {lat['qemu']} ({lat['flush_path']})",
+            lat["ok_p99_ms"], limit, "ms")
+    return out
+
+
+def machine_info():
+    cpu = platform.processor() or platform.machine()
+    try:
+        with open("/proc/cpuinfo") as f:
+            for line in f:
+                if line.startswith("model name"):
+                    cpu = line.split(":", 1)[1].strip()
+                    break
+    except OSError:
+        pass
+    mem = ""
+    try:
+        with open("/proc/meminfo") as f:
+            kb = int(f.readline().split()[1])
+            mem = f"{kb / 1024 / 1024:.0f} GiB"
+    except (OSError, ValueError, IndexError):
+        pass
+    qemu = subprocess.run(["qemu-system-x86_64", "--version"],
+                          capture_output=True, text=True)
+    return {"cpu": cpu, "cores": os.cpu_count(), "memory": mem,
+            "kernel": platform.release(),
+            "os": platform.freedesktop_os_release().get("PRETTY_NAME", "")
+            if hasattr(platform, "freedesktop_os_release") else "",
+            "qemu": qemu.stdout.splitlines()[0] if qemu.stdout else "?",
+            "load_at_start": os.getloadavg()[0]}
+
+
+def _fmt(v):
+    if v is None or v == "":
+        return ""
+    if isinstance(v, int):
+        return f"{v:,}"
+    if isinstance(v, float):
+        if v.is_integer() and abs(v) >= 10:
+            return f"{v:,.0f}"
+        for limit, spec in ((1000, ",.0f"), (100, ".0f"), (10, ".1f")):
+            if abs(v) >= limit:
+                return format(v, spec)
+        return f"{v:.3f}"
+    return str(v)
+
+
+def _ns(r):
+    v = _fmt(r.get("ns_per_hit"))
+    return f"({v})" if v and r.get("ns_per_hit_noise") else v
+
+
+def results_table(rows):
+    head = ["workload", "configuration", "median s", "min s", "max s",
+            "ratio", "ns/hit", "hits", "logged", "max RSS MB"]
+    lines = ["| " + " | ".join(head) + " |",
+             "|" + "---|" * len(head)]
+    for r in rows:
+        failed = f" (**{r['failed']} failed**)" if r.get("failed") else ""
+        lines.append("| " + " | ".join([
+            r["workload"], r["config"] + failed,
+            _fmt(r.get("median_s")), _fmt(r.get("min_s")),
+            _fmt(r.get("max_s")), _fmt(r.get("ratio")),
+            _ns(r), _fmt(r.get("hits")),
+            _fmt(r.get("logged")), _fmt(r.get("maxrss_mb"))]) + " |")
+    lines += ["", "ns/hit in parentheses: the difference from the baseline "
+              "is within the baseline's own spread (min to max), so the "
+              "figure is noise."]
+    return "\n".join(lines)
+
+
+def hits_table(rows):
+    """Cost per hit of every tool, next to qinsn's (stock QEMU) for the
+    same kind of watch."""
+    lines = ["| tool | workload / configuration | hits | ns per hit | "
+             "/ qinsn |", "|---|---|---|---|---|"]
+    for label, w, c, kind in plots.HIT_BARS:
+        r = _find(rows, w, c)
+        if not r or r.get("ns_per_hit") is None:
+            continue
+        ref = (_find(rows, *plots.HIT_REFERENCE[kind]) or {}).get(
+            "ns_per_hit")
+        x = r["ns_per_hit"] / ref if ref and ref > 0 else None
+        lines.append(f"| {label} | {w} / {c} | {_fmt(r.get('hits'))} | "
+                     f"{_ns(r)} | {_fmt(x)} |")
+    if len(lines) == 2:
+        return ""
+    lines += ["", "/ qinsn: ns per hit divided by qinsn's on stock QEMU for "
+              "the same kind of watch (instruction or memory)."]
+    return "\n".join(lines)
+
+
+def flush_table(rows):
+    fl = [r for r in rows if r.get("flushes") is not None]
+    if not fl:
+        return ""
+    lines = ["| workload | configuration | flushes per run | request to OK "
+             "p50 ms | p99 ms | guest slowdown per flush ms |",
+             "|---|---|---|---|---|---|"]
+    for r in fl:
+        lines.append(f"| {r['workload']} | {r['config']} | "
+                     f"{_fmt(r['flushes'])} | {_fmt(r.get('flush_p50_ms'))}"
+                     f" | {_fmt(r.get('flush_p99_ms'))} | "
+                     f"{_fmt(r.get('ms_per_flush'))} |")
+    return "\n".join(lines)
+
+
+def latency_table(lats):
+    lines = ["| QEMU | flush path | samples | to OK p50 ms | to OK p99 ms | "
+             "to first hit p50 ms | to first hit p99 ms |",
+             "|---|---|---|---|---|---|---|"]
+    for x in lats:
+        lines.append(f"| {x['qemu']} | {x['flush_path']} | {x['samples']} |"
+                     f" {x['ok_p50_ms']:.3f} | {x['ok_p99_ms']:.3f} | "
+                     f"{x['hit_p50_ms']:.3f} | {x['hit_p99_ms']:.3f} |")
+    return "\n".join(lines)
+
+
+def targets_table(tg):
+    lines = ["| target | limit | measured | met |", "|---|---|---|---|"]
+    for t in tg:
+        v = "" if t["value"] is None else f"{_fmt(t['value'])} {t['unit']}"
+        met = {True: "yes", False: "**no**", None: "n/a"}[t["met"]]
+        note = f" ({t['note']})" if t["note"] else ""
+        cmp_ = "≥" if t["unit"] == "x" else "≤"
+        lines.append(f"| {t['target']} | {cmp_} {_fmt(t['limit'])} "
+                     f"{t['unit']} | {v} | {met}{note} |")
+    return "\n".join(lines)
+
+
+def write(out, rows, lats, tg, meta, skipped):
+    """Everything into @out: results.csv, results.json, latency.csv,
+    report.md and the plots; returns the Markdown text."""
+    with open(os.path.join(out, "results.csv"), "w", newline="") as f:
+        w = csv.DictWriter(f, COLUMNS, extrasaction="ignore")
+        w.writeheader()
+        for r in rows:
+            w.writerow({k: r.get(k, "") for k in COLUMNS})
+    with open(os.path.join(out, "latency.csv"), "w", newline="") as f:
+        w = csv.writer(f)
+        w.writerow(["qemu", "sample", "to_ok_ms", "to_hit_ms"])
+        for x in lats:
+            for i, (a, b) in enumerate(zip(x["ok_ms"], x["hit_ms"])):
+                w.writerow([x["qemu"], i, f"{a:.4f}", f"{b:.4f}"])
+    with open(os.path.join(out, "results.json"), "w") as f:
+        json.dump({"meta": meta, "results": rows, "latency": lats,
+                   "targets": tg, "skipped": skipped}, f, indent=1)
+    images = plots.draw(out, rows, lats)
+    text = markdown(rows, lats, tg, meta, skipped, images, "")
+    with open(os.path.join(out, "report.md"), "w") as f:
+        f.write(text)
+    return text, images
+
+
+def markdown(rows, lats, tg, meta, skipped, images, image_dir):
+    m = meta["machine"]
+    parts = [
+        f"Run {meta['started']} ({'--quick, ' if meta['quick'] else ''}"
+        f"{meta['runs']} runs per configuration, interleaved; "
+        f"{meta['seconds']:.0f} s in all) on {m['cpu']}, {m['cores']} cores,"
+        f" {m['memory']}, Linux {m['kernel']}, {m['qemu']}; load average "
+        f"{m['load_at_start']:.1f} at start.",
+    ]
+    if skipped:
+        parts.append("Skipped: " + "; ".join(skipped) + ".")
+    parts += ["", "### Targets", "", targets_table(tg)]
+    ht = hits_table(rows)
+    if ht:
+        parts += ["", "### Cost per hit, side by side", "", ht]
+    parts += ["", "### All configurations", "", results_table(rows)]
+    ft = flush_table(rows)
+    if ft:
+        parts += ["", "### Flushes on a running Linux guest", "", ft]
+    parts += ["", "### Request to live (busy riscv64 spin guest)", "",
+              latency_table(lats)]
+    if meta.get("profile"):
+        parts += ["", "### Profile", "", "```", meta["profile"].rstrip(),
+                  "```"]
+    if images:
+        parts += ["", "### Plots", ""]
+        for title, name in images:
+            parts.append(f"![{title}]({os.path.join(image_dir, name)})")
+    return "\n".join(parts) + "\n"
+
+
+BEGIN = "<!-- bench/run --docs: results begin -->"
+END = "<!-- bench/run --docs: results end -->"
+
+
+def update_docs(top, out, rows, lats, tg, meta, skipped, images):
+    """Replace the results section of docs/performance.md and copy the
+    plots it shows into docs/perf/."""
+    doc = os.path.join(top, "docs", "performance.md")
+    perf = os.path.join(top, "docs", "perf")
+    os.makedirs(perf, exist_ok=True)
+    for _, name in images:
+        shutil.copy(os.path.join(out, name), os.path.join(perf, name))
+    section = markdown(rows, lats, tg, meta, skipped, images, "perf")
+    with open(doc) as f:
+        text = f.read()
+    if BEGIN not in text or END not in text:
+        raise SystemExit(f"bench: {doc} lacks the results markers")
+    head, rest = text.split(BEGIN, 1)
+    _, tail = rest.split(END, 1)
+    with open(doc, "w") as f:
+        f.write(head + BEGIN + "\n" + section + END + tail)

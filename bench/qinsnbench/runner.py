@@ -1,0 +1,204 @@
+"""One timed run of one workload in one configuration.
+
+QEMU starts paused (-S); qinsn's watches are set through its control
+socket; the guest is resumed through QMP and timed from the resume to
+QEMU's exit.  gdb runs are resumed and timed by gdb itself (see peers.py).
+A run is checked: QEMU's exit status and, for Linux, the console.
+"""
+
+import json
+import os
+import select
+import subprocess
+import tempfile
+import threading
+import time
+
+from .common import Qmp, free_port, qinsn_connect, qinsn_requests, wait_path
+from . import peers
+
+
+class Flusher(threading.Thread):
+    """Sends `flush` every @every seconds until QEMU goes away, and keeps
+    each request's time to its OK."""
+
+    def __init__(self, sock, every):
+        super().__init__(daemon=True)
+        self.client = qinsn_connect(sock)
+        self.every = every
+        self.latencies = []
+
+    def run(self):
+        try:
+            while True:
+                t0 = time.monotonic()
+                self.client.send("flush\n")
+                r = self.client.reply()
+                if not r.startswith("OK"):
+                    break
+                self.latencies.append(time.monotonic() - t0)
+                time.sleep(self.every)
+        except (EOFError, OSError):
+            pass
+
+
+def _qemu_cmd(env, wl, cfg, tmp, tools):
+    cmd = [env.qemu(wl.arch, cfg.flavour), "-display", "none",
+           "-serial", f"file:{tmp}/console", "-S"] + wl.args
+    if cfg.gdb:
+        cmd += ["-gdb", f"tcp:127.0.0.1:{tools['port']}"]
+    else:
+        cmd += ["-qmp", f"unix:{tmp}/qmp.sock,server=on,wait=off"]
+    if cfg.plugin == "qinsn":
+        cmd += ["-plugin", f"{env.plugin},sock={tmp}/q.sock,log={tmp}/log,"
+                "format=json"]
+    elif cfg.plugin == "execlog":
+        # execlog writes through QEMU's log, which -d plugin turns on
+        cmd += ["-plugin", ",".join([tools["execlog"]] + cfg.args),
+                "-d", "plugin", "-D", f"{tmp}/log"]
+    elif cfg.plugin == "naive":
+        cmd += ["-plugin", ",".join([tools["naive"]] + cfg.args +
+                                    [f"log={tmp}/log"])]
+    return cmd
+
+
+def _plugin_info(cfg, tmp):
+    """Hit counts from the plugin's log."""
+    log = os.path.join(tmp, "log")
+    info = {}
+    if not os.path.exists(log):
+        return info
+    if cfg.plugin == "qinsn":
+        with open(log, "rb") as f:
+            f.seek(max(0, os.path.getsize(log) - 65536))
+            for line in f.read().decode(errors="replace").splitlines():
+                if line.startswith('{"type":"summary"'):
+                    s = json.loads(line)
+                    info.update(hits=s["hits"], logged=s["logged"],
+                                dropped=s["dropped"])
+    elif cfg.plugin == "execlog":
+        # one line per executed instruction that passed the filter
+        n = peers.count_lines(log)
+        info.update(hits=n, logged=n, dropped=0)
+    elif cfg.plugin == "naive":
+        with open(log, "rb") as f:
+            f.seek(max(0, os.path.getsize(log) - 200))
+            last = f.read().decode(errors="replace").splitlines()[-1]
+        if last.startswith("summary hits="):
+            n = int(last.split("=")[1])
+            info.update(hits=n, logged=n, dropped=0)
+    return info
+
+
+def run_once(env, wl, cfg, tools, timeout):
+    """(seconds, info) of one run; info["error"] says what went wrong."""
+    with tempfile.TemporaryDirectory(prefix="qinsn-bench-") as tmp:
+        if cfg.gdb:
+            tools = dict(tools, port=free_port())
+        cmd = _qemu_cmd(env, wl, cfg, tmp, tools)
+        info = {}
+        flusher = None
+        proc = None
+        try:
+            with open(os.path.join(tmp, "stderr"), "w") as err:
+                proc = subprocess.Popen(cmd, stdout=subprocess.DEVNULL,
+                                        stderr=err)
+            if cfg.gdb:
+                elapsed = _gdb(wl, cfg, tools, tmp, proc, timeout, info)
+                status, rss, _ = _reap(proc, 30)
+            else:
+                wait_path(f"{tmp}/qmp.sock", proc)
+                if cfg.plugin == "qinsn":
+                    wait_path(f"{tmp}/q.sock", proc)
+                    if cfg.watches:
+                        qinsn_requests(f"{tmp}/q.sock", cfg.watches)
+                    if cfg.flush_every:
+                        flusher = Flusher(f"{tmp}/q.sock", cfg.flush_every)
+                qmp = Qmp(f"{tmp}/qmp.sock")
+                start = qmp.cont()
+                if flusher:
+                    flusher.start()
+                status, rss, exited = _reap(proc, timeout)
+                elapsed = exited - start
+                qmp.close()
+        except Exception as e:          # noqa: BLE001 (reported, not hidden)
+            info["error"] = f"{type(e).__name__}: {e}"
+            return 0.0, info
+        finally:
+            if proc and proc.poll() is None:
+                proc.kill()
+                proc.wait()
+        if flusher:
+            flusher.join(5)
+            info["flushes"] = len(flusher.latencies)
+            info["flush_ms"] = [x * 1e3 for x in flusher.latencies]
+        if rss and not cfg.gdb:
+            info["maxrss_kb"] = rss
+        with open(os.path.join(tmp, "console"), errors="replace") as f:
+            console = f.read()
+        problem = wl.check(status, console) if not cfg.gdb else (
+            None if status in (0, wl.ok_status, 9, -9) else
+            f"exit status {status}")
+        if problem:
+            with open(os.path.join(tmp, "stderr"), errors="replace") as f:
+                info["error"] = problem + ": " + f.read()[-500:]
+        info.update(_plugin_info(cfg, tmp))
+        return elapsed, info
+
+
+class _Timeout(Exception):
+    pass
+
+
+def _peak_rss_kb(pid):
+    """QEMU's VmHWM.  Not the rusage of wait4: a child spawned from this
+    process starts with this process's high-water mark, which can exceed
+    QEMU's own."""
+    try:
+        with open(f"/proc/{pid}/status") as f:
+            for line in f:
+                if line.startswith("VmHWM:"):
+                    return int(line.split()[1])
+    except (OSError, ValueError):
+        pass
+    return 0
+
+
+def _reap(proc, timeout):
+    """Wait for QEMU; (exit status, peak RSS in kB, time of the exit).
+    A pidfd wakes us the moment QEMU exits; the 50 ms timeouts on the way
+    are for sampling its peak RSS."""
+    end = time.monotonic() + timeout
+    peak = 0
+    fd = os.pidfd_open(proc.pid)
+    try:
+        while True:
+            peak = max(peak, _peak_rss_kb(proc.pid))
+            left = end - time.monotonic()
+            if left <= 0:
+                raise _Timeout(f"no exit within {timeout:.0f} s")
+            if select.select([fd], [], [], min(left, 0.05))[0]:
+                break
+    finally:
+        os.close(fd)
+    exited = time.monotonic()
+    _, status = os.waitpid(proc.pid, 0)
+    proc.returncode = os.waitstatus_to_exitcode(status)
+    return proc.returncode, peak, exited
+
+
+def _gdb(wl, cfg, tools, tmp, proc, timeout, info):
+    end = time.monotonic() + 30
+    while not peers.gdb_listening(tools["port"]):
+        if proc.poll() is not None or time.monotonic() > end:
+            raise RuntimeError("the gdbstub did not start")
+        time.sleep(0.01)
+    script = os.path.join(tmp, "gdb.cmd")
+    with open(script, "w") as f:
+        f.write(peers.gdb_script(cfg.gdb, tools["port"], wl, cfg.gdb_hits))
+    elapsed, hits, out = peers.gdb_run(script, wl.elf, timeout)
+    if hits != cfg.gdb_hits:
+        raise RuntimeError(f"gdb printed {hits} hits, expected "
+                           f"{cfg.gdb_hits}:\n{out[-1500:]}")
+    info.update(hits=hits, logged=hits, dropped=0)
+    return elapsed
