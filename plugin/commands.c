@@ -37,33 +37,44 @@ static bool need_regs(GError **errp)
     return true;
 }
 
-static bool cmd_watch(const QinsnRequest *req, Reply *r, GError **errp)
+/* Parse, build and add a watch of either kind; NULL with @errp set. */
+static Watch *add_watch(const QinsnRequest *req,
+                        bool (*parse)(WatchOptions *, const QinsnRequest *,
+                                      GError **),
+                        bool *first_mem, GError **errp)
 {
     WatchOptions o;
-    Watch *w;
-    bool ok = false;
+    Watch *w = NULL;
 
     watch_options_init(&o);
-    if (!need_regs(errp) || !watch_options_from_request(&o, req, errp)) {
+    if (!need_regs(errp) || !parse(&o, req, errp)) {
         goto out;
     }
     g_mutex_lock(&qinsn.regs_lock);
     w = watch_new(&o, qinsn.regs, qinsn.default_regs, errp);
     g_mutex_unlock(&qinsn.regs_lock);
-    if (!w) {
-        goto out;
+    *first_mem = w && w->kind == WATCH_MEM &&
+        watch_table_mem_count(qinsn.watches) == 0;
+    if (w && !watch_table_add(qinsn.watches, w, flush_count(), errp)) {
+        g_clear_pointer(&w, watch_free);
     }
-    if (!watch_table_add(qinsn.watches, w, flush_count(), errp)) {
-        watch_free(w);
-        goto out;
+out:
+    watch_options_clear(&o);
+    return w;
+}
+
+static bool cmd_watch(const QinsnRequest *req, Reply *r, GError **errp)
+{
+    bool first_mem;
+    Watch *w = add_watch(req, watch_options_from_request, &first_mem, errp);
+
+    if (!w) {
+        return false;
     }
     r->wait_gen = flush_request();
     g_string_append_printf(r->text, "OK id=%u gen=%" PRIu64 "\n", w->id,
                            r->wait_gen);
-    ok = true;
-out:
-    watch_options_clear(&o);
-    return ok;
+    return true;
 }
 
 /*
@@ -75,24 +86,11 @@ static uint64_t mem_gen;
 
 static bool cmd_watch_mem(const QinsnRequest *req, Reply *r, GError **errp)
 {
-    WatchOptions o;
-    Watch *w;
-    bool first, ok = false;
+    bool first;
+    Watch *w = add_watch(req, watch_mem_options_from_request, &first, errp);
 
-    watch_options_init(&o);
-    if (!need_regs(errp) || !watch_mem_options_from_request(&o, req, errp)) {
-        goto out;
-    }
-    g_mutex_lock(&qinsn.regs_lock);
-    w = watch_new(&o, qinsn.regs, qinsn.default_regs, errp);
-    g_mutex_unlock(&qinsn.regs_lock);
     if (!w) {
-        goto out;
-    }
-    first = watch_table_mem_count(qinsn.watches) == 0;
-    if (!watch_table_add(qinsn.watches, w, flush_count(), errp)) {
-        watch_free(w);
-        goto out;
+        return false;
     }
     if (first) {
         mem_gen = flush_request();
@@ -100,10 +98,7 @@ static bool cmd_watch_mem(const QinsnRequest *req, Reply *r, GError **errp)
     r->wait_gen = MAX(mem_gen, flush_live_gen());
     g_string_append_printf(r->text, "OK id=%u gen=%" PRIu64 "\n", w->id,
                            r->wait_gen);
-    ok = true;
-out:
-    watch_options_clear(&o);
-    return ok;
+    return true;
 }
 
 static void after_removal(bool had_mem)

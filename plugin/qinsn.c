@@ -102,6 +102,52 @@ static uint8_t *capture(unsigned int cpu, const Hook *h, const Watch *w,
     return p + 12 + (status == UINT32_MAX ? 0 : status);
 }
 
+/* Does @w log on this vCPU at all (enabled, cpu=, a ring to log into)? */
+static inline bool watch_applies(const Watch *w, unsigned int cpu)
+{
+    if (!atomic_load_explicit(&w->enabled, memory_order_relaxed) ||
+        (w->cpu >= 0 && (unsigned int)w->cpu != cpu)) {
+        return false;
+    }
+    if (cpu >= QINSN_MAX_VCPUS || !qinsn.rings[cpu]) {
+        atomic_fetch_add(&qinsn.lost_vcpus, 1);
+        return false;
+    }
+    return true;
+}
+
+/* A ring slot for a hit of @w at @pc, its header filled; NULL: dropped. */
+static inline Record *record_begin(RecordKind kind, Watch *w,
+                                   unsigned int cpu, uint64_t pc, uint64_t n)
+{
+    Record *rec = ring_reserve(qinsn.rings[cpu]);
+
+    if (rec) {
+        rec->kind = kind;
+        rec->watch = w;
+        rec->cpu = cpu;
+        rec->pc = pc;
+        rec->hit = n;
+        /*
+         * Stock QEMU reads lazily computed flags (x86 eflags) from a field
+         * that misses the arithmetic flags until the vCPU leaves its
+         * execution loop, at block starts as much as mid-block: say so
+         * instead of lying.
+         */
+        rec->stale = !qinsn_exact_state();
+    }
+    return rec;
+}
+
+static inline void record_commit(Record *rec, Watch *w, unsigned int cpu,
+                                 const uint8_t *end)
+{
+    rec->len = end - rec->data;
+    atomic_fetch_add(&w->logged, 1);
+    rec->seq = atomic_fetch_add(&qinsn.seq, 1);
+    ring_commit(qinsn.rings[cpu]);
+}
+
 /* Claim a hit of @w: counts, ignore= and count=; false when not logged. */
 static bool claim_hit(Watch *w, uint64_t *n)
 {
@@ -142,41 +188,19 @@ static void vcpu_insn_exec(unsigned int cpu, void *udata)
     uint8_t *p;
     uint64_t n;
 
-    if (!atomic_load_explicit(&w->enabled, memory_order_relaxed) ||
-        (w->cpu >= 0 && (unsigned int)w->cpu != cpu)) {
+    if (!watch_applies(w, cpu) ||
+        (w->has_cond &&
+         !qinsn_cond_eval(w->cond_op, reg_u64(cpu, h, w->cond_reg),
+                          w->cond_value)) ||
+        !claim_hit(w, &n) ||
+        !(rec = record_begin(RECORD_HIT, w, cpu, h->pc, n))) {
         return;
     }
-    if (cpu >= QINSN_MAX_VCPUS || !qinsn.rings[cpu]) {
-        atomic_fetch_add(&qinsn.lost_vcpus, 1);
-        return;
-    }
-    if (w->has_cond &&
-        !qinsn_cond_eval(w->cond_op, reg_u64(cpu, h, w->cond_reg),
-                         w->cond_value)) {
-        return;
-    }
-    if (!claim_hit(w, &n) || !(rec = ring_reserve(qinsn.rings[cpu]))) {
-        return;
-    }
-    rec->kind = RECORD_HIT;
-    rec->watch = w;
-    rec->cpu = cpu;
-    rec->pc = h->pc;
-    rec->hit = n;
-    /*
-     * Stock QEMU reads lazily computed flags (x86 eflags) from a field that
-     * misses the arithmetic flags until the vCPU leaves its execution loop,
-     * at block starts as much as mid-block: say so instead of lying.
-     */
-    rec->stale = !qinsn_exact_state();
     p = put_regs(cpu, h, w, rec->data);
     if (w->capture) {
         p = capture(cpu, h, w, p);
     }
-    rec->len = p - rec->data;
-    atomic_fetch_add(&w->logged, 1);
-    rec->seq = atomic_fetch_add(&qinsn.seq, 1);
-    ring_commit(qinsn.rings[cpu]);
+    record_commit(rec, w, cpu, p);
 }
 
 static void mem_hit(unsigned int cpu, const Hook *site, Watch *w,
@@ -188,12 +212,7 @@ static void mem_hit(unsigned int cpu, const Hook *site, Watch *w,
     Record *rec;
     uint8_t *p;
 
-    if (!atomic_load_explicit(&w->enabled, memory_order_relaxed) ||
-        (w->cpu >= 0 && (unsigned int)w->cpu != cpu)) {
-        return;
-    }
-    if (cpu >= QINSN_MAX_VCPUS || !qinsn.rings[cpu]) {
-        atomic_fetch_add(&qinsn.lost_vcpus, 1);
+    if (!watch_applies(w, cpu)) {
         return;
     }
     mv = qemu_plugin_mem_get_value(info);
@@ -218,25 +237,17 @@ static void mem_hit(unsigned int cpu, const Hook *site, Watch *w,
     if (w->has_cond && !qinsn_cond_eval(w->cond_op, lo, w->cond_value)) {
         return;
     }
-    if (!claim_hit(w, &n) || !(rec = ring_reserve(qinsn.rings[cpu]))) {
+    if (!claim_hit(w, &n) ||
+        !(rec = record_begin(RECORD_MEM, w, cpu, site->pc, n))) {
         return;
     }
-    rec->kind = RECORD_MEM;
-    rec->watch = w;
-    rec->cpu = cpu;
-    rec->pc = site->pc;
-    rec->hit = n;
-    rec->stale = !qinsn_exact_state();
     memcpy(rec->data, &vaddr, 8);
     rec->data[8] = (uint8_t)size;
     rec->data[9] = store;
     memcpy(rec->data + 10, &lo, 8);
     memcpy(rec->data + 18, &hi, 8);
     p = put_regs(cpu, site, w, rec->data + 26);
-    rec->len = p - rec->data;
-    atomic_fetch_add(&w->logged, 1);
-    rec->seq = atomic_fetch_add(&qinsn.seq, 1);
-    ring_commit(qinsn.rings[cpu]);
+    record_commit(rec, w, cpu, p);
 }
 
 /* Every access of every instruction while memory watches exist. */
