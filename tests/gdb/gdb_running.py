@@ -86,12 +86,19 @@ disabled_at = logged(toggle)
 ingdb.wait(0.5)
 RESULT["toggle"] = [disabled_at, logged(toggle)]
 run("qinsn-enable %d" % toggle)
-ingdb.wait(0.3)
+for _ in range(50):
+    ingdb.wait(0.1)
+    if logged(toggle) > RESULT["toggle"][1]:
+        break
 RESULT["toggle"].append(logged(toggle))
 run("qinsn-unwatch %d" % toggle)
 run("qinsn-mark running-mark")
-ingdb.wait(0.3)
-RESULT["marks"] = [m.token for m in session.peek().ring.marks()]
+# the mark comes back through the log writer, which may be busy with hits
+for _ in range(100):
+    ingdb.wait(0.1)
+    RESULT["marks"] = [m.token for m in session.peek().ring.marks()]
+    if "running-mark" in RESULT["marks"]:
+        break
 run("qinsn-hits 2")
 run("qinsn-unwatch all")
 run("qinsn-list")
