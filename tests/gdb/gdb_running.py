@@ -81,8 +81,14 @@ run("qinsn-watch spin_fn regs=%s" % a0)
 toggle = RESULT["toggle_id"] = new_id(before)
 ingdb.wait(0.3)
 run("qinsn-disable %d" % toggle)
-ingdb.wait(0.3)
+# hits recorded before the disable may still be on their way through the
+# log writer: wait until the count settles, then check that it stays
 disabled_at = logged(toggle)
+for _ in range(20):
+    ingdb.wait(0.3)
+    if logged(toggle) == disabled_at:
+        break
+    disabled_at = logged(toggle)
 ingdb.wait(0.5)
 RESULT["toggle"] = [disabled_at, logged(toggle)]
 run("qinsn-enable %d" % toggle)
