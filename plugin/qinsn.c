@@ -22,9 +22,12 @@ Qinsn qinsn;
 /* Per-vCPU scratch for register and memory reads: no allocation per hit. */
 static GByteArray *scratch[QINSN_MAX_VCPUS];
 
+/* Asked once at install: the answer does not change, and hits read it. */
+static bool exact_state;
+
 bool qinsn_exact_state(void)
 {
-    return qemu_plugin_insn_state_exact && qemu_plugin_insn_state_exact();
+    return exact_state;
 }
 
 /* Read register @idx as seen by the instruction at @h->pc into @out. */
@@ -459,6 +462,8 @@ QEMU_PLUGIN_EXPORT int qemu_plugin_install(qemu_plugin_id_t id,
     qinsn.sock_path = g_steal_pointer(&args.sock_path);
     qinsn.no_sock = args.no_sock;
     qinsn.format = args.format;
+    exact_state = qemu_plugin_insn_state_exact &&
+        qemu_plugin_insn_state_exact();
     flush_init();
     if (!writer_start(&err) || (!qinsn.no_sock && !control_start(&err))) {
         fprintf(stderr, "qinsn: %s\n", err->message);
