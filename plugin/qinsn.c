@@ -323,7 +323,7 @@ static void vcpu_tb_trans(qemu_plugin_id_t id, struct qemu_plugin_tb *tb)
 
         g_ptr_array_set_size(hooks, 0);
         watch_table_hooks_for(qinsn.watches, qemu_plugin_insn_vaddr(insn),
-                              i > 0, bytes, (int)len, hooks);
+                              bytes, (int)len, hooks);
         for (guint j = 0; j < hooks->len; j++) {
             qemu_plugin_register_vcpu_insn_exec_cb(
                 insn, vcpu_insn_exec, QEMU_PLUGIN_CB_R_REGS,

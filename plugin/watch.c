@@ -38,11 +38,6 @@ static void retired_set_free(gpointer p)
     g_free(r);
 }
 
-typedef struct HookPair {
-    uint64_t pc;
-    Hook hook[2];               /* [0]: first in block, [1]: mid-block */
-} HookPair;
-
 void watch_options_init(WatchOptions *o)
 {
     memset(o, 0, sizeof(*o));
@@ -641,43 +636,38 @@ guint watch_table_graveyard(WatchTable *t)
     return t->graveyard->len;
 }
 
-static Hook *hook_for(Watch *w, uint64_t pc, bool mid_block,
-                      const uint8_t *bytes, int len)
+static Hook *hook_for(Watch *w, uint64_t pc, const uint8_t *bytes, int len)
 {
-    HookPair *hp = g_hash_table_lookup(w->hooks, &pc);
+    Hook *h = g_hash_table_lookup(w->hooks, &pc);
 
-    if (!hp) {
-        hp = g_new0(HookPair, 1);
-        hp->pc = pc;
-        for (int i = 0; i < 2; i++) {
-            hp->hook[i].watch = w;
-            hp->hook[i].pc = pc;
-            hp->hook[i].mid_block = i;
-        }
-        g_hash_table_insert(w->hooks, &hp->pc, hp);
+    if (!h) {
+        h = g_new0(Hook, 1);
+        h->watch = w;
+        h->pc = pc;
+        g_hash_table_insert(w->hooks, &h->pc, h);
     }
     atomic_store(&w->translated, true);
     if (pc == w->start && !w->insn_len && len > 0) {
         w->insn_len = MIN(len, (int)sizeof(w->insn));
         memcpy(w->insn, bytes, w->insn_len);
     }
-    return &hp->hook[mid_block];
+    return h;
 }
 
-void watch_table_hooks_for(WatchTable *t, uint64_t pc, bool mid_block,
-                           const uint8_t *bytes, int len, GPtrArray *hooks)
+void watch_table_hooks_for(WatchTable *t, uint64_t pc, const uint8_t *bytes,
+                           int len, GPtrArray *hooks)
 {
     g_autoptr(GMutexLocker) locker = g_mutex_locker_new(&t->lock);
     GPtrArray *list = g_hash_table_lookup(t->by_pc, &pc);
 
     for (guint i = 0; list && i < list->len; i++) {
         g_ptr_array_add(hooks, hook_for(g_ptr_array_index(list, i), pc,
-                                        mid_block, bytes, len));
+                                        bytes, len));
     }
     for (guint i = 0; i < t->ranges->len; i++) {
         Watch *w = g_ptr_array_index(t->ranges, i);
         if (pc >= w->start && pc <= w->end) {
-            g_ptr_array_add(hooks, hook_for(w, pc, mid_block, bytes, len));
+            g_ptr_array_add(hooks, hook_for(w, pc, bytes, len));
         }
     }
 }

@@ -68,7 +68,7 @@ typedef struct Watch {
     /* Reclaim bookkeeping, under the table lock. */
     bool dead;
     uint64_t dead_flushes;
-    GHashTable *hooks;          /* pc -> HookPair, under the table lock */
+    GHashTable *hooks;          /* pc -> Hook, under the table lock */
     uint8_t insn[16];           /* bytes at start, once translated */
     int insn_len;               /* under the table lock */
 } Watch;
@@ -77,7 +77,6 @@ typedef struct Watch {
 typedef struct Hook {
     Watch *watch;
     uint64_t pc;
-    bool mid_block;             /* not the first instruction of its block */
 } Hook;
 
 /* Parse watch options shared by the protocol and plugin arguments. */
@@ -135,8 +134,8 @@ void watch_table_retired(WatchTable *t, uint64_t *hits, uint64_t *logged);
  * @hooks) its hook for this PC, creating it on first use.  Hooks live as long
  * as their watch.
  */
-void watch_table_hooks_for(WatchTable *t, uint64_t pc, bool mid_block,
-                           const uint8_t *bytes, int len, GPtrArray *hooks);
+void watch_table_hooks_for(WatchTable *t, uint64_t pc, const uint8_t *bytes,
+                           int len, GPtrArray *hooks);
 /* Quick check without allocation: is any watch at @pc? */
 bool watch_table_any(WatchTable *t);
 
