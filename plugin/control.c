@@ -147,6 +147,22 @@ static void reply_overlong(Client *c)
         QINSN_LINE_MAX));
 }
 
+/*
+ * A request that changes no instrumentation (list, stats, unwatch, mark…)
+ * is served only once every earlier reply of its client has gone out, so it
+ * sees their changes live.  Changes are served at once, to share one flush.
+ */
+static bool waits_for_held(const char *req)
+{
+    const QinsnCommandSpec *spec;
+    g_autofree char *name = NULL;
+    size_t skip = strspn(req, " \t");
+
+    name = g_strndup(req + skip, strcspn(req + skip, " \t\r"));
+    spec = qinsn_proto_find_command(name);
+    return spec && !spec->changes;
+}
+
 static void process_input(Client *c)
 {
     char *nl;
@@ -165,6 +181,10 @@ static void process_input(Client *c)
         /* g_strndup() stops at a NUL: the rest of the line would be lost */
         size_t cut = strlen(req);
 
+        if (!c->discarding && len <= QINSN_LINE_MAX && cut == len &&
+            waits_for_held(req) && held_count(c)) {
+            break;
+        }
         g_string_erase(c->in, 0, len + 1);
         if (c->discarding) {
             c->discarding = false;
