@@ -22,6 +22,8 @@
 
 #define MAX_CLIENTS 64
 #define MAX_EVENT_BACKLOG (4 << 20)
+/* Unserved input kept per client before it is no longer read. */
+#define MAX_PENDING_INPUT (16 * QINSN_LINE_MAX)
 
 static GMutex lock;             /* clients' output and subscriptions */
 static GPtrArray *clients;
@@ -365,8 +367,8 @@ static gpointer control_main(gpointer unused)
                 .fd = c->fd,
                 /* a client with a full queue is not read: backpressure */
                 .events = (c->closing || c->eof ||
-                           g_queue_get_length(c->held) >= QINSN_MAX_HELD ?
-                           0 : POLLIN) |
+                           g_queue_get_length(c->held) >= QINSN_MAX_HELD ||
+                           c->in->len >= MAX_PENDING_INPUT ? 0 : POLLIN) |
                     (c->out->len ? POLLOUT : 0),
             };
         }
