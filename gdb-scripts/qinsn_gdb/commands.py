@@ -9,11 +9,12 @@ import gdb
 from . import complete
 from . import format as fmt
 from . import session
+from .base import QinsnCommand, no_arguments
 from .discover import DiscoveryError, find_socket
 from .session import Session, remote_target_key
 
 
-class QinsnConnectCommand(gdb.Command):
+class QinsnConnectCommand(QinsnCommand):
     """Connect to the control socket of QEMU's qinsn plugin.
 
 Usage: qinsn-connect [SOCKET]
@@ -25,8 +26,8 @@ connected to the same QEMU's gdbstub, the plugin's register numbering
 is checked against gdb's: any difference is an error.  A new
 qinsn-connect replaces the previous connection."""
 
-    def __init__(self):
-        super().__init__("qinsn-connect", gdb.COMMAND_SUPPORT)
+    name = "qinsn-connect"
+    category = gdb.COMMAND_SUPPORT
 
     def invoke(self, arg, from_tty):
         argv = gdb.string_to_argv(arg)
@@ -52,22 +53,21 @@ qinsn-connect replaces the previous connection."""
         return gdb.COMPLETE_FILENAME
 
 
-class QinsnDisconnectCommand(gdb.Command):
+class QinsnDisconnectCommand(QinsnCommand):
     """Close the connection to the qinsn plugin; its watches stay.
 
 Usage: qinsn-disconnect"""
 
-    def __init__(self):
-        super().__init__("qinsn-disconnect", gdb.COMMAND_SUPPORT)
+    name = "qinsn-disconnect"
+    category = gdb.COMMAND_SUPPORT
 
     def invoke(self, arg, from_tty):
-        if gdb.string_to_argv(arg):
-            raise gdb.GdbError("Usage: qinsn-disconnect")
+        no_arguments(arg, "Usage: qinsn-disconnect")
         session.current()
         session.replace(None)
 
 
-class QinsnLogCommand(gdb.Command):
+class QinsnLogCommand(QinsnCommand):
     """Set the registers that new qinsn watches log, or show them.
 
 Usage: qinsn-log [REG...]
@@ -78,8 +78,8 @@ computed registers ($fp on x86_64 and aarch64, pseudo-registers such
 as eax or w0) are refused, since the plugin could not log what gdb
 shows for them.  Watches already set keep their registers."""
 
-    def __init__(self):
-        super().__init__("qinsn-log", gdb.COMMAND_DATA)
+    name = "qinsn-log"
+    category = gdb.COMMAND_DATA
 
     def invoke(self, arg, from_tty):
         current = session.current()
@@ -93,7 +93,7 @@ shows for them.  Watches already set keep their registers."""
         return complete.registers(word)
 
 
-class QinsnHitsCommand(gdb.Command):
+class QinsnHitsCommand(QinsnCommand):
     """Show the last hits that the qinsn plugin reported.
 
 Usage: qinsn-hits [N]
@@ -114,18 +114,14 @@ the access covers exactly the lvalue the watch was set on (a uint64_t
 in decimal, a pointer with its symbol).
 The hits stay available after QEMU has exited."""
 
-    def __init__(self):
-        super().__init__("qinsn-hits", gdb.COMMAND_DATA)
+    name = "qinsn-hits"
+    category = gdb.COMMAND_DATA
 
     def invoke(self, arg, from_tty):
         argv = gdb.string_to_argv(arg)
         if len(argv) > 1 or (argv and not argv[0].isdigit()):
             raise gdb.GdbError("Usage: qinsn-hits [N]")
-        current = session.peek()
-        if current is None:
-            raise gdb.GdbError("not connected to qinsn; use qinsn-connect "
-                               "[SOCKET]")
-        current.print_notices()
+        current = session.current()
         items = current.ring.last(int(argv[0]) if argv else 10)
         if not items:
             gdb.write("No hits received.\n")
@@ -143,7 +139,7 @@ The hits stay available after QEMU has exited."""
                       current.ring.lost)
 
 
-class QinsnMarkCommand(gdb.Command):
+class QinsnMarkCommand(QinsnCommand):
     """Put a mark into the qinsn log, in execution order with the hits.
 
 Usage: qinsn-mark TOKEN
@@ -151,8 +147,8 @@ Usage: qinsn-mark TOKEN
 TOKEN is one word of letters, digits and . _ - : it appears in the log
 and in qinsn-hits between the hits before and after it."""
 
-    def __init__(self):
-        super().__init__("qinsn-mark", gdb.COMMAND_DATA)
+    name = "qinsn-mark"
+    category = gdb.COMMAND_DATA
 
     def invoke(self, arg, from_tty):
         argv = gdb.string_to_argv(arg)
@@ -164,17 +160,16 @@ and in qinsn-hits between the hits before and after it."""
         session.current().request("mark " + argv[0])
 
 
-class QinsnStatusCommand(gdb.Command):
+class QinsnStatusCommand(QinsnCommand):
     """Show the qinsn connection, the register check and the plugin's counters.
 
 Usage: qinsn-status"""
 
-    def __init__(self):
-        super().__init__("qinsn-status", gdb.COMMAND_STATUS)
+    name = "qinsn-status"
+    category = gdb.COMMAND_STATUS
 
     def invoke(self, arg, from_tty):
-        if gdb.string_to_argv(arg):
-            raise gdb.GdbError("Usage: qinsn-status")
+        no_arguments(arg, "Usage: qinsn-status")
         current = session.peek()
         if current is None:
             gdb.write("Not connected to qinsn.\n")

@@ -22,3 +22,8 @@ def registers(word):
     characters such as '$', '=' and ',', so @word is the bare name."""
     return [n for n in register_names() if n.startswith(word)]
 
+
+def last_word(text):
+    """The word being completed at the end of @text ("" after a space)."""
+    words = text.split()
+    return words[-1] if words and not text[-1:].isspace() else ""

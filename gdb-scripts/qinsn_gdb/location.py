@@ -9,17 +9,16 @@ import re
 
 import gdb
 
+from . import options as opts
+
 OPTION_KEYS = ("regs", "ignore", "count", "cpu")
 _OPTION = re.compile(r"\s+(?:(%s)=(\S+)|(once))\s*$" % "|".join(OPTION_KEYS))
-_IF = re.compile(r"(?:^|\s+)if(?:\s+|$)")
-_COND = re.compile(r"^\s*(\S+?)\s*(==|!=|<=|>=|<|>)\s*(.+?)\s*$")
 
 
-class WatchArgs:
+class WatchArgs(opts.Args):
     def __init__(self, location, condition, options):
+        super().__init__(condition, options)
         self.location = location
-        self.condition = condition  # text after 'if', or None
-        self.options = options      # [(key, value)], value None for 'once'
 
 
 def split_watch_args(text):
@@ -32,7 +31,7 @@ def split_watch_args(text):
             break
         options.insert(0, (match.group(1) or match.group(3), match.group(2)))
         rest = rest[:match.start()]
-    match = _IF.search(rest)
+    match = opts.IF.search(rest)
     condition = None
     if match:
         condition = rest[match.end():].strip()
@@ -66,41 +65,17 @@ def resolve_location(location):
     return addrs
 
 
-def evaluate(text, what):
-    """An integer from a gdb expression (``$sp+8``, ``0x10``, ``count``)."""
-    try:
-        value = gdb.parse_and_eval(text)
-        number = int(value)
-    except gdb.error as err:
-        raise gdb.GdbError("%s '%s': %s" % (what, text, err))
-    except (TypeError, ValueError):
-        raise gdb.GdbError("%s '%s' is not a number" % (what, text))
-    return number & 0xFFFFFFFFFFFFFFFF
-
-
 def condition_option(text, resolve):
     """``a0 >= 5`` -> ``if=a0>=0x5``, the register named as the plugin does."""
-    match = _COND.match(text)
+    match = opts.CONDITION.match(text)
     if not match:
         raise gdb.GdbError("condition '%s' is not REG OP VALUE (OP one of "
                            "== != < <= > >=)" % text)
     reg, op, value = match.groups()
-    return "if=%s%s%#x" % (resolve(reg), op, evaluate(value, "value"))
+    return "if=%s%s%#x" % (resolve(reg), op, opts.evaluate(value, "value"))
 
 
 def watch_options(args, resolve):
     """The plugin's option words for @args."""
-    words = []
-    if args.condition is not None:
-        words.append(condition_option(args.condition, resolve))
-    for key, value in args.options:
-        if key == "once":
-            words.append("once")
-        elif key == "regs":
-            names = [resolve(n) for n in value.split(",") if n]
-            if not names:
-                raise gdb.GdbError("regs= needs at least one register")
-            words.append("regs=" + ",".join(names))
-        else:
-            words.append("%s=%d" % (key, evaluate(value, key)))
-    return words
+    return opts.plugin_options(
+        args, lambda text: condition_option(text, resolve), resolve)

@@ -11,7 +11,7 @@ import re
 import gdb
 
 from . import format as fmt
-from .location import evaluate
+from . import options as opts
 
 DIRECTIONS = ("r", "w", "rw")
 OPTION_KEYS = ("regs", "len", "ignore", "count", "cpu")
@@ -21,30 +21,18 @@ USAGE = ("Usage: qinsn-watch-mem EXPR [r|w|rw] [if value OP VALUE] "
 
 _LAST_WORD = re.compile(r"\s+(\S+)\s*$")
 _KEY_VALUE = re.compile(r"^([A-Za-z_]\w*)=(?!=)(.*)$")
-_IF = re.compile(r"(?:^|\s+)if(?:\s+|$)")
-_COND = re.compile(r"^\s*(\S+?)\s*(==|!=|<=|>=|<|>)\s*(.+?)\s*$")
 _WORD = re.compile(r"^[A-Za-z]+$")
-_MASK64 = (1 << 64) - 1
 # Types whose values can be an address, and whose negative numbers wrap
 # to their size in a condition.
 _SCALAR_CODES = (gdb.TYPE_CODE_INT, gdb.TYPE_CODE_PTR, gdb.TYPE_CODE_ENUM,
                  gdb.TYPE_CODE_CHAR, gdb.TYPE_CODE_BOOL)
 
 
-class MemArgs:
+class MemArgs(opts.Args):
     def __init__(self, expr, direction, condition, options):
+        super().__init__(condition, options)
         self.expr = expr
         self.direction = direction  # r, w or rw
-        self.condition = condition  # text after 'if', or None
-        self.options = options      # [(key, value)], value None for 'once'
-
-    def option(self, key):
-        """The value of option @key, or None; the last one counts."""
-        found = None
-        for name, value in self.options:
-            if name == key:
-                found = value
-        return found
 
 
 class MemTarget:
@@ -97,7 +85,7 @@ def split_args(text):
     directions = []
     rest = _strip_trailing(" " + text.strip(), options, directions)
     condition = None
-    match = _IF.search(rest)
+    match = opts.IF.search(rest)
     if match and rest[:match.start()].strip():
         condition = rest[match.end():].strip()
         if not condition:
@@ -135,7 +123,7 @@ def resolve_target(expr, length_text):
         raise _bad_direction(expr) or gdb.GdbError(str(err))
     length = None
     if length_text is not None:
-        length = evaluate(length_text, "len")
+        length = opts.evaluate(length_text, "len")
         if length == 0 or length >> 63:
             raise gdb.GdbError("len=%s: the length must be a positive "
                                "number of bytes" % length_text)
@@ -146,7 +134,7 @@ def resolve_target(expr, length_text):
     except gdb.error:
         address = None
     if address is not None:
-        addr = int(address) & _MASK64
+        addr = int(address) & opts.MASK64
         if length is not None:
             same = length == value_type.sizeof and code != gdb.TYPE_CODE_FUNC
             return MemTarget(addr, length, value_type if same else None)
@@ -165,7 +153,7 @@ def resolve_target(expr, length_text):
         raise gdb.GdbError("'%s' is neither an lvalue in memory nor an "
                            "address (its type is %s)" % (expr, value_type))
     try:
-        addr = int(value) & _MASK64
+        addr = int(value) & opts.MASK64
     except gdb.error as err:
         raise gdb.GdbError(str(err))
     return MemTarget(addr, length, None)
@@ -176,18 +164,13 @@ def condition_option(text, target):
     size of the watched lvalue's type when that is a scalar (so that
     ``value == -1`` on an int matches a 4-byte store of -1), else to 64
     bits: the plugin compares the access's value zero-extended."""
-    match = _COND.match(text)
+    match = opts.CONDITION.match(text)
     if not match or match.group(1) != "value":
         raise gdb.GdbError("condition '%s' is not value OP VALUE (a memory "
                            "watch compares the accessed value; OP one of "
                            "== != < <= > >=)" % text)
     _, op, value_text = match.groups()
-    try:
-        number = int(gdb.parse_and_eval(value_text))
-    except gdb.error as err:
-        raise gdb.GdbError("value '%s': %s" % (value_text, err))
-    except (TypeError, ValueError):
-        raise gdb.GdbError("value '%s' is not a number" % value_text)
+    number = opts.number(value_text, "value")
     bits = 64
     if (number < 0 and target.type is not None and
             target.type.strip_typedefs().code in _SCALAR_CODES and
@@ -198,22 +181,9 @@ def condition_option(text, target):
 
 def watch_options(args, target, resolve):
     """The plugin's option words for @args (after addr, len, direction)."""
-    words = []
-    if args.condition is not None:
-        words.append(condition_option(args.condition, target))
-    for key, value in args.options:
-        if key == "once":
-            words.append("once")
-        elif key == "len":
-            continue
-        elif key == "regs":
-            names = [resolve(n) for n in value.split(",") if n]
-            if not names:
-                raise gdb.GdbError("regs= needs at least one register")
-            words.append("regs=" + ",".join(names))
-        else:
-            words.append("%s=%d" % (key, evaluate(value, key)))
-    return words
+    return opts.plugin_options(
+        args, lambda text: condition_option(text, target), resolve,
+        skip=("len",))
 
 
 def describe(args, target):

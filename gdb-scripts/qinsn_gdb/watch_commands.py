@@ -11,10 +11,11 @@ from . import format as fmt
 from . import location
 from . import memory
 from . import session
+from .base import QinsnCommand, no_arguments
 from .session import RUNNING_GRACE, STOPPED_GRACE, MemWatch
 
 
-class QinsnWatchCommand(gdb.Command):
+class QinsnWatchCommand(QinsnCommand):
     """Log registers each time the guest executes LOCATION, without stopping.
 
 Usage: qinsn-watch LOCATION [if REG OP VALUE] [regs=REG,...] [ignore=N]
@@ -41,12 +42,11 @@ the watch is live at once); once the guest has run, gdb prints
 command.  When the guest is running the command waits for the watch to
 be live, but no more than a second, so as never to hold gdb up."""
 
-    def __init__(self):
-        super().__init__("qinsn-watch", gdb.COMMAND_BREAKPOINTS)
+    name = "qinsn-watch"
+    category = gdb.COMMAND_BREAKPOINTS
 
     def invoke(self, arg, from_tty):
-        current = session.current()
-        current.registers()     # compares the numbering once per target
+        current = _checked_session()
         args = location.split_watch_args(arg)
         addrs = location.resolve_location(args.location)
         options = location.watch_options(args, current.resolve)
@@ -55,11 +55,18 @@ be live, but no more than a second, so as never to hold gdb up."""
             current.send_watch(a, options, args.location) for a in addrs])
 
     def complete(self, text, word):
-        words = text.split()
-        last = words[-1] if words and not text[-1:].isspace() else ""
+        last = complete.last_word(text)
         if last.startswith("regs=") or " if " in " " + text:
             return complete.registers(word)
         return gdb.COMPLETE_LOCATION
+
+
+def _checked_session():
+    """The session, its register numbering compared with gdb's (once per
+    target)."""
+    current = session.current()
+    current.registers()
+    return current
 
 
 def _send_and_report(current, before, send):
@@ -91,7 +98,7 @@ def _send_and_report(current, before, send):
         gdb.write("%s: %s.\n" % (pending.describe(), why))
 
 
-class QinsnWatchMemCommand(gdb.Command):
+class QinsnWatchMemCommand(QinsnCommand):
     """Log the loads and stores that touch EXPR, without stopping.
 
 Usage: qinsn-watch-mem EXPR [r|w|rw] [if value OP VALUE] [regs=REG,...]
@@ -141,12 +148,11 @@ the guest runs the command waits for the watch to be live, but no more
 than a second.  qinsn-hits shows the accesses, qinsn-list the watch;
 qinsn-unwatch, qinsn-enable and qinsn-disable take its number."""
 
-    def __init__(self):
-        super().__init__("qinsn-watch-mem", gdb.COMMAND_BREAKPOINTS)
+    name = "qinsn-watch-mem"
+    category = gdb.COMMAND_BREAKPOINTS
 
     def invoke(self, arg, from_tty):
-        current = session.current()
-        current.registers()     # compares the numbering once per target
+        current = _checked_session()
         args = memory.split_args(arg)
         target = memory.resolve_target(args.expr, args.option("len"))
         options = memory.watch_options(args, target, current.resolve)
@@ -166,7 +172,7 @@ qinsn-unwatch, qinsn-enable and qinsn-disable take its number."""
         words = text.split()
         if len(words) < 2 and not text[-1:].isspace():
             return gdb.COMPLETE_EXPRESSION
-        last = words[-1] if words and not text[-1:].isspace() else ""
+        last = complete.last_word(text)
         if last.startswith("regs="):
             return complete.registers(word)
         condition = re.search(r"(?:^|\s)if\s+(.*)$", text)
@@ -207,7 +213,7 @@ def _id_completions(word):
     return [str(i) for i in sorted(ids) if str(i).startswith(word)]
 
 
-class QinsnUnwatchCommand(gdb.Command):
+class QinsnUnwatchCommand(QinsnCommand):
     """Remove qinsn watches.
 
 Usage: qinsn-unwatch ID... | all | LOCATION
@@ -216,8 +222,8 @@ IDs are the numbers qinsn-watch and qinsn-list show; a LOCATION (as for
 qinsn-watch) removes every watch at its addresses.  Removal takes effect
 at once, also while the guest is stopped."""
 
-    def __init__(self):
-        super().__init__("qinsn-unwatch", gdb.COMMAND_BREAKPOINTS)
+    name = "qinsn-unwatch"
+    category = gdb.COMMAND_BREAKPOINTS
 
     def invoke(self, arg, from_tty):
         current = session.current()
@@ -242,11 +248,13 @@ at once, also while the guest is stopped."""
         return ["all"] * ("all".startswith(word)) + _id_completions(word)
 
 
-class _ToggleCommand(gdb.Command):
+class _ToggleCommand(QinsnCommand):
     verb = None
+    category = gdb.COMMAND_BREAKPOINTS
 
-    def __init__(self):
-        super().__init__("qinsn-" + self.verb, gdb.COMMAND_BREAKPOINTS)
+    @property
+    def name(self):
+        return "qinsn-" + self.verb
 
     def invoke(self, arg, from_tty):
         current = session.current()
@@ -275,7 +283,7 @@ Usage: qinsn-disable ID..."""
     verb = "disable"
 
 
-class QinsnListCommand(gdb.Command):
+class QinsnListCommand(QinsnCommand):
     """List the plugin's watches.
 
 Usage: qinsn-list
@@ -286,12 +294,11 @@ address of an instruction watch; for a memory watch "mem", its
 direction (r, w, rw), length and address, and the expression it was set
 with when it was set from this gdb."""
 
-    def __init__(self):
-        super().__init__("qinsn-list", gdb.COMMAND_BREAKPOINTS)
+    name = "qinsn-list"
+    category = gdb.COMMAND_BREAKPOINTS
 
     def invoke(self, arg, from_tty):
-        if gdb.string_to_argv(arg):
-            raise gdb.GdbError("Usage: qinsn-list")
+        no_arguments(arg, "Usage: qinsn-list")
         current = session.current()
         watches = current.watch_list()
         if not watches:

@@ -37,14 +37,35 @@ LABELS = ["probe_args", "probe_loop", "probe_mid_start", "probe_mid",
           "probe_str", "probe_end"]
 
 
-def crosscheck(tap, arch, plugin, guest, directory):
-    spec = {"locations": LABELS, "end": "guest_exit"}
-    with Qemu(arch, guest, plugin, directory, "cross") as qemu:
-        spec["sock"] = qemu.sock
-        run, res = in_gdb("gdb_crosscheck.py", spec, guest, qemu.port,
-                          directory, "cross")
+def script_in_qemu(tap, name, script, spec, arch, plugin, guest, directory,
+                   tag):
+    """Run tests/gdb/@script inside gdb, @spec given the socket of a new
+    QEMU that runs @guest; (qemu, run, result), result None when the script
+    did not run cleanly (then '@name: gdb script ran' fails)."""
+    with Qemu(arch, guest, plugin, directory, tag) as qemu:
+        run, res = in_gdb(script, dict(spec, sock=qemu.sock), guest,
+                          qemu.port, directory, tag)
     if not tap.ok(res is not None and run.clean(),
-                  "%s crosscheck: gdb script ran" % arch, run.text):
+                  "%s: gdb script ran" % name, run.text):
+        res = None
+    return qemu, run, res
+
+
+def check_stopped_off_page(tap, name, guest, label, res):
+    """The script stopped where guest_main returns, off @label's page."""
+    page = gdbtest.address(guest, label) >> 12
+    tap.ok(res["stopped_at"] == res["return"] and
+           res["return"] >> 12 != page,
+           "%s: stopped after guest_main, off the probes' page" % name,
+           "%#x %#x" % (res["stopped_at"], res["return"]))
+
+
+def crosscheck(tap, arch, plugin, guest, directory):
+    qemu, run, res = script_in_qemu(
+        tap, arch + " crosscheck", "gdb_crosscheck.py",
+        {"locations": LABELS, "end": "guest_exit"},
+        arch, plugin, guest, directory, "cross")
+    if res is None:
         return
     errors = [s for s in res["steps"] if "error" in s]
     tap.ok(not errors, "%s crosscheck: qinsn commands succeeded" % arch,
@@ -125,19 +146,13 @@ def freerun_spec(arch, guest):
 
 def freerun(tap, arch, plugin, guest, directory):
     watches, values, flags = freerun_spec(arch, guest)
-    spec = {"watches": watches, "main": "guest_main"}
-    with Qemu(arch, guest, plugin, directory, "free") as qemu:
-        spec["sock"] = qemu.sock
-        run, res = in_gdb("gdb_freerun.py", spec, guest, qemu.port,
-                          directory, "free")
-    if not tap.ok(res is not None and run.clean(),
-                  "%s free run: gdb script ran" % arch, run.text):
+    _, run, res = script_in_qemu(
+        tap, arch + " free run", "gdb_freerun.py",
+        {"watches": watches, "main": "guest_main"},
+        arch, plugin, guest, directory, "free")
+    if res is None:
         return
-    page = gdbtest.address(guest, "probe_args") >> 12
-    tap.ok(res["stopped_at"] == res["return"] and
-           res["return"] >> 12 != page,
-           "%s free run: stopped after guest_main, off the probes' page" %
-           arch, "%#x %#x" % (res["stopped_at"], res["return"]))
+    check_stopped_off_page(tap, arch + " free run", guest, "probe_args", res)
     steps = {s["cmd"].split()[1]: s for s in res["steps"]
              if s["cmd"].startswith("qinsn-watch")}
     for watch in watches:
@@ -185,13 +200,10 @@ def freerun(tap, arch, plugin, guest, directory):
 
 
 def running(tap, arch, plugin, spin, directory):
-    spec = {"args": ARCH[arch]["args"]}
-    with Qemu(arch, spin, plugin, directory, "run") as qemu:
-        spec["sock"] = qemu.sock
-        run, res = in_gdb("gdb_running.py", spec, spin, qemu.port,
-                          directory, "run")
-    if not tap.ok(res is not None and run.clean(),
-                  "%s running: gdb script ran" % arch, run.text):
+    _, run, res = script_in_qemu(
+        tap, arch + " running", "gdb_running.py",
+        {"args": ARCH[arch]["args"]}, arch, plugin, spin, directory, "run")
+    if res is None:
         return
     out = {}
     for step in res["steps"]:
@@ -467,19 +479,13 @@ def step_output(res, command):
 def memory(tap, arch, plugin, guest, directory):
     """Memory watches set at -S: live at once; the exact records."""
     watches = mem_watches(arch)
-    spec = {"watches": [(n, mem_command(e, r)) for n, e, r, _ in watches]}
-    with Qemu(arch, guest, plugin, directory, "mem") as qemu:
-        spec["sock"] = qemu.sock
-        run, res = in_gdb("gdb_mem.py", spec, guest, qemu.port, directory,
-                          "mem")
-    if not tap.ok(res is not None and run.clean(),
-                  "%s memory: gdb script ran" % arch, run.text):
+    qemu, run, res = script_in_qemu(
+        tap, arch + " memory", "gdb_mem.py",
+        {"watches": [(n, mem_command(e, r)) for n, e, r, _ in watches]},
+        arch, plugin, guest, directory, "mem")
+    if res is None:
         return
-    page = gdbtest.address(guest, "probe_mem") >> 12
-    tap.ok(res["stopped_at"] == res["return"] and
-           res["return"] >> 12 != page,
-           "%s memory: stopped after guest_main, off the probes' page" %
-           arch, "%#x %#x" % (res["stopped_at"], res["return"]))
+    check_stopped_off_page(tap, arch + " memory", guest, "probe_mem", res)
     ids, buf = res["ids"], res["buf"]
     for name, expr, rest, _ in watches:
         out = step_output(res, mem_command(expr, rest))
@@ -534,14 +540,12 @@ def memory_pending(tap, arch, plugin, guest, directory):
     """Memory watches set at a stop after code ran: pending until the
     guest runs, then live and logging."""
     watches = pending_watches(arch)
-    spec = {"pending": True, "drop": ["dropped"],
-            "watches": [(n, mem_command(e, r)) for n, e, r, _ in watches]}
-    with Qemu(arch, guest, plugin, directory, "mempend") as qemu:
-        spec["sock"] = qemu.sock
-        run, res = in_gdb("gdb_mem.py", spec, guest, qemu.port, directory,
-                          "mempend")
-    if not tap.ok(res is not None and run.clean(),
-                  "%s memory pending: gdb script ran" % arch, run.text):
+    qemu, run, res = script_in_qemu(
+        tap, arch + " memory pending", "gdb_mem.py",
+        {"pending": True, "drop": ["dropped"],
+         "watches": [(n, mem_command(e, r)) for n, e, r, _ in watches]},
+        arch, plugin, guest, directory, "mempend")
+    if res is None:
         return
     ids = res["ids"]
     outs = {n: step_output(res, mem_command(e, r))
