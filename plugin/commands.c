@@ -352,7 +352,7 @@ static bool dispatch(Client *c, const QinsnRequest *req, Reply *r,
         return cmd_regs(r, errp);
     } else if (g_str_equal(name, "subscribe") ||
                g_str_equal(name, "unsubscribe")) {
-        c->subscribed = name[0] == 's';
+        control_subscribe(c, name[0] == 's');
         g_string_append(r->text, "OK\n");
         return true;
     } else if (g_str_equal(name, "mark")) {

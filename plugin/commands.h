@@ -37,5 +37,7 @@ void client_reply(Client *c, const char *text);
 /* Hold @text until generation @gen is live (or send it now if it is). */
 void client_reply_at(Client *c, uint64_t gen, char *text);
 int release_held_locked(Client *c);
+/* Start or stop sending hit events to @c. */
+void control_subscribe(Client *c, bool on);
 
 #endif /* QINSN_COMMANDS_H */

@@ -37,6 +37,7 @@ static ino_t sock_ino;
 
 static void keep_sock_file(void);
 static atomic_uint n_clients;
+static atomic_uint n_subscribers;
 
 static void client_free(Client *c)
 {
@@ -104,6 +105,25 @@ void control_broadcast(const char *line)
 uint32_t control_clients(void)
 {
     return atomic_load(&n_clients);
+}
+
+uint32_t control_subscribers(void)
+{
+    return atomic_load(&n_subscribers);
+}
+
+void control_subscribe(Client *c, bool on)
+{
+    g_mutex_lock(&lock);
+    if (c->subscribed != on) {
+        c->subscribed = on;
+        if (on) {
+            atomic_fetch_add(&n_subscribers, 1);
+        } else {
+            atomic_fetch_sub(&n_subscribers, 1);
+        }
+    }
+    g_mutex_unlock(&lock);
 }
 
 const char *control_path(void)
@@ -306,6 +326,7 @@ static void drop_client(guint i)
     c = g_ptr_array_steal_index(clients, i);
     g_mutex_unlock(&lock);
     atomic_fetch_sub(&n_clients, 1);
+    control_subscribe(c, false);
     client_free(c);
 }
 

@@ -7,6 +7,44 @@
 #include <inttypes.h>
 #include <string.h>
 
+/*
+ * Numbers by hand, without printf: the writer formats every logged record
+ * and this is most of its work.
+ */
+static void put_dec(GString *out, uint64_t v, int width)
+{
+    char buf[24];
+    int n = sizeof(buf);
+
+    do {
+        buf[--n] = '0' + v % 10;
+        v /= 10;
+    } while (v);
+    g_string_append_len(out, buf + n, sizeof(buf) - n);
+    /* left-justified in @width columns */
+    for (int pad = width - ((int)sizeof(buf) - n); pad > 0; pad--) {
+        g_string_append_c(out, ' ');
+    }
+}
+
+/* "0x" and @v in hex, zero-padded to @digits digits (0: no padding). */
+static void put_hex(GString *out, uint64_t v, int digits)
+{
+    static const char hex[] = "0123456789abcdef";
+    char buf[2 + 16];
+    int n = sizeof(buf);
+
+    do {
+        buf[--n] = hex[v & 15];
+        v >>= 4;
+    } while (v || (int)sizeof(buf) - n < digits);
+    buf[--n] = 'x';
+    buf[--n] = '0';
+    g_string_append_len(out, buf + n, sizeof(buf) - n);
+}
+
+#define put_lit(out, lit) g_string_append_len((out), (lit), sizeof(lit) - 1)
+
 void format_value_hex(GString *out, const uint8_t *bytes, int len,
                       bool big_endian, bool pad)
 {
@@ -16,6 +54,11 @@ void format_value_hex(GString *out, const uint8_t *bytes, int len,
     bool leading = !pad;
 
     /* by hand: this runs for every register of every logged hit */
+    if (len > 0 && len <= 8) {
+        put_hex(out, format_value_u64(bytes, len, big_endian),
+                pad ? 2 * len : 0);
+        return;
+    }
     buf[n++] = '0';
     buf[n++] = 'x';
     for (int i = 0; i < len && i < 64; i++) {
@@ -101,8 +144,11 @@ static void append_str_json(GString *out, const uint8_t *s, uint32_t len)
 
 static void append_bytes(GString *out, const uint8_t *b, uint32_t len)
 {
+    static const char hex[] = "0123456789abcdef";
+
     for (uint32_t i = 0; i < len; i++) {
-        g_string_append_printf(out, "%02x", b[i]);
+        g_string_append_c(out, hex[b[i] >> 4]);
+        g_string_append_c(out, hex[b[i] & 15]);
     }
 }
 
@@ -119,15 +165,23 @@ static void append_access(GString *out, const FormatContext *ctx,
     memcpy(value, rec->data + 10, 16);
     size = MIN(size, 16);
     if (fmt == FORMAT_JSON) {
-        g_string_append_printf(out, "\"addr\":\"0x%" PRIx64 "\",\"size\":%d,"
-                               "\"dir\":\"%s\",\"value\":\"", addr, size, dir);
+        put_lit(out, "\"addr\":\"");
+        put_hex(out, addr, 0);
+        put_lit(out, "\",\"size\":");
+        put_dec(out, size, 0);
+        put_lit(out, ",\"dir\":\"");
+        g_string_append(out, dir);
+        put_lit(out, "\",\"value\":\"");
         format_value_hex(out, value, size, false, false);
         g_string_append_c(out, '"');
     } else {
-        g_string_append_printf(out, fmt == FORMAT_TEXT ?
-                               "addr=0x%016" PRIx64 " size=%-2d dir=%s value=" :
-                               "addr=0x%" PRIx64 " size=%d dir=%s value=",
-                               addr, size, dir);
+        put_lit(out, "addr=");
+        put_hex(out, addr, fmt == FORMAT_TEXT ? 16 : 0);
+        put_lit(out, " size=");
+        put_dec(out, size, fmt == FORMAT_TEXT ? 2 : 0);
+        put_lit(out, " dir=");
+        g_string_append(out, dir);
+        put_lit(out, " value=");
         format_value_hex(out, value, size, false, fmt == FORMAT_TEXT);
     }
 }
@@ -138,17 +192,28 @@ static void format_hit_json(GString *out, const FormatContext *ctx,
     const struct Watch *w = rec->watch;
     bool any_stale = false;
 
-    g_string_append_printf(out, "{\"type\":\"%s\",\"watch\":%u,\"cpu\":%u,"
-                           "\"pc\":\"0x%" PRIx64 "\",\"hit\":%" PRIu64,
-                           rec->kind == RECORD_MEM ? "mem" : "hit", w->id,
-                           rec->cpu, rec->pc, rec->hit);
+    if (rec->kind == RECORD_MEM) {
+        put_lit(out, "{\"type\":\"mem\",\"watch\":");
+    } else {
+        put_lit(out, "{\"type\":\"hit\",\"watch\":");
+    }
+    put_dec(out, w->id, 0);
+    put_lit(out, ",\"cpu\":");
+    put_dec(out, rec->cpu, 0);
+    put_lit(out, ",\"pc\":\"");
+    put_hex(out, rec->pc, 0);
+    put_lit(out, "\",\"hit\":");
+    put_dec(out, rec->hit, 0);
     if (rec->kind == RECORD_MEM) {
         g_string_append(out, ",");
         append_access(out, ctx, rec, FORMAT_JSON);
     }
-    g_string_append(out, ",\"regs\":{");
+    put_lit(out, ",\"regs\":{");
     for (int i = 0; i < w->nregs; i++) {
-        g_string_append_printf(out, "%s\"", i ? "," : "");
+        if (i) {
+            g_string_append_c(out, ',');
+        }
+        g_string_append_c(out, '"');
         qinsn_json_escape(out, w->labels[i]);
         g_string_append(out, "\":\"");
         format_value_hex(out, v->val[i], v->len[i], ctx->big_endian, false);
@@ -196,20 +261,36 @@ static void format_hit_line(GString *out, OutputFormat fmt,
     const char *kind = rec->kind == RECORD_MEM ? "mem" : "hit";
 
     if (text) {
-        g_string_append_printf(out, "%-5s w%-4u cpu%-3u #%-8" PRIu64
-                               " pc=0x%016" PRIx64, kind, w->id, rec->cpu,
-                               rec->hit, rec->pc);
+        /* "%-5s w%-4u cpu%-3u #%-8lu pc=0x%016lx" */
+        g_string_append(out, kind);
+        put_lit(out, "   w");
+        put_dec(out, w->id, 4);
+        put_lit(out, " cpu");
+        put_dec(out, rec->cpu, 3);
+        put_lit(out, " #");
+        put_dec(out, rec->hit, 8);
+        put_lit(out, " pc=");
+        put_hex(out, rec->pc, 16);
     } else {
-        g_string_append_printf(out, "! %s watch=%u cpu=%u pc=0x%" PRIx64
-                               " hit=%" PRIu64, kind, w->id, rec->cpu,
-                               rec->pc, rec->hit);
+        put_lit(out, "! ");
+        g_string_append(out, kind);
+        put_lit(out, " watch=");
+        put_dec(out, w->id, 0);
+        put_lit(out, " cpu=");
+        put_dec(out, rec->cpu, 0);
+        put_lit(out, " pc=");
+        put_hex(out, rec->pc, 0);
+        put_lit(out, " hit=");
+        put_dec(out, rec->hit, 0);
     }
     if (rec->kind == RECORD_MEM) {
         g_string_append_c(out, ' ');
         append_access(out, ctx, rec, fmt);
     }
     for (int i = 0; i < w->nregs; i++) {
-        g_string_append_printf(out, " %s=", w->labels[i]);
+        g_string_append_c(out, ' ');
+        g_string_append(out, w->labels[i]);
+        g_string_append_c(out, '=');
         format_value_hex(out, v->val[i], v->len[i], ctx->big_endian, text);
         if (v->stale[i] && text) {
             g_string_append(out, "(stale)");

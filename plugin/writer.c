@@ -106,7 +106,7 @@ static uint64_t drain(uint64_t max)
         g_string_truncate(line, 0);
         format_record(line, qinsn.format, &ctx, rec);
         emit(line);
-        if (control_clients()) {
+        if (control_subscribers()) {
             g_string_truncate(event, 0);
             format_record(event, FORMAT_EVENT, &ctx, rec);
             control_broadcast(event->str);

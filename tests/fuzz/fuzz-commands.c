@@ -70,6 +70,11 @@ uint32_t control_clients(void)
     return 1;
 }
 
+void control_subscribe(Client *c, bool on)
+{
+    c->subscribed = on;
+}
+
 /* The last reply, checked by the caller. */
 static char *reply;
 
