@@ -103,7 +103,13 @@ static bool cmd_watch_mem(const QinsnRequest *req, Reply *r, GError **errp)
 
 static void after_removal(bool had_mem)
 {
-    if (had_mem && watch_table_mem_count(qinsn.watches) == 0) {
+    /*
+     * The last memory watch takes the memory callbacks with it; the last
+     * watch of all, on the patched path, the translation callback.
+     */
+    if ((had_mem && watch_table_mem_count(qinsn.watches) == 0) ||
+        (flush_translating() && flush_path() == FLUSH_PATH_PATCHED &&
+         !watch_table_any(qinsn.watches))) {
         flush_request();
     }
 }
@@ -295,6 +301,7 @@ static bool cmd_stats(Reply *r)
     data(r, "flushes=%" PRIu64, flush_count());
     data(r, "gen=%" PRIu64, flush_live_gen());
     data(r, "flush_path=%s", flush_path_name());
+    data(r, "dormant=%s", flush_translating() ? "no" : "yes");
     data(r, "exact=%s", qinsn_exact_state() ? "yes" : "no");
     data(r, "clients=%u", control_clients());
     data(r, "log=%s", qinsn.log_path ? qinsn.log_path : "stderr");

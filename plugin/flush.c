@@ -14,6 +14,13 @@
  *
  * When nothing was translated since the last flush there is nothing to
  * throw away, and a new generation is live at once.
+ *
+ * On the patched path the translation callback itself is registered only
+ * while a watch exists ("dormant" otherwise): with no watch the guest runs as
+ * if no plugin were loaded.  The first watch registers it and flushes what
+ * was translated meanwhile; removing the last one unregisters it and
+ * flushes our hooks away.  The stock path cannot do this: it needs the
+ * per-block callback to flush at all.
  */
 #include "qinsn.h"
 #include "qemu-ext.h"
@@ -27,6 +34,12 @@ static atomic_bool in_flight;
 static void (*notify)(void);
 static struct qemu_plugin_scoreboard *flags_sb;
 static qemu_plugin_u64 flag;
+static GMutex translating_lock;
+static atomic_bool translating;
+/* The request that last (un)registered the translation callback. */
+static atomic_uint_fast64_t toggled_at;
+/* What had been requested when the flush in flight began. */
+static atomic_uint_fast64_t flight_requested;
 
 void flush_set_notify(void (*fn)(void))
 {
@@ -91,11 +104,20 @@ static void flush_done(qemu_plugin_id_t id)
         qinsn_register_callbacks();
         clear_flags();
     }
+    uint64_t upto = atomic_load(&requested);
+
     atomic_store(&translated, false);
     atomic_fetch_add(&completed, 1);
     atomic_store(&in_flight, false);
-    /* Everything requested so far is visible to every later translation. */
-    make_live(atomic_load(&requested));
+    /*
+     * Everything requested so far is visible to every later translation,
+     * but for a translation callback (un)registered while this flush was
+     * in flight: that one waits for the next flush.
+     */
+    if (atomic_load(&toggled_at) > atomic_load(&flight_requested)) {
+        upto = MIN(upto, atomic_load(&toggled_at) - 1);
+    }
+    make_live(upto);
     if (path == FLUSH_PATH_PATCHED &&
         atomic_load(&requested) > atomic_load(&live)) {
         start_patched();
@@ -106,8 +128,11 @@ static void start_patched(void)
 {
     bool expected = false;
 
-    if (atomic_compare_exchange_strong(&in_flight, &expected, true) &&
-        !qemu_plugin_request_tb_flush(qinsn.id, flush_done)) {
+    if (!atomic_compare_exchange_strong(&in_flight, &expected, true)) {
+        return;
+    }
+    atomic_store(&flight_requested, atomic_load(&requested));
+    if (!qemu_plugin_request_tb_flush(qinsn.id, flush_done)) {
         /* no vCPU yet: nothing can have been translated */
         atomic_store(&in_flight, false);
         make_live(atomic_load(&requested));
@@ -120,13 +145,34 @@ static void vcpu_flush_requested(unsigned int cpu, void *udata)
     qemu_plugin_reset(qinsn.id, flush_done);
 }
 
-void flush_init(void)
+void flush_init(bool watches)
 {
     path = qemu_plugin_request_tb_flush ? FLUSH_PATH_PATCHED :
         FLUSH_PATH_STOCK;
     if (path == FLUSH_PATH_STOCK) {
         flags_sb = qemu_plugin_scoreboard_new(sizeof(uint64_t));
         flag = qemu_plugin_scoreboard_u64(flags_sb);
+    }
+    atomic_store(&translating, path == FLUSH_PATH_STOCK || watches);
+}
+
+bool flush_translating(void)
+{
+    return atomic_load(&translating);
+}
+
+/* Patched path: (un)register the translation callback as watches come and go. */
+static void update_translating(uint64_t gen)
+{
+    g_autoptr(GMutexLocker) locker = g_mutex_locker_new(&translating_lock);
+    bool want = watch_table_any(qinsn.watches);
+
+    if (want != atomic_load(&translating)) {
+        atomic_store(&translating, want);
+        qinsn_set_translation(want);
+        atomic_store(&toggled_at, gen);
+        /* code translated meanwhile: without our hooks, or with them */
+        atomic_store(&translated, true);
     }
 }
 
@@ -145,6 +191,9 @@ uint64_t flush_request(void)
 {
     uint64_t gen = atomic_fetch_add(&requested, 1) + 1;
 
+    if (path == FLUSH_PATH_PATCHED) {
+        update_translating(gen);
+    }
     if (!atomic_load(&translated)) {
         make_live(gen);
         return gen;

@@ -418,10 +418,18 @@ static void plugin_exit(qemu_plugin_id_t id, void *p)
     control_stop();
 }
 
+void qinsn_set_translation(bool on)
+{
+    qemu_plugin_register_vcpu_tb_trans_cb(qinsn.id,
+                                          on ? vcpu_tb_trans : NULL);
+}
+
 void qinsn_register_callbacks(void)
 {
     qemu_plugin_register_vcpu_init_cb(qinsn.id, vcpu_init);
-    qemu_plugin_register_vcpu_tb_trans_cb(qinsn.id, vcpu_tb_trans);
+    if (flush_translating()) {
+        qinsn_set_translation(true);
+    }
     qemu_plugin_register_atexit_cb(qinsn.id, plugin_exit, NULL);
 }
 
@@ -464,7 +472,7 @@ QEMU_PLUGIN_EXPORT int qemu_plugin_install(qemu_plugin_id_t id,
     qinsn.format = args.format;
     exact_state = qemu_plugin_insn_state_exact &&
         qemu_plugin_insn_state_exact();
-    flush_init();
+    flush_init(qinsn.initial->len > 0);
     if (!writer_start(&err) || (!qinsn.no_sock && !control_start(&err))) {
         fprintf(stderr, "qinsn: %s\n", err->message);
         return -1;

@@ -45,6 +45,8 @@ extern Qinsn qinsn;
 
 /* qinsn.c */
 void qinsn_register_callbacks(void);
+/* Register (or drop) the translation callback. */
+void qinsn_set_translation(bool on);
 bool qinsn_exact_state(void);
 
 /* flush.c */
@@ -53,7 +55,10 @@ typedef enum {
     FLUSH_PATH_PATCHED,
 } FlushPath;
 
-void flush_init(void);
+/* @watches: watches are set from the start (plugin arguments). */
+void flush_init(bool watches);
+/* Whether the translation callback is registered (else dormant). */
+bool flush_translating(void);
 FlushPath flush_path(void);
 const char *flush_path_name(void);
 /* Ask for a flush; returns the generation to wait for. */

@@ -43,6 +43,16 @@ const char *flush_path_name(void)
     return "stock-reset";
 }
 
+FlushPath flush_path(void)
+{
+    return FLUSH_PATH_STOCK;
+}
+
+bool flush_translating(void)
+{
+    return true;
+}
+
 bool qinsn_exact_state(void)
 {
     return false;
