@@ -257,6 +257,32 @@ proc wait_hits {log w n {secs 30}} {
     return $got
 }
 
+# Once watch $w logs nothing more (disabled or spent): wait until the log
+# holds every record the plugin counted for it, and return that count (-1 if
+# it never does).
+proc settled_hits {c log w {secs 30}} {
+    for {set i 0} {$i <= $secs * 10} {incr i} {
+        lassign [request $c list] st data
+        set logged -1
+        foreach line $data {
+            if {[field $line id] == $w} { set logged [field $line logged] }
+        }
+        set n [llength [wait_hits $log $w 0 0]]
+        if {$n == $logged} { return $n }
+        after 100
+    }
+    return -1
+}
+
+# Poll until the log holds a record of type $type (e.g. mark): all of them.
+proc wait_lines {log type {secs 30}} {
+    for {set i 0} {$i <= $secs * 10} {incr i} {
+        set got [json_lines $log $type]
+        if {[llength $got] || $i == $secs * 10} { return $got }
+        after 100
+    }
+}
+
 # Resume a QEMU started with -S through its QMP socket.
 proc qmp_cont {path} {
     global spawn_id
