@@ -15,10 +15,9 @@ stale.
 import shutil
 import sys
 
-from patchedlib import (FLAGS_REG, PC_REG, SYSTEM_PASS, Tap, Workdir,
-                        expected, free_port, gdb_at, hits, patched_binary,
-                        patched_prefix, read_log, run, start, stop, symbol,
-                        system_command)
+from patchedlib import (FLAGS_REG, PC_REG, SYSTEM_PASS, begin, expected,
+                        free_port, gdb_at, hits, read_log, run, start, stop,
+                        symbol, system_command)
 
 
 def log_run(t, qemu, arch, guest, plugin, regs, watches, log, what):
@@ -47,10 +46,7 @@ def check_values(t, got, want, what):
 
 def main():
     arch, guest, exp_file, plugin = sys.argv[1:5]
-    prefix = patched_prefix()
-    qemu = patched_binary(prefix, 'qemu-system-' + arch)
-    t = Tap()
-    work = Workdir()
+    qemu, t, work = begin('qemu-system-' + arch)
     pc_reg, flags_reg = PC_REG[arch], FLAGS_REG[arch]
 
     mid = symbol(guest, 'probe_mid')

@@ -19,9 +19,8 @@ import socket
 import sys
 import time
 
-from patchedlib import (PC_REG, Client, Tap, Workdir, fields, flush_latency,
-                        patched_binary, patched_prefix, start, stop, symbol,
-                        system_command)
+from patchedlib import (PC_REG, Client, begin, fields, flush_latency, start,
+                        stop, symbol, system_command)
 
 
 def qmp(path, command):
@@ -136,10 +135,7 @@ def stock_checks(t, qemu, arch, guest, plugin, work):
 
 def main():
     arch, guest, plugin = sys.argv[1:4]
-    prefix = patched_prefix()
-    qemu = patched_binary(prefix, 'qemu-system-' + arch)
-    t = Tap()
-    work = Workdir()
+    qemu, t, work = begin('qemu-system-' + arch)
     patched_checks(t, qemu, arch, guest, plugin, work)
     stock = shutil.which('qemu-system-' + arch)
     if stock:

@@ -1,9 +1,9 @@
 """Helpers shared by the tests of qinsn on the patched QEMU.
 
-TAP output, finding the patched QEMU (the prefix qemu-patch/build prints,
-passed in QINSN_PATCHED_QEMU), running QEMU with the plugin, talking to the
-control socket, symbol addresses, and gdb at a breakpoint.  Standard library
-only.
+Finding the patched QEMU (the prefix qemu-patch/build prints, passed in
+QINSN_PATCHED_QEMU), running QEMU with the plugin, talking to the control
+socket, and gdb at a breakpoint; TAP output, skip_all and symbol addresses
+come from tests/pylib/qinsntest.py.  Standard library only.
 """
 
 import json
@@ -17,41 +17,9 @@ import sys
 import tempfile
 import time
 
-
-class Tap:
-    """Numbered TAP results; the plan goes at the end."""
-
-    def __init__(self):
-        self.n = 0
-        self.failed = 0
-
-    def ok(self, cond, name, detail=None):
-        self.n += 1
-        if not cond:
-            self.failed += 1
-        print('%s %d - %s' % ('ok' if cond else 'not ok', self.n, name))
-        if not cond and detail is not None:
-            for line in str(detail).splitlines():
-                print('#   ' + line)
-        sys.stdout.flush()
-        return cond
-
-    def eq(self, got, want, name):
-        return self.ok(got == want, name, 'got %r, want %r' % (got, want))
-
-    def diag(self, text):
-        for line in str(text).splitlines():
-            print('# ' + line)
-        sys.stdout.flush()
-
-    def done(self):
-        print('1..%d' % self.n)
-        sys.exit(1 if self.failed else 0)
-
-
-def skip_all(reason):
-    print('1..0 # SKIP ' + reason)
-    sys.exit(0)
+sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)),
+                                '..', 'pylib'))
+from qinsntest import Tap, partial_output, skip_all, symbol  # noqa: E402,F401
 
 
 def patched_prefix():
@@ -69,15 +37,10 @@ def patched_binary(prefix, name):
     return path
 
 
-def symbol(elf, name):
-    """Address of symbol @name in @elf, from nm."""
-    out = subprocess.run(['nm', elf], check=True, capture_output=True,
-                         text=True).stdout
-    for line in out.splitlines():
-        f = line.split()
-        if len(f) == 3 and f[2] == name:
-            return int(f[0], 16)
-    raise LookupError('%s: no symbol %s' % (elf, name))
+def begin(name):
+    """What every test starts with: the patched QEMU binary @name (the
+    whole test is skipped without it), a Tap and a Workdir."""
+    return patched_binary(patched_prefix(), name), Tap(), Workdir()
 
 
 def free_port():
@@ -128,9 +91,7 @@ def run(cmd, timeout):
                            timeout=timeout)
         return p.returncode, p.stdout
     except subprocess.TimeoutExpired as e:
-        out = e.stdout or b''
-        return None, out.decode(errors='replace') if isinstance(out, bytes) \
-            else out
+        return None, partial_output(e.stdout)
 
 
 def start(cmd):

@@ -12,8 +12,7 @@ so there is no stock counterpart.
 
 import sys
 
-from patchedlib import (Tap, Workdir, hits, patched_binary, patched_prefix,
-                        read_log, run, symbol)
+from patchedlib import begin, hits, read_log, run, symbol
 
 ARGS = {
     'x86_64': ['rdi', 'rsi', 'rdx'],
@@ -38,10 +37,7 @@ def want_args():
 
 def main():
     arch, prog, plugin = sys.argv[1:4]
-    prefix = patched_prefix()
-    qemu = patched_binary(prefix, 'qemu-' + arch)
-    t = Tap()
-    work = Workdir()
+    qemu, t, work = begin('qemu-' + arch)
     log = work.file('args.json')
 
     want = want_args()

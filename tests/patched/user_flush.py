@@ -12,16 +12,13 @@ follow; `flush` must keep working, and its latency is reported.
 
 import sys
 
-from patchedlib import (Client, Tap, Workdir, fields, flush_latency,
-                        patched_binary, patched_prefix, start, stop, symbol)
+from patchedlib import (Client, begin, fields, flush_latency, start, stop,
+                        symbol)
 
 
 def main():
     arch, prog, plugin = sys.argv[1:4]
-    prefix = patched_prefix()
-    qemu = patched_binary(prefix, 'qemu-' + arch)
-    t = Tap()
-    work = Workdir()
+    qemu, t, work = begin('qemu-' + arch)
     sock = work.file('q.sock')
 
     q = start([qemu, '-plugin', '%s,sock=%s,log=%s' % (

@@ -1,5 +1,6 @@
-"""Helpers of the libqinsn-seed.so tests: TAP output, guest symbols,
-running a guest under the layer, reading expected-ARCH.txt.
+"""Helpers of the libqinsn-seed.so tests: guest symbols, running a guest
+under the layer, reading expected-ARCH.txt; TAP output (Tap) comes from
+tests/pylib/qinsntest.py.
 
 QEMU runs for real (system emulation of the test guests in
 tests/guests); every QEMU a test starts is its own child and ends with it.
@@ -12,6 +13,10 @@ import subprocess
 import sys
 import tempfile
 import time
+
+sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)),
+                                "..", "pylib"))
+from qinsntest import Tap, partial_output  # noqa: E402,F401
 
 # Per architecture: QEMU command, pass status, the gdb numbers of the
 # argument registers, the PC register and the flags register, and gdb's
@@ -61,32 +66,6 @@ def patched_binary(arch):
         return None
     path = os.path.join(PATCHED, "bin", ARCH[arch]["qemu"][0])
     return path if os.access(path, os.X_OK) else None
-
-
-class Tap:
-    """TAP on stdout: one line per assertion, the plan at the end."""
-
-    def __init__(self):
-        self.n = 0
-        self.failed = 0
-
-    def ok(self, good, name, detail=None):
-        self.n += 1
-        print("%s %d - %s" % ("ok" if good else "not ok", self.n, name),
-              flush=True)
-        if not good:
-            self.failed += 1
-            if detail:
-                self.diag(detail)
-        return good
-
-    def diag(self, text):
-        for line in str(text).splitlines():
-            print("# " + line, flush=True)
-
-    def done(self):
-        print("1..%d" % self.n, flush=True)
-        sys.exit(1 if self.failed else 0)
 
 
 def named_args(argv):
@@ -201,8 +180,8 @@ def run_guest(arch, elf, option, log=None, timeout=60, extra=(),
         status, out, err = p.returncode, p.stdout, p.stderr
     except subprocess.TimeoutExpired as e:
         status = None
-        out = e.stdout.decode(errors="replace") if e.stdout else ""
-        err = e.stderr.decode(errors="replace") if e.stderr else ""
+        out = partial_output(e.stdout)
+        err = partial_output(e.stderr)
     text = ""
     if log and os.path.exists(log):
         with open(log, errors="replace") as f:

@@ -2,8 +2,9 @@
 
 TAP output, QEMU with the plugin (optionally under a wrapper such as
 valgrind), control-socket clients, a reader that counts the records of a
-JSON log as it is written, and the resource use of a process.  Standard
-library only.
+JSON log as it is written, and the resource use of a process; skip_all,
+symbol and the TAP output Tap extends come from tests/pylib/qinsntest.py.
+Standard library only.
 
 With QINSN_ASAN_PRELOAD naming the AddressSanitizer runtime (the plugin
 then comes from a -Db_sanitize=address build), every QEMU started here
@@ -22,6 +23,11 @@ import tempfile
 import threading
 import time
 
+sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)),
+                                '..', 'pylib'))
+import qinsntest  # noqa: E402
+from qinsntest import skip_all, symbol  # noqa: E402,F401
+
 
 # Sanitizer reports seen in the output of the QEMUs of this test.
 SANITIZER_REPORTS = []
@@ -35,34 +41,11 @@ REPORT = re.compile(r'ERROR: AddressSanitizer|runtime error:|'
                     r'ERROR: LeakSanitizer|SUMMARY: UndefinedBehavior')
 
 
-class Tap:
-    """Numbered TAP results; the plan goes at the end."""
+class Tap(qinsntest.Tap):
+    """qinsntest's TAP; at the end, the sanitizer assertion (with
+    QINSN_ASAN_PRELOAD) and the scratch directories removed or kept."""
 
-    def __init__(self):
-        self.n = 0
-        self.failed = 0
-
-    def ok(self, cond, name, detail=None):
-        self.n += 1
-        if not cond:
-            self.failed += 1
-        print('%s %d - %s' % ('ok' if cond else 'not ok', self.n, name))
-        if not cond and detail is not None:
-            self.diag(detail)
-        sys.stdout.flush()
-        return bool(cond)
-
-    def skip(self, name, why):
-        self.n += 1
-        print('ok %d - %s # SKIP %s' % (self.n, name, why))
-        sys.stdout.flush()
-
-    def diag(self, text):
-        for line in str(text).splitlines():
-            print('# ' + line)
-        sys.stdout.flush()
-
-    def done(self):
+    def finish(self):
         if ASAN_PRELOAD:
             self.ok(not SANITIZER_REPORTS, 'no sanitizer report from the '
                     'plugin in any QEMU (AddressSanitizer, UBSan)',
@@ -72,25 +55,6 @@ class Tap:
         else:
             for path in WORKDIRS:
                 shutil.rmtree(path, ignore_errors=True)
-        print('1..%d' % self.n)
-        sys.stdout.flush()
-        sys.exit(1 if self.failed else 0)
-
-
-def skip_all(reason):
-    print('1..0 # SKIP ' + reason)
-    sys.exit(0)
-
-
-def symbol(elf, name):
-    """Address of symbol @name in @elf, from nm."""
-    out = subprocess.run(['nm', elf], check=True, capture_output=True,
-                         text=True).stdout
-    for line in out.splitlines():
-        f = line.split()
-        if len(f) == 3 and f[2] == name:
-            return int(f[0], 16)
-    raise LookupError('%s: no symbol %s' % (elf, name))
 
 
 WORKDIRS = []
