@@ -5,7 +5,9 @@ Usage: flush_spin.py ARCH SPIN_GUEST PLUGIN
 
 Runs a spin guest with two CPUs (on x86_64 the second one stays halted,
 waiting for a start-up IPI).  On the patched QEMU: the greeting announces
-the patched flush path and exact state, `watch` gets its OK while the guest
+the patched flush path and exact state, the plugin is dormant (no
+translation callback) until the first watch and again after the last one is
+removed, `watch` gets its OK while the guest
 is busy, hits follow, `flush` works, two clients' requests are both
 answered, a watch set while the VM is stopped (QMP `stop`) is answered
 before it resumes, and a mid-block label logs its own PC.  On stock QEMU
@@ -70,11 +72,15 @@ def patched_checks(t, qemu, arch, guest, plugin, work):
     t.eq(g.get('flush'), 'patched', 'patched: greeting flush=patched')
     t.eq(g.get('exact'), 'yes', 'patched: greeting exact=yes')
     c.request('subscribe')
+    t.eq(c.stats().get('dormant'), 'yes',
+         'patched: no watch, no translation callback (dormant=yes)')
 
+    # spin_fn has run (and been translated) while the plugin was dormant
     fn = symbol(guest, 'spin_fn')
     wid, _ = watch_and_hit(t, c, fn, 'patched spin_fn')
     st = c.stats()
     t.eq(st.get('flush_path'), 'patched', 'patched: stats flush_path')
+    t.eq(st.get('dormant'), 'no', 'patched: a watch ends dormancy')
 
     flush_latency(t, c, 20)
 
@@ -96,8 +102,11 @@ def patched_checks(t, qemu, arch, guest, plugin, work):
          'patched: concurrent flushes of two clients both answered', replies)
     c2.close()
 
-    # A watch set while the VM is stopped is answered before it resumes.
+    # A watch set while the VM is stopped is answered before it resumes,
+    # even from dormancy.
     c.request('unwatch all')
+    t.eq(c.stats().get('dormant'), 'yes',
+         'patched: dormant again once the last watch is removed')
     tick = symbol(guest, 'spin_tick')
     t.ok(qmp(qmp_path, 'stop'), 'patched: QMP stop')
     time.sleep(0.2)
