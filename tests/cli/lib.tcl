@@ -10,7 +10,8 @@
 # QINSN_PLUGIN, GUEST_SPIN (riscv64 spin guest), GUEST_DEMO.
 
 log_user 0
-set timeout 20
+# a deadline, not a wait: expect returns as soon as its pattern comes
+set timeout 60
 set test_count 0
 set test_failed 0
 set current ""
@@ -125,6 +126,56 @@ proc oneshot {name status re args} {
     return $out
 }
 
+# As oneshot, for a state the plugin reaches by itself (code translated,
+# say): the command is run again until it matches, for at most @secs.
+proc oneshot_until {name secs status re args} {
+    set end [expr {[clock milliseconds] + $secs * 1000}]
+    while 1 {
+        lassign [qinsn_run {*}$args] out got
+        if {($got == $status && [regexp -- $re $out]) ||
+            [clock milliseconds] >= $end} {
+            break
+        }
+        after 100
+    }
+    if {$got == $status && [regexp -- $re $out]} {
+        pass $name
+    } else {
+        fail $name
+        diag "exit $got (want $status), output:\n$out"
+    }
+    return $out
+}
+
+# Whether a UNIX socket at @path is listening (so a connect is not
+# refused): the file appears at bind(), a moment before listen().
+proc listening {path} {
+    if {[catch {open /proc/net/unix} f]} {
+        return [file exists $path]
+    }
+    set table [read $f]
+    close $f
+    foreach line [split $table "\n"] {
+        # Num RefCount Protocol Flags Type St Inode Path; 00010000: listening
+        if {[lindex $line end] eq $path && [lindex $line 3] eq "00010000"} {
+            return 1
+        }
+    }
+    return 0
+}
+
+# Wait until @cond (an expression) holds, for at most @secs seconds.
+proc wait_until {cond {secs 60}} {
+    set end [expr {[clock milliseconds] + $secs * 1000}]
+    while {![uplevel 1 [list expr $cond]]} {
+        if {[clock milliseconds] >= $end} {
+            return 0
+        }
+        after 50
+    }
+    return 1
+}
+
 # Start a riscv64 QEMU with the plugin running @elf; @sock empty means the
 # plugin's default socket.  Returns QEMU's pid.
 proc start_qemu {elf {sock ""} {extra {}}} {
@@ -143,16 +194,11 @@ proc socket_of {pid} {
     return "$::tmpdir/run/qinsn/$pid.sock"
 }
 
-# Wait until the client can talk to the QEMU behind @sock.
+# Wait until the client can talk to the QEMU behind @sock (at most a
+# minute).
 proc wait_socket {sock} {
-    for {set i 0} {$i < 200} {incr i} {
-        if {[file exists $sock] &&
-            ![catch {exec $::qinsn -s $sock stats}]} {
-            return 1
-        }
-        after 50
-    }
-    return 0
+    return [wait_until {[file exists $sock] &&
+                        ![catch {exec $::qinsn -s $sock stats}]}]
 }
 
 # Stop the QEMU started as @pid and reap it.

@@ -40,7 +40,7 @@ for _ in range(200):
                   "regs": {n: ingdb.reg_int(frame.read_register(n))
                            for n in regs}})
 RESULT["stops"] = stops
-ingdb.wait(0.5)
+ingdb.wait_events()
 RESULT["hits"] = ingdb.hits()
 run("qinsn-hits 3")
 ingdb.save()

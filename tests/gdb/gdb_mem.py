@@ -44,7 +44,7 @@ RESULT["return"] = gdb.selected_frame().older().pc()
 gdb.Breakpoint("*%#x" % RESULT["return"], internal=True)
 run("continue")
 RESULT["stopped_at"] = gdb.selected_frame().pc()
-ingdb.wait(0.5)
+ingdb.wait_events()
 RESULT["records"] = [
     {"watch": a.watch, "hit": a.hit, "cpu": a.cpu, "pc": a.pc,
      "addr": a.addr, "size": a.size, "dir": a.dir, "value": a.value,

@@ -27,6 +27,11 @@ def logged(watch):
     return None
 
 
+def received(watch):
+    """How many hits (or memory accesses) of @watch came back as events."""
+    return sum(1 for h in session.peek().ring.hits() if h.watch == watch)
+
+
 run("qinsn-connect " + SPEC["sock"])
 RESULT["spin_text"] = int(gdb.parse_and_eval("&spin_text"))
 gdb.Breakpoint("spin_rare")
@@ -45,7 +50,9 @@ run("qinsn-list")
 run("qinsn-status")
 RESULT["hits_while_stopped"] = len(ingdb.hits())
 run("continue")
-ingdb.wait(0.3)
+# stopped again: its hits come back through the plugin's log writer
+ingdb.wait_until(lambda: received(RESULT["pending_id"]) ==
+                 logged(RESULT["pending_id"]))
 run("qinsn-list")
 RESULT["pending_hits"] = [h for h in ingdb.hits()
                           if h["watch"] == RESULT["pending_id"]]
@@ -63,7 +70,14 @@ RESULT["str_id"] = new_id(before)
 before = session.current().watch_ids()
 run("qinsn-watch-mem %#x len=8 w count=2 regs=%s" % (RESULT["slot"], a0))
 RESULT["mem_id"] = new_id(before)
-ingdb.wait(1.0)
+# The guest runs for a second at least (on riscv64 and aarch64 nothing may
+# touch the memory watch's slot meanwhile), and until the counted watches'
+# hits have come back through the log writer.
+ingdb.wait_until(lambda: received(RESULT["cond_id"]) >= 3 and
+                 received(RESULT["str_id"]) >= 1 and
+                 received(RESULT["pc_id"]) >= 1 and
+                 received(RESULT["mem_id"]) >= SPEC["mem_hits"],
+                 at_least=1.0)
 RESULT["mem_hits"] = [
     {"watch": a.watch, "hit": a.hit, "addr": a.addr, "size": a.size,
      "dir": a.dir, "value": a.value, "pc": a.pc}
@@ -79,32 +93,34 @@ RESULT["pc_hits"] = [h for h in ingdb.hits()
 before = session.current().watch_ids()
 run("qinsn-watch spin_fn regs=%s" % a0)
 toggle = RESULT["toggle_id"] = new_id(before)
-ingdb.wait(0.3)
+ingdb.wait_until(lambda: logged(toggle))
 run("qinsn-disable %d" % toggle)
-# hits recorded before the disable may still be on their way through the
-# log writer: wait until the count settles, then check that it stays
-disabled_at = logged(toggle)
-for _ in range(20):
-    ingdb.wait(0.3)
-    if logged(toggle) == disabled_at:
-        break
-    disabled_at = logged(toggle)
+# a hit already under way when the disable came may still be counted:
+# wait until the count settles (the same three times running), then check
+# that it stays
+settle = {"at": logged(toggle), "same": 0}
+
+
+def settled():
+    now = logged(toggle)
+    settle["same"] = settle["same"] + 1 if now == settle["at"] else 0
+    settle["at"] = now
+    return settle["same"] >= 3
+
+
+ingdb.wait_until(settled, step=0.3)
+disabled_at = settle["at"]
 ingdb.wait(0.5)
 RESULT["toggle"] = [disabled_at, logged(toggle)]
 run("qinsn-enable %d" % toggle)
-for _ in range(50):
-    ingdb.wait(0.1)
-    if logged(toggle) > RESULT["toggle"][1]:
-        break
+ingdb.wait_until(lambda: logged(toggle) > RESULT["toggle"][1])
 RESULT["toggle"].append(logged(toggle))
 run("qinsn-unwatch %d" % toggle)
 run("qinsn-mark running-mark")
 # the mark comes back through the log writer, which may be busy with hits
-for _ in range(100):
-    ingdb.wait(0.1)
-    RESULT["marks"] = [m.token for m in session.peek().ring.marks()]
-    if "running-mark" in RESULT["marks"]:
-        break
+ingdb.wait_until(lambda: "running-mark" in
+                 [m.token for m in session.peek().ring.marks()])
+RESULT["marks"] = [m.token for m in session.peek().ring.marks()]
 run("qinsn-hits 2")
 run("qinsn-unwatch all")
 run("qinsn-list")

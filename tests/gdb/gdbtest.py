@@ -75,7 +75,7 @@ class Qemu:
         if self.sock != "default":
             self.wait_socket(self.sock)
 
-    def wait_socket(self, path, timeout=10.0):
+    def wait_socket(self, path, timeout=60.0):
         deadline = time.time() + timeout
         while time.time() < deadline:
             if self.proc.poll() is not None:
@@ -93,7 +93,7 @@ class Qemu:
         if self.proc.poll() is None:
             self.proc.terminate()
             try:
-                self.proc.wait(10)
+                self.proc.wait(60)
             except subprocess.TimeoutExpired:
                 self.proc.kill()
                 self.proc.wait()

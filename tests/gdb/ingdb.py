@@ -32,6 +32,34 @@ def wait(seconds):
     time.sleep(seconds)
 
 
+def wait_until(cond, timeout=60.0, at_least=0.0, step=0.05):
+    """Poll @cond until it holds, and return its value (false once
+    @timeout seconds passed); never before @at_least seconds."""
+    start = time.monotonic()
+    while True:
+        waited = time.monotonic() - start
+        if waited >= at_least:
+            value = cond()
+            if value or waited >= timeout:
+                return value
+        time.sleep(step)
+
+
+def stats():
+    """The plugin's stats as a dict of strings."""
+    return dict(line.split("=", 1)
+                for line in session.current().request("stats").data)
+
+
+def wait_events(timeout=60.0):
+    """Once the watches log nothing more (the guest stopped): wait until
+    every record the plugin logged has come back as an event, through its
+    log writer and the events connection.  False if that never happens."""
+    ring = session.peek().ring
+    return wait_until(lambda: ring.received + ring.lost >=
+                      int(stats()["logged"]), timeout)
+
+
 def reg_int(value):
     """A register's gdb.Value as an unsigned number of its size."""
     size = value.type.sizeof

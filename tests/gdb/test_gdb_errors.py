@@ -171,9 +171,12 @@ def discovery(tap, plugin, spin, directory):
         run = run_gdb(["qinsn-connect"], env=dict(env, QINSN_SOCKET=other))
         tap.ok(run.rc == 0 and "Connected to qinsn at %s:" % other in run.out,
                "discovery: $QINSN_SOCKET wins", run.text)
+        # until the session's reader has seen the connection close and
+        # queued its notice (at most a minute)
         run = run_gdb(["qinsn-connect %s" % path,
                        "shell kill %d" % first.proc.pid,
-                       "python import time; time.sleep(1)",
+                       "python from qinsn_gdb import session; "
+                       "session.peek().query._thread.join(60)",
                        "qinsn-hits", "qinsn-list"], env=env)
         expect_error(tap, "QEMU gone", run, "the connection to %s is closed"
                      % path)

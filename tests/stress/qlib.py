@@ -192,6 +192,23 @@ class Client:
         self.sock.close()
 
 
+def connect(path, secs=60, timeout=60):
+    """A Client of the plugin at @path, once it accepts connections.
+
+    The socket file appears when the plugin binds it, a moment before it
+    listens (and a QEMU may not have made it yet): a refused or missing
+    socket is tried again until @secs have passed.
+    """
+    end = time.monotonic() + secs
+    while True:
+        try:
+            return Client(path, timeout)
+        except (FileNotFoundError, ConnectionRefusedError):
+            if time.monotonic() >= end:
+                raise
+            time.sleep(0.05)
+
+
 def field(line, key):
     m = re.search(r'(?:^| )%s=(\S*)' % re.escape(key), line)
     return m.group(1) if m else None

@@ -139,7 +139,7 @@ def main():
     q = qlib.Qemu(args.plugin, args.guest, work,
                   ['sock=' + sock, 'log=' + log.path, 'format=json'], smp=4)
     tap.diag('run: ' + ' '.join(q.cmd))
-    if not qlib.wait_for(lambda: os.path.exists(sock), 30):
+    if not qlib.wait_for(lambda: os.path.exists(sock), 60):
         tap.ok(False, 'the plugin serves its socket', q.output())
         q.stop(signal.SIGKILL)
         tap.done()
@@ -151,12 +151,12 @@ def main():
     targets = [qlib.symbol(g, 'spin_fn'), qlib.symbol(g, 'spin_str'),
                0x80ff0000, 0x80ff0100]
 
-    mon = qlib.Client(sock)
+    mon = qlib.connect(sock)
     hot = [mon.request('watch 0x%x regs=a0,a1,a2' % tick)[0],
            mon.request('watch 0x%x regs=a0' % rare)[0]]
     tap.ok(all(h.startswith('OK id=') for h in hot),
            'hot watches on spin_tick and spin_rare', hot)
-    qlib.wait_for(lambda: int(qlib.stats(mon)['hits']) > 0, 30)
+    qlib.wait_for(lambda: int(qlib.stats(mon)['hits']) > 0, 60)
     reader = Subscriber(sock)
     reader.start()
     stalled = qlib.Client(sock)
@@ -191,6 +191,10 @@ def main():
             time.sleep(0.2)
         if not q.alive():
             break
+        # The workers closed their connections before the barrier; the
+        # plugin may not have seen every one go yet.  Its clients and fds
+        # are counted once it has (the monitor and the two subscribers).
+        qlib.wait_for(lambda: qlib.stats(mon)['clients'] == '3', 60)
         s = qlib.stats(mon)
         u = qlib.usage(q.pid)
         u['watches'] = int(s['watches'])
@@ -202,8 +206,8 @@ def main():
         if r == args.rounds - 1:
             for w in workers:
                 w.stop = True
-        barrier.wait(60)
-        barrier.wait(60)
+        barrier.wait(300)
+        barrier.wait(300)
     elapsed = time.monotonic() - start
     for w in workers:
         w.join(120)
