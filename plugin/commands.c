@@ -289,9 +289,10 @@ static bool cmd_stats(Reply *r)
     uint64_t sums[2] = { 0, 0 };
     uint64_t written, dropped, errors;
 
+    /* written first: a record is counted as logged before it is written */
+    writer_stats(&written, &dropped, &errors);
     watch_table_retired(qinsn.watches, &sums[0], &sums[1]);
     watch_table_foreach(qinsn.watches, sum_watch, sums);
-    writer_stats(&written, &dropped, &errors);
     data(r, "hits=%" PRIu64, sums[0]);
     data(r, "logged=%" PRIu64, sums[1]);
     data(r, "written=%" PRIu64, written);

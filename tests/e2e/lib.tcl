@@ -197,15 +197,22 @@ proc wait_for_file {path {secs 20}} {
 # A control connection through socat; returns its spawn id, greeting read.
 proc connect {sock} {
     global spawn_id
-    spawn -noecho socat - UNIX-CONNECT:$sock
-    set sid $spawn_id
-    set timeout 10
-    expect {
-        -i $sid -re "(QINSN \[^\r\n\]*)\r?\n" { set ::greeting $expect_out(1,string) }
-        -i $sid timeout { bail "no greeting on $sock" }
-        -i $sid eof { bail "connection to $sock closed" }
+    # the socket file exists a moment before the plugin accepts on it
+    for {set try 0} {$try < 600} {incr try} {
+        spawn -noecho socat - UNIX-CONNECT:$sock
+        set sid $spawn_id
+        set timeout 30
+        expect {
+            -i $sid -re "(QINSN \[^\r\n\]*)\r?\n" {
+                set ::greeting $expect_out(1,string)
+                return $sid
+            }
+            -i $sid timeout { bail "no greeting on $sock" }
+            -i $sid eof { catch { wait -i $sid } }
+        }
+        after 100
     }
-    return $sid
+    bail "connection to $sock closed"
 }
 
 # Send one request and collect its reply: {status data-lines}.
