@@ -116,14 +116,7 @@ proc qinsn_run {args} {
 
 # One-shot command: check its exit status and that its output matches @re.
 proc oneshot {name status re args} {
-    lassign [qinsn_run {*}$args] out got
-    if {$got == $status && [regexp -- $re $out]} {
-        pass $name
-    } else {
-        fail $name
-        diag "exit $got (want $status), output:\n$out"
-    }
-    return $out
+    return [oneshot_until $name 0 $status $re {*}$args]
 }
 
 # As oneshot, for a state the plugin reaches by itself (code translated,
