@@ -89,6 +89,26 @@ static inline const char *ex_value(const char *field, const char *key)
     return NULL;
 }
 
+/*
+ * Split @args at ';': the first field goes to @first, each later one to
+ * @field.  False (and the rest not looked at) as soon as one of them is.
+ */
+static inline bool ex_parse_args(const char *args,
+                                 bool (*first)(const char *),
+                                 bool (*field)(const char *))
+{
+    char *copy = strdup(args);
+    char *save = NULL;
+    char *f = strtok_r(copy, ";", &save);
+    bool ok = f && first(f);
+
+    while (ok && (f = strtok_r(NULL, ";", &save))) {
+        ok = field(f);
+    }
+    free(copy);
+    return ok;
+}
+
 /* A register's bytes (target byte order) as a number, up to 8 of them. */
 static inline uint64_t ex_reg_value(const uint8_t *buf, int len,
                                     bool big_endian)

@@ -27,29 +27,37 @@ static int64_t reg = -1;
 static atomic_bool triggered;
 static atomic_uint_fast64_t hits;
 
-bool plugin_init(const char *args)
+static bool parse_pair(const char *f)
 {
-    char *copy = strdup(args);
-    char *save = NULL;
-    char *f = strtok_r(copy, ";", &save);
-    uint64_t pair[2], n;
-    bool ok = f && ex_parse_list(f, pair, 2) == 2 && pair[0] != pair[1];
+    uint64_t pair[2];
 
-    f = ok ? strtok_r(NULL, ";", &save) : NULL;
-    if (f) {
-        const char *number = ex_value(f, "reg");
-
-        ok = number && ex_parse_u64(number, &n) &&
-            !strtok_r(NULL, ";", &save);
-        reg = ok ? (int64_t)n : -1;
-    }
-    free(copy);
-    if (!ok) {
-        qemulib_log("follow: bad args '%s' (TRIGGER:TARGET[;reg=R])", args);
+    if (ex_parse_list(f, pair, 2) != 2 || pair[0] == pair[1]) {
         return false;
     }
     trigger = pair[0];
     target = pair[1];
+    return true;
+}
+
+/* One optional field, reg=R. */
+static bool parse_reg(const char *f)
+{
+    const char *number = ex_value(f, "reg");
+    uint64_t n;
+
+    if (reg >= 0 || !number || !ex_parse_u64(number, &n)) {
+        return false;
+    }
+    reg = (int64_t)n;
+    return true;
+}
+
+bool plugin_init(const char *args)
+{
+    if (!ex_parse_args(args, parse_pair, parse_reg)) {
+        qemulib_log("follow: bad args '%s' (TRIGGER:TARGET[;reg=R])", args);
+        return false;
+    }
     return true;
 }
 

@@ -44,17 +44,15 @@ static bool parse_field(const char *f)
     return false;
 }
 
+static bool parse_code(const char *f)
+{
+    return ex_parse_range(f, &code_start, &code_end);
+}
+
 bool plugin_init(const char *args)
 {
-    char *copy = strdup(args);
-    char *save = NULL;
-    char *f = strtok_r(copy, ";", &save);
-    bool ok = f && ex_parse_range(f, &code_start, &code_end);
+    bool ok = ex_parse_args(args, parse_code, parse_field);
 
-    while (ok && (f = strtok_r(NULL, ";", &save))) {
-        ok = parse_field(f);
-    }
-    free(copy);
     if (!ok) {
         qemulib_log("memtrace: bad args '%s' (START..END[;data=START..END]"
                     "[;loads|;stores])", args);

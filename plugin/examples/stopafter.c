@@ -45,18 +45,14 @@ static bool parse_field(const char *f)
     return false;
 }
 
+static bool parse_pc(const char *f)
+{
+    return ex_parse_u64(f, &watched_pc);
+}
+
 bool plugin_init(const char *args)
 {
-    char *copy = strdup(args);
-    char *save = NULL;
-    char *f = strtok_r(copy, ";", &save);
-    bool ok = f && ex_parse_u64(f, &watched_pc);
-
-    while (ok && (f = strtok_r(NULL, ";", &save))) {
-        ok = parse_field(f);
-    }
-    free(copy);
-    if (!ok || !limit) {
+    if (!ex_parse_args(args, parse_pc, parse_field) || !limit) {
         qemulib_log("stopafter: bad args '%s' (PC;n=N[;reg=R])", args);
         return false;
     }

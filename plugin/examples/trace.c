@@ -55,21 +55,20 @@ static bool parse_field(const char *f)
     return false;
 }
 
+static bool parse_pcs(const char *f)
+{
+    npcs = ex_parse_list(f, pcs, MAX_PCS);
+    return npcs > 0;
+}
+
 bool plugin_init(const char *args)
 {
-    char *copy = strdup(args);
-    char *save = NULL;
-    char *f = strtok_r(copy, ";", &save);
-    bool ok = f && (npcs = ex_parse_list(f, pcs, MAX_PCS)) > 0;
+    bool ok = ex_parse_args(args, parse_pcs, parse_field);
 
-    while (ok && (f = strtok_r(NULL, ";", &save))) {
-        ok = parse_field(f);
-    }
     if (!ok) {
         qemulib_log("trace: bad args '%s' (PC[:PC...][;regs=N[:N...]]"
                     "[;str=N][;be])", args);
     }
-    free(copy);
     return ok;
 }
 

@@ -20,6 +20,8 @@ stopafter, follow, memtrace, and the test plugins allinsn and apicheck.
              the string loads of probe_str
   allinsn    no plugin_needs_before_insn: every instruction instrumented
   apicheck   edge cases of the qemulib functions
+  bad args   each example refuses malformed args: QEMU exits, the log
+             names the usage
 
 With QINSN_PATCHED_QEMU set to the prefix qemu-patch/build prints, trace
 and follow run again on the patched QEMU where it has the architecture:
@@ -272,6 +274,28 @@ def check_apicheck(c):
              "reported in the log" % c.name, r.log[-1500:])
 
 
+# Arguments each example must refuse, with the usage it names.
+BAD_ARGS = [
+    ("trace", "0x1000;frobnicate"),
+    ("stopafter", "0x1000;n=0"),
+    ("follow", "0x1000:0x1000"),
+    ("follow", "0x1000:0x2000;reg=1;reg=2"),
+    ("memtrace", "0x2000..0x1000"),
+]
+
+
+def check_bad_args(c):
+    for plugin, args in BAD_ARGS:
+        log = c.work.path(plugin + "-bad.log")
+        opt = seedlib.layer_option(c.paths["layer"], c.paths[plugin], args,
+                                   log)
+        r = seedlib.run_guest(c.arch, c.guest, opt, log, qemu=c.qemu)
+        said = r.lines("%s: bad args '%s'" % (plugin, args))
+        c.tap.ok(r.status not in (None, c.a["pass"]) and len(said) == 1,
+                 "%s %s refuses args '%s': QEMU exits, the log says why"
+                 % (c.name, plugin, args), r.describe())
+
+
 def main(argv):
     c = Ctx(argv)
     rows, flags = seedlib.read_expected(c.expected)
@@ -283,6 +307,7 @@ def main(argv):
         check_memtrace(c)
         check_allinsn(c)
         check_apicheck(c)
+        check_bad_args(c)
         # On the patched QEMU: exact flags, and its own flush path.
         patched = seedlib.patched_binary(c.arch)
         if patched:
