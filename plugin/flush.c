@@ -100,12 +100,13 @@ static void start_patched(void);
 /* Runs once the flush is done, with every vCPU outside translated code. */
 static void flush_done(qemu_plugin_id_t id)
 {
+    uint64_t upto;
+
     if (path == FLUSH_PATH_STOCK) {
         qinsn_register_callbacks();
         clear_flags();
     }
-    uint64_t upto = atomic_load(&requested);
-
+    upto = atomic_load(&requested);
     atomic_store(&translated, false);
     atomic_fetch_add(&completed, 1);
     atomic_store(&in_flight, false);
@@ -161,7 +162,7 @@ bool flush_translating(void)
     return atomic_load(&translating);
 }
 
-/* Patched path: (un)register the translation callback as watches come and go. */
+/* Patched path: registered while, and only while, a watch exists. */
 static void update_translating(uint64_t gen)
 {
     g_autoptr(GMutexLocker) locker = g_mutex_locker_new(&translating_lock);
