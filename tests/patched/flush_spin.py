@@ -61,12 +61,19 @@ def watch_and_hit(t, c, addr, what):
     return wid, ev
 
 
+def connect(t, q, sock, what):
+    """A client of @sock, or None (a failed assertion, QEMU stopped)."""
+    try:
+        return Client(sock)
+    except OSError as e:
+        t.ok(False, '%s: socket answers' % what, '%s\n%s' % (e, stop(q)))
+        return None
+
+
 def patched_checks(t, qemu, arch, guest, plugin, work):
     q, sock, qmp_path = boot(qemu, arch, guest, plugin, work, 'patched')
-    try:
-        c = Client(sock)
-    except OSError as e:
-        t.ok(False, 'patched: socket answers', '%s\n%s' % (e, stop(q)))
+    c = connect(t, q, sock, 'patched')
+    if not c:
         return
     g = fields(c.greeting)
     t.eq(g.get('flush'), 'patched', 'patched: greeting flush=patched')
@@ -129,10 +136,8 @@ def patched_checks(t, qemu, arch, guest, plugin, work):
 
 def stock_checks(t, qemu, arch, guest, plugin, work):
     q, sock, _ = boot(qemu, arch, guest, plugin, work, 'stock')
-    try:
-        c = Client(sock)
-    except OSError as e:
-        t.ok(False, 'stock: socket answers', '%s\n%s' % (e, stop(q)))
+    c = connect(t, q, sock, 'stock')
+    if not c:
         return
     t.eq(fields(c.greeting).get('flush'), 'stock-reset',
          'stock: greeting flush=stock-reset')
