@@ -25,6 +25,7 @@
 #define PACKET_PREFIX (PACKET_HEADER + PACKET_CONTEXT)
 
 typedef struct Stream {
+    uint32_t id;
     int fd;
     uint32_t cpu;
     uint64_t instance;
@@ -42,6 +43,7 @@ struct CtfTrace {
     int meta_fd;
     bool big_endian;
     GHashTable *streams;        /* stream number -> Stream */
+    Stream *last;               /* the stream of the previous record */
     atomic_uint_fast64_t write_errors;
 };
 
@@ -354,14 +356,21 @@ bool ctf_define_watch(CtfTrace *t, const TraceWatch *w)
 
 static Stream *stream_get(CtfTrace *t, uint32_t id)
 {
-    Stream *s = g_hash_table_lookup(t->streams, GUINT_TO_POINTER(id));
+    Stream *s;
     g_autofree char *name = NULL;
     g_autofree char *path = NULL;
 
+    /* records come in runs of one stream */
+    if (t->last && t->last->id == id) {
+        return t->last;
+    }
+    s = g_hash_table_lookup(t->streams, GUINT_TO_POINTER(id));
     if (s) {
+        t->last = s;
         return s;
     }
     s = g_new0(Stream, 1);
+    s->id = id;
     s->cpu = id == CTF_CONTROL_STREAM ? 0 : id;
     s->instance = id == CTF_CONTROL_STREAM ? 1u << 20 : id;
     name = id == CTF_CONTROL_STREAM ? g_strdup("control") :
@@ -374,6 +383,7 @@ static Stream *stream_get(CtfTrace *t, uint32_t id)
     s->buf = g_malloc(PACKET_BYTES);
     s->used = PACKET_PREFIX;
     g_hash_table_insert(t->streams, GUINT_TO_POINTER(id), s);
+    t->last = s;
     return s;
 }
 
