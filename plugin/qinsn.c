@@ -38,7 +38,7 @@ static int read_reg(unsigned int cpu, const Hook *h, int idx, uint8_t *out,
     GByteArray *buf = scratch[cpu];
     int n;
 
-    if (idx == qinsn.regs->pc && !qinsn_exact_state()) {
+    if (idx == qinsn.regs->pc && (h->lazy_state || !qinsn_exact_state())) {
         /* The PC register holds the block's start mid-block: use ours. */
         n = MIN(r->size, 8);
         for (int i = 0; i < n; i++) {
@@ -244,6 +244,8 @@ static void mem_hit(unsigned int cpu, const Hook *site, Watch *w,
         !(rec = record_begin(RECORD_MEM, w, cpu, site->pc, n))) {
         return;
     }
+    /* The patched QEMU's exact state does not reach memory callbacks. */
+    rec->stale = true;
     memcpy(rec->data, &vaddr, 8);
     rec->data[8] = (uint8_t)size;
     rec->data[9] = store;
@@ -291,6 +293,7 @@ static Hook *mem_site(uint64_t pc)
     if (!h) {
         h = g_new0(Hook, 1);
         h->pc = pc;
+        h->lazy_state = true;
         g_hash_table_insert(sites, &h->pc, h);
     }
     return h;
