@@ -49,7 +49,8 @@ be live, but no more than a second, so as never to hold gdb up."""
         current = _checked_session()
         args = location.split_watch_args(arg)
         addrs = location.resolve_location(args.location)
-        options = location.watch_options(args, current.resolve)
+        options = location.watch_options(args, current.resolve,
+                                         current.register_spec)
         before = current.watch_ids("insn")
         _send_and_report(current, before, lambda: [
             current.send_watch(a, options, args.location) for a in addrs])
@@ -155,7 +156,7 @@ qinsn-unwatch, qinsn-enable and qinsn-disable take its number."""
         current = _checked_session()
         args = memory.split_args(arg)
         target = memory.resolve_target(args.expr, args.option("len"))
-        options = memory.watch_options(args, target, current.resolve)
+        options = memory.watch_options(args, target, current.register_spec)
         label = memory.describe(args, target)
         info = MemWatch(args.expr, target.addr, target.length, target.type)
 

@@ -289,16 +289,30 @@ def running(tap, arch, plugin, spin, directory):
            repr(out["qinsn-unwatch"]) + out["qinsn-list"][-1])
 
 
-# qinsn-log arguments -> the plugin names they must map to.
+# qinsn-log arguments -> the plugin names they must map to, shown with
+# the name as typed where that differs ("s0 (fp)").
 NAMES = {
-    "riscv64": [("$s0 x8 #8 fp", "fp, fp, fp, fp"),
-                ("x10 $a0 #10 a1", "a0, a0, a0, a1"),
-                ("$pc $sp zero x0 f0 fa0", "pc, sp, zero, zero, ft0, fa0")],
-    "aarch64": [("lr ip0 ip1 $x30", "x30, x16, x17, x30"),
-                ("$pc sp cpsr x29 #32 #33", "pc, sp, cpsr, x29, pc, cpsr")],
-    "x86_64": [("$pc $sp $ps", "rip, rsp, eflags"),
-               ("#16 #17 rbp fs_base #24", "rip, eflags, rbp, fs_base, "
-                "fs_base")],
+    "riscv64": [("$s0 x8 #8 fp", "s0 (fp), x8 (fp), #8 (fp), fp"),
+                ("x10 $a0 #10 a1", "x10 (a0), a0, #10 (a0), a1"),
+                ("$pc $sp zero x0 f0 fa0",
+                 "pc, sp, zero, x0 (zero), f0 (ft0), fa0")],
+    "aarch64": [("lr ip0 ip1 $x30", "lr (x30), ip0 (x16), ip1 (x17), x30"),
+                ("$pc sp cpsr x29 #32 #33",
+                 "pc, sp, cpsr, x29, #32 (pc), #33 (cpsr)")],
+    "x86_64": [("$pc $sp $ps", "pc (rip), sp (rsp), ps (eflags)"),
+               ("#16 #17 rbp fs_base #24", "#16 (rip), #17 (eflags), rbp, "
+                "fs_base, #24 (fs_base)")],
+}
+# qinsn-log arguments whose records must be keyed as typed, and the
+# register (as the plugin's regs names it) each one reads: ARG0 at
+# spin_fn's entry is its n, ARG1 is 0x5a5a.
+TYPED = {
+    "riscv64": ("a0 s0 $a1 x11", ["a0", "s0", "a1", "x11"],
+                ["a0", "fp", "a1", "a1"]),
+    "aarch64": ("x0 lr $x1 ip0", ["x0", "lr", "x1", "ip0"],
+                ["x0", "x30", "x1", "x16"]),
+    "x86_64": ("rdi $pc $sp rsi", ["rdi", "pc", "sp", "rsi"],
+               ["rdi", "rip", "rsp", "rsi"]),
 }
 # names gdb shows differently from any one register -> the error
 REFUSED = {
@@ -375,6 +389,43 @@ def names(tap, arch, plugin, spin, directory):
             tap.ok(run.rc == 1 and message in run.err and run.clean(),
                    "%s names: qinsn-log %s is refused" % (arch, args),
                    run.text)
+
+
+def typed_names(tap, arch, plugin, spin, directory):
+    """Records key registers by the name the gdb user typed, in
+    qinsn-hits and in the plugin's log alike."""
+    args, keys, plugin_names = TYPED[arch]
+    with Qemu(arch, spin, plugin, directory, "typed", gdb=False) as qemu:
+        run = run_gdb(["qinsn-connect " + qemu.sock, "qinsn-log " + args,
+                       "qinsn-watch spin_fn count=2",
+                       "qinsn-watch spin_fn regs=%s count=1" %
+                       ",".join(args.split()),
+                       "shell sleep 2", "qinsn-hits 3"], elf=spin)
+        qemu.stop()
+        logged = [r for r in qemu.log_records() if r["type"] == "hit"]
+    tap.ok(run.rc == 0 and run.clean() and len(logged) == 3,
+           "%s typed names: two watches log 3 hits" % arch,
+           run.text + repr(logged))
+    tap.ok(logged and all(list(r["regs"]) == keys for r in logged),
+           "%s typed names: qinsn-log %s and regs= key records %s" %
+           (arch, args, ", ".join(keys)), repr(logged))
+    # each name read its own register: names of one register agree, and
+    # spin_fn's second argument is 0x5a5a
+    ok = bool(logged)
+    for r in logged:
+        for i, key in enumerate(keys):
+            same = [k for k, n in zip(keys, plugin_names)
+                    if n == plugin_names[i]]
+            ok &= all(r["regs"][k] == r["regs"][key] for k in same)
+            if plugin_names[i] == ARCH[arch]["args"][1]:
+                ok &= int(r["regs"][key], 16) == 0x5a5a
+    tap.ok(ok, "%s typed names: each name logs the register it stands for"
+           % arch, repr(logged))
+    hits = [line for line in run.out.splitlines() if " watch " in line]
+    tap.ok(len(hits) == 3 and
+           all(all(" %s=" % k in line for k in keys) for line in hits),
+           "%s typed names: qinsn-hits shows them as typed" % arch,
+           run.out)
 
 
 # probe_mem's accesses (tests/guests/README.md): label -> (offset in
@@ -586,6 +637,7 @@ def main():
     freerun(tap, arch, plugin, guest, directory)
     running(tap, arch, plugin, spin, directory)
     names(tap, arch, plugin, spin, directory)
+    typed_names(tap, arch, plugin, spin, directory)
     memory(tap, arch, plugin, guest, directory)
     memory_pending(tap, arch, plugin, guest, directory)
     tap.done(directory)
