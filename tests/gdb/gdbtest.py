@@ -40,6 +40,24 @@ def qemu_command(arch):
     return args
 
 
+def patched_run(arch):
+    """The suite's second run, on the patched QEMU: meson sets
+    QINSN_GDB_PATCHED=1, and qemu-system-@arch then comes from
+    $QINSN_PATCHED_QEMU; without it (or without that binary there) the
+    whole test reports itself skipped.  A no-op on the first run."""
+    if not os.environ.get("QINSN_GDB_PATCHED"):
+        return
+    prefix = os.environ.get("QINSN_PATCHED_QEMU", "")
+    binary = os.path.join(prefix, "bin", QEMU[arch][0])
+    if not prefix or not os.access(binary, os.X_OK):
+        print("1..0 # SKIP %s" % (
+            "%s is not in the patched QEMU %s" % (QEMU[arch][0], prefix)
+            if prefix else "patched QEMU not built (QINSN_PATCHED_QEMU "
+            "unset)"))
+        sys.exit(0)
+    os.environ["QINSN_GDB_QEMU"] = prefix
+
+
 def free_port():
     with socket.socket() as sock:
         sock.bind(("127.0.0.1", 0))

@@ -28,11 +28,6 @@ ARCH = {
     "x86_64": {"args": ["rdi", "rsi", "rdx"], "flags": "eflags",
                "pc": "rip"},
 }
-# Known wrong values that the plugin does not mark stale (stock QEMU).
-STALE_FLAGS = {
-    "x86_64": "plugin reads eflags without the lazily computed arithmetic "
-              "flags, at block starts too, and does not mark it stale",
-}
 LABELS = ["probe_args", "probe_loop", "probe_mid_start", "probe_mid",
           "probe_str", "probe_end"]
 
@@ -107,8 +102,7 @@ def crosscheck(tap, arch, plugin, guest, directory):
         tap.ok(logged.get(flags) == stop["regs"][flags],
                name + ": %s equals gdb's" % flags,
                "gdb %#x, qinsn %#x" % (stop["regs"][flags],
-                                       logged.get(flags, -1)),
-               todo=STALE_FLAGS.get(arch))
+                                       logged.get(flags, -1)))
     expected = sum(len(ids[stop["pc"]]) for stop in stops)
     tap.ok(len(hits) == expected,
            "%s crosscheck: one hit per stop and watch (%d hits)" %
@@ -163,7 +157,7 @@ def freerun(tap, arch, plugin, guest, directory):
                "yet)" % (arch, watch["loc"]), repr(step))
     ids = {label: found[0] for label, found in res["ids"].items() if found}
     hits = {(h["watch"], h["hit"]): h for h in res["hits"]}
-    pc_name = ARCH[arch]["pc"]
+    pc_name = "pc"      # the watches log $pc: records keep the name typed
     for (label, n), want in sorted(values.items()):
         watch, addr = ids.get(label, (None, None))
         hit = hits.get((watch, n))
@@ -185,8 +179,7 @@ def freerun(tap, arch, plugin, guest, directory):
                 tap.ok(True, name + " marked stale (mid-block, stock QEMU)")
             else:
                 tap.ok(hit["regs"].get(reg) == value, name + " as expected",
-                       "got %r, want %#x" % (hit["regs"].get(reg), value),
-                       todo=STALE_FLAGS.get(arch))
+                       "got %r, want %#x" % (hit["regs"].get(reg), value))
     shown = [s for s in res["steps"] if s["cmd"] == "qinsn-hits 100"][0]
     args_addr = ids["probe_args"][1]
     tap.ok("%s=%#x <probe_args>" % (pc_name, args_addr) in
@@ -631,6 +624,7 @@ def memory_pending(tap, arch, plugin, guest, directory):
 
 def main():
     arch, plugin, guest, spin = sys.argv[1:5]
+    gdbtest.patched_run(arch)
     tap = Tap()
     directory = gdbtest.workdir()
     crosscheck(tap, arch, plugin, guest, directory)
