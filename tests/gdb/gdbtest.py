@@ -189,11 +189,11 @@ class Tap:
         self.count = 0
         self.failed = 0
 
-    def ok(self, cond, name, diag=None, todo=None, skip=False):
-        """One assertion; a failure with @todo is a known, reported bug."""
+    def ok(self, cond, name, diag=None, skip=False):
+        """One assertion.  There is no TODO: a known wrong value is a
+        failure until it is fixed or marked where it is logged."""
         self.count += 1
-        suffix = " # TODO " + todo if todo and not cond else ""
-        suffix += " # SKIP" if skip else ""
+        suffix = " # SKIP" if skip else ""
         print("%s %d - %s%s" % ("ok" if cond else "not ok", self.count,
                                 name, suffix))
         if not cond:
