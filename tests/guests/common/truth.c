@@ -14,7 +14,7 @@
  */
 #include "guest.h"
 
-/* The store's target, in a page of its own; .data so .bss clearing misses it. */
+/* The store's target, in a page of its own (in .data: .bss is cleared). */
 uint8_t truth_buf[4096] __attribute__((aligned(4096))) = { 0xff };
 
 /* truth[0]: truth_store's address; truth[1]: the flags there (x86_64). */
