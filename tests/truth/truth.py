@@ -8,14 +8,16 @@ Runs the truth guest of tests/guests (common/truth.c) under the stock QEMU
 test is skipped without it).  Before the guest starts, two watches are set
 on truth_store, a store in the middle of its translation block right after
 a compare: an instruction watch and a memory watch on the stored bytes,
-both logging regs=pc (and eflags on x86_64), named as a user types them.
-The guest prints, at every call, the address of truth_store computed from
-its own PC and, on x86_64, the flags pushf saves right after the store.
+both logging regs=pc (and the flags register: x86_64 eflags, aarch64
+cpsr), named as a user types them.  The guest prints, at every call, the
+address of truth_store computed from its own PC and the flags it ran with
+(x86_64 pushf, aarch64 mrs right after the store).
 
 Every record must show exactly those values, or mark them stale: the PC
 and the record's pc always match; a flags value may differ only where the
-record says "stale".  Where qinsn claims exact state (instruction records
-on a QEMU whose greeting says exact=yes), nothing may be marked.  gdb
+record says "stale" (an unmarked aarch64 cpsr must be exact on every
+QEMU).  Where qinsn claims exact state (instruction records on a QEMU
+whose greeting says exact=yes), nothing may be marked.  gdb
 cannot check these values: it stops only at block starts.
 """
 
@@ -37,9 +39,10 @@ MACHINE = {
     'x86_64': ['-M', 'pc', '-no-reboot', '-nic', 'none', '-vga', 'none',
                '-device', 'isa-debug-exit,iobase=0xf4,iosize=0x04'],
     'riscv64': ['-M', 'virt', '-bios', 'none'],
+    'aarch64': ['-M', 'virt', '-cpu', 'cortex-a57', '-semihosting'],
 }
-PASS_STATUS = {'x86_64': 33, 'riscv64': 0}
-FLAGS = {'x86_64': 'eflags', 'riscv64': None}
+PASS_STATUS = {'x86_64': 33, 'riscv64': 0, 'aarch64': 0}
+FLAGS = {'x86_64': 'eflags', 'riscv64': None, 'aarch64': 'cpsr'}
 RUNS = 4        # truth_run calls of common/truth.c
 
 
@@ -58,7 +61,9 @@ def qemu_binary(kind, arch):
 
 
 def qmp_cont(path):
-    """QMP 'cont' on the monitor socket at @path; True when accepted."""
+    """QMP 'cont' on the monitor socket at @path; True when accepted.  The
+    guest may be done and QEMU gone before the reply to 'cont': the exit
+    status tells then."""
     with socket.socket(socket.AF_UNIX) as s:
         s.settimeout(20)
         s.connect(path)
@@ -67,7 +72,13 @@ def qmp_cont(path):
         for command in ('qmp_capabilities', 'cont'):
             s.sendall((json.dumps({'execute': command}) + '\n').encode())
             while True:
-                reply = json.loads(f.readline())
+                try:
+                    line = f.readline()
+                except ConnectionResetError:
+                    line = ''
+                if not line:
+                    return command == 'cont'
+                reply = json.loads(line)
                 if 'return' in reply or 'error' in reply:
                     break
         return 'return' in reply

@@ -1,13 +1,13 @@
 /*
  * Main program of the truth guests (guest_truth_riscv64,
- * guest_truth_x86_64): values that a record taken in the middle of a
+ * guest_truth_aarch64, guest_truth_x86_64): values that a record taken in the middle of a
  * translation block must show, computed by the guest itself rather than
  * read through QEMU or gdb.
  *
  * truth_run() (<arch>/truth.S) stores to truth_buf at truth_store, an
  * instruction in the middle of its block right after a compare, and then
- * writes where that instruction is and the flags it ran with (x86 pushf)
- * to its second argument.  gdb cannot check these values: a breakpoint or
+ * writes where that instruction is and the flags it ran with (x86 pushf,
+ * aarch64 mrs) to its second argument.  gdb cannot check these values: a breakpoint or
  * a single step makes QEMU translate one-instruction blocks, so every PC
  * gdb stops at starts a block.  Tests watch truth_store (the instruction
  * and the store) with qinsn and compare the records with the console.
@@ -17,7 +17,7 @@
 /* The store's target, in a page of its own (in .data: .bss is cleared). */
 uint8_t truth_buf[4096] __attribute__((aligned(4096))) = { 0xff };
 
-/* truth[0]: truth_store's address; truth[1]: the flags there (x86_64). */
+/* truth[0]: truth_store's address; truth[1]: its flags (riscv64: 0). */
 static uint64_t truth[2];
 
 /* <arch>/truth.S: stores x + y to buf[0..7], fills out[0..1]. */
