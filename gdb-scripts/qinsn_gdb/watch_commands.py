@@ -34,9 +34,10 @@ regs= overrides the registers set with qinsn-log; ignore=N skips the
 first N hits; count=N stops logging after N (once means count=1);
 cpu=N logs only vCPU N.
 
-QEMU applies a watch when a vCPU next runs.  While gdb holds the guest
-stopped this command therefore returns at once and reports the watch as
-pending (unless QEMU has translated nothing since its last flush: then
+Stock QEMU applies a watch when a vCPU next runs.  While gdb holds the
+guest stopped this command therefore returns at once and reports the
+watch as pending (unless QEMU has translated nothing since its last
+flush, or QEMU is the patched one, which flushes a stopped guest: then
 the watch is live at once); once the guest has run, gdb prints
 "qinsn: watch N at ... is live" at the next stop, prompt or qinsn
 command.  When the guest is running the command waits for the watch to
