@@ -227,7 +227,7 @@ static bool add_reg(Watch *w, const QinsnRegTable *regs, const char *name,
         return false;
     }
     w->regs[w->nregs] = i;
-    w->labels[w->nregs] = g_strdup(name[0] == '$' ? name + 1 : name);
+    w->labels[w->nregs] = qinsn_regs_label(name);
     w->nregs++;
     w->record_bytes += 1 + qinsn_regs_at(regs, i)->size;
     return true;

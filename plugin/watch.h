@@ -84,6 +84,12 @@ typedef struct Watch {
 typedef struct Hook {
     Watch *watch;
     uint64_t pc;
+    /*
+     * Registers read here are the lazily kept state even on the patched
+     * QEMU, which shows exact state in instruction callbacks only: so
+     * memory callbacks (their hooks come from mem_site()).
+     */
+    bool lazy_state;
 } Hook;
 
 /* Parse watch options shared by the protocol and plugin arguments. */
