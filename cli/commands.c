@@ -193,6 +193,10 @@ bool cmd_subscribe(Session *s, const QinsnRequest *req, GError **errp)
         return false;
     }
     s->subscribed = g_str_equal(req->spec->name, "subscribe");
+    /* the user's choice now: every event, printed as usual */
+    s->holding = false;
+    s->conn->max_events = 0;
+    s->conn->events_dropped = 0;
     return true;
 }
 

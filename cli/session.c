@@ -107,8 +107,33 @@ Reply *session_request(Session *s, const char *line, GError **errp)
     return NULL;
 }
 
+bool session_hold_events(Session *s, GError **errp)
+{
+    g_autoptr(Reply) r = NULL;
+
+    if (s->subscribed || s->holding || !conn_is_open(s->conn)) {
+        return true;
+    }
+    r = session_request(s, "subscribe", errp);
+    if (!r) {
+        return false;
+    }
+    s->holding = true;
+    s->conn->max_events = HELD_EVENTS_MAX;
+    return true;
+}
+
 unsigned session_flush_events(Session *s)
 {
+    char *ev;
+
+    if (s->conn && s->holding && !s->subscribed) {
+        while ((ev = conn_next_event(s->conn))) {
+            g_free(ev);
+        }
+        s->conn->events_dropped = 0;
+        return 0;
+    }
     return session_flush_hits(s, 0);
 }
 

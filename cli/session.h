@@ -28,7 +28,8 @@ typedef struct Session {
     char *err_class;        /* class of the last ERR reply */
     char *err_text;         /* "command: text" of the last ERR reply */
     bool json;              /* --json: replies and events as JSON */
-    bool subscribed;
+    bool subscribed;        /* the user subscribed (or the REPL did) */
+    bool holding;           /* subscribed by the client for a later tail */
     bool quit;              /* quit/exit was given */
     SessionEmitFn emit;     /* set by the REPL while it waits for input */
 } Session;
@@ -49,7 +50,19 @@ void session_report(Session *s, const GError *err, const char *where);
  */
 Reply *session_request(Session *s, const char *line, GError **errp);
 
-/* Print the queued events; returns how many of them were hits. */
+/*
+ * Subscribe on the user's behalf, before a command that makes hits come
+ * (watch, continue…), so that a tail later in a script shows them: they
+ * are held (a bounded number) and printed only by tail.
+ */
+bool session_hold_events(Session *s, GError **errp);
+/* At most this many events are held for a tail. */
+#define HELD_EVENTS_MAX 10000
+
+/*
+ * Print the queued events; returns how many of them were hits.  Events
+ * held for a tail the user never asked to see are dropped instead.
+ */
 unsigned session_flush_events(Session *s);
 /* The same, stopping after @max hits (0: no limit). */
 unsigned session_flush_hits(Session *s, unsigned max);
