@@ -302,7 +302,7 @@ static void describe_new_watch(Session *s, const char *id, char **extra,
         if (kv_get(kv, "insn")) {
             *note = session_describe_pc(s, pc, false);
         } else if (!s->json) {
-            g_autofree char *sym = elf_symbolize(s->elf, pc);
+            g_autofree char *sym = elf_symbolize(session_elf(s), pc);
             *note = g_strdup_printf("%s%s(not yet translated)",
                                     sym ? sym : "", sym ? ": " : "");
         }

@@ -20,7 +20,10 @@ typedef void (*SessionEmitFn)(const char *text, bool to_stderr);
 typedef struct Session {
     Conn *conn;             /* NULL for client-only commands */
     Disas *disas;           /* NULL when the arch has no disassembler */
-    ElfFile *elf;           /* symbols of the guest, or NULL */
+    ElfFile *elf;           /* symbols of the guest (-e, run, or learned) */
+    bool elf_learned;       /* asked the plugin which program runs */
+    gint64 elf_asked_at;    /* when, if it did not know yet */
+    char *elf_problem;      /* why there are no symbols */
     GHashTable *insn;       /* pc -> hex bytes, from list lines */
     GHashTable *asked;      /* pcs already looked up with list */
     GPtrArray *reg_names;   /* from regs, fetched on first use */
@@ -81,6 +84,14 @@ GPtrArray *session_registers(Session *s);
 
 /* The ids of the current watches, as strings (fetched now). */
 GPtrArray *session_watch_ids(Session *s);
+
+/*
+ * The guest's symbols: from -e or qinsn run, else from the program the
+ * plugin reports (stats: program=, load=); NULL with s->elf_problem set
+ * when there are none.  A position-independent program gets its load
+ * offset either way.
+ */
+ElfFile *session_elf(Session *s);
 
 /* A word naming an address: a number, or a symbol with optional +off. */
 char *session_resolve_addr(Session *s, const char *word, GError **errp);

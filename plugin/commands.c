@@ -6,6 +6,7 @@
 #include <string.h>
 
 #include "commands.h"
+#include "program.h"
 #include "qinsn.h"
 
 typedef struct Reply {
@@ -307,6 +308,7 @@ static bool cmd_stats(Reply *r)
     data(r, "clients=%u", control_clients());
     data(r, "log=%s", qinsn.log_path ? qinsn.log_path : "stderr");
     data(r, "format=%s", qinsn.format == FORMAT_JSON ? "json" : "text");
+    program_stats(r->text);
     g_string_append(r->text, "OK\n");
     return true;
 }

@@ -12,6 +12,7 @@
 #include <string.h>
 
 #include "args.h"
+#include "program.h"
 #include "qinsn.h"
 #include "qemu-ext.h"
 
@@ -380,6 +381,7 @@ static void vcpu_init(qemu_plugin_id_t id, unsigned int cpu)
     if (cpu >= QINSN_MAX_VCPUS) {
         return;
     }
+    program_learn();
     if (!scratch[cpu]) {
         scratch[cpu] = g_byte_array_sized_new(256);
         qinsn.rings[cpu] = ring_new();
@@ -454,6 +456,7 @@ QEMU_PLUGIN_EXPORT int qemu_plugin_install(qemu_plugin_id_t id,
     qinsn.arch = g_strdup(info->target_name);
     qinsn.big_endian = target_big_endian(info->target_name);
     qinsn.system_mode = info->system_emulation;
+    program_init(qinsn.system_mode);
     g_mutex_init(&qinsn.regs_lock);
     qinsn.watches = watch_table_new(200000, 1 << 24);
     qinsn.control_ring = ring_new();

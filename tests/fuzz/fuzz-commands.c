@@ -14,6 +14,7 @@
 
 #include "commands.h"
 #include "fuzzlib.h"
+#include "program.h"
 #include "qinsn.h"
 
 Qinsn qinsn;
@@ -78,6 +79,10 @@ void writer_stats(uint64_t *written, uint64_t *dropped,
 uint32_t control_clients(void)
 {
     return 1;
+}
+
+void program_stats(GString *text)
+{
 }
 
 void control_subscribe(Client *c, bool on)
