@@ -14,7 +14,8 @@ KIND says how the block is run:
           sh, one after the other, in a scratch directory; the lines after a
           command are its expected output (stdout and stderr).  Lines
           without "$ " in a block with no "$ " at all are one command each
-          and print nothing to check.
+          and print nothing to check.  Exit statuses are not checked (a
+          guest may end QEMU with a status of its own).
   socket  A conversation on the plugin's control socket: lines starting
           with "QINSN ", "= ", "OK", "ERR " or "! " are expected from the
           plugin, any other line is sent.  A "$ " line (how to connect,
@@ -99,8 +100,10 @@ class Example:
 
 def man_text(line):
     """A line of a man page's .nf block as the reader sees it."""
-    return line.replace("\\-", "-").replace("\\e", "\\").replace("\\(aq",
-                                                                 "'")
+    for roff, text in (("\\-", "-"), ("\\e", "\\"), ("\\(aq", "'"),
+                       ("\\&", "")):
+        line = line.replace(roff, text)
+    return line
 
 
 def extract(root, rel):
