@@ -441,6 +441,9 @@ def run_gdb(env, ex, qemu, cwd):
                            timeout=TIMEOUT)
     except subprocess.TimeoutExpired as e:
         return False, "timed out\n%s" % e.output
+    # batch mode's own goodbye, not the example's
+    p.stdout = re.sub(r"\[Inferior \d+ \(process \d+\) detached\]\n?$", "",
+                      p.stdout)
     return check_output(expected, p, ex, qemu, env)
 
 
