@@ -24,6 +24,9 @@ KIND says how the block is run:
           may come in another order relative to replies than written.
   qinsn   Lines "(qinsn) COMMAND" form a script run with "qinsn -f"; the
           other lines are its expected output.
+  file    The block is written to file GUEST (here a file name, not a
+          guest) in the scratch directory, for the sh blocks after it in
+          the same session= to build or run.
   gdb     Lines "(gdb) COMMAND" run in gdb-multiarch in batch mode, with
           the guest's ELF loaded; the other lines are expected output.
           "$ " lines (how to start QEMU and gdb) are not run.
@@ -37,7 +40,8 @@ directory, so that "qinsn" and "qinsn-connect" find it.  In the scratch
 directory, guest.elf is that guest, build/ the build tree, and qinsn is
 on PATH; the socket's path replaces /tmp/q.sock, the QMP socket's (qemu=
 paused) /tmp/qmp.sock, and QEMU's gdbstub port :1234.  A command with a
-here-document (<<EOF) runs with its lines.
+here-document (<<EOF) runs with its lines.  qinsn's installed headers
+(<qinsn/qemulib.h>) are on the compiler's path, as after meson install.
 
 OPTIONS:
   qemu=none|running|paused|gdb   the QEMU started for the example (default
@@ -47,8 +51,9 @@ OPTIONS:
                                  registers of a live guest): in KEY=VALUE
                                  any word matches, in "KEY VALUE" any word
                                  up to a comma
-  session=NAME                   blocks with the same NAME share one QEMU and
-                                 (socket) one connection, in file order
+  session=NAME                   blocks with the same NAME share one QEMU,
+                                 (socket) one connection and one scratch
+                                 directory; they follow each other
 
 Expected output is matched line by line, exactly, after trailing blanks
 are stripped, except: a line "..." matches any number of lines, "..."
@@ -249,6 +254,11 @@ class Env:
             "TERM": "dumb",
         })
         self.environ.pop("QINSN_SOCKET", None)
+        include = os.path.join(self.tmp, "include", "qinsn")
+        os.makedirs(include)
+        os.symlink(os.path.join(src, "plugin", "qemulib.h"),
+                   os.path.join(include, "qemulib.h"))
+        self.environ["CPATH"] = os.path.dirname(include)
         self.sessions = {}
 
     def guest_path(self, guest):
@@ -449,7 +459,7 @@ def run_gdb(env, ex, qemu, cwd):
 
 def end_sessions(env, keep=None):
     for name in [n for n in env.sessions if n != keep]:
-        qemu, conv = env.sessions.pop(name)
+        qemu, conv, _ = env.sessions.pop(name)
         if conv:
             conv.close()
         if qemu:
@@ -457,16 +467,24 @@ def end_sessions(env, keep=None):
 
 
 def run(env, ex):
-    mode = ex.opts.get("qemu", "running" if ex.guest else "none")
+    guest = ex.guest if ex.kind != "file" else None
+    mode = ex.opts.get("qemu", "running" if guest else "none")
     name = ex.opts.get("session")
-    qemu = conv = None
+    qemu = conv = cwd = None
     end_sessions(env, name)     # a session's blocks follow each other
     if name and name in env.sessions:
-        qemu, conv = env.sessions[name]
+        qemu, conv, cwd = env.sessions[name]
     elif mode != "none":
-        qemu = Qemu(env, ex.guest, mode)
-    cwd = env.scratch(ex.guest)
+        qemu = Qemu(env, guest, mode)
+    if not cwd:
+        cwd = env.scratch(guest)
+    elif guest and not os.path.exists(os.path.join(cwd, "guest.elf")):
+        os.symlink(env.guest_path(guest), os.path.join(cwd, "guest.elf"))
     try:
+        if ex.kind == "file":
+            with open(os.path.join(cwd, ex.guest), "w") as f:
+                f.write("\n".join(ex.lines) + "\n")
+            return True, ""
         if ex.kind == "sh":
             return run_sh(env, ex, qemu, cwd)
         if ex.kind == "socket":
@@ -480,7 +498,7 @@ def run(env, ex):
         return False, "unknown kind '%s'" % ex.kind
     finally:
         if name:
-            env.sessions[name] = (qemu, conv)
+            env.sessions[name] = (qemu, conv, cwd)
         else:
             if conv:
                 conv.close()
