@@ -10,7 +10,9 @@
  * the auxiliary vector): AT_EXECFN names the program, AT_ENTRY is where
  * its entry point was loaded, and the difference with the file's e_entry
  * is the load offset (0 unless it is position-independent; for a dynamic
- * program too, whose first instruction is the interpreter's).  QEMU 10.0's
+ * program too, whose first instruction is the interpreter's).  The stack
+ * is read as 64-bit little-endian words, as every supported guest has
+ * them.  QEMU 10.0's
  * qemu_plugin_path_to_binary() and qemu_plugin_start_code() are not
  * exported by its user-mode binaries, so a plugin referring to them does
  * not load there.
@@ -19,7 +21,6 @@
  */
 #include <elf.h>
 #include <inttypes.h>
-#include <link.h>
 #include <string.h>
 
 #include <qemu-plugin.h>
