@@ -13,10 +13,12 @@ import os
 import re
 import shutil
 import signal
+import socket
 import struct
 import subprocess
 import sys
 import tempfile
+import time
 
 sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)),
                                 '..', 'pylib'))
@@ -125,6 +127,48 @@ def babeltrace(trace, timeout=600):
                        timeout=timeout)
     return (p.returncode, p.stdout.decode('utf-8', 'replace'),
             p.stderr.decode('utf-8', 'replace'))
+
+
+class Client:
+    """A control connection: one request, its reply (status, data)."""
+
+    def __init__(self, path, secs=60):
+        end = time.monotonic() + secs
+        while True:
+            try:
+                self.sock = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
+                self.sock.settimeout(60)
+                self.sock.connect(path)
+                break
+            except (FileNotFoundError, ConnectionRefusedError):
+                self.sock.close()
+                if time.monotonic() >= end:
+                    raise
+                time.sleep(0.05)
+        self.buf = b''
+        self.greeting = self.line()
+
+    def line(self):
+        while b'\n' not in self.buf:
+            data = self.sock.recv(65536)
+            if not data:
+                raise EOFError('connection closed')
+            self.buf += data
+        line, self.buf = self.buf.split(b'\n', 1)
+        return line.decode('ascii', 'replace')
+
+    def request(self, line):
+        self.sock.sendall((line + '\n').encode())
+        data = []
+        while True:
+            reply = self.line()
+            if reply.startswith('= '):
+                data.append(reply[2:])
+            elif not reply.startswith('! '):
+                return reply, data
+
+    def close(self):
+        self.sock.close()
 
 
 # "hit   w1    cpu0   #1        pc=0x... a0=0x... a1=0x..."
