@@ -147,7 +147,8 @@ def main():
     summary = summaries[-1] if summaries else {'logged': -1, 'dropped': -1}
     t.eq(summary['dropped'], 0, 'lossless: nothing dropped')
     t.eq([e['seq'] for e in events], list(range(len(events))),
-         'sequence numbers 0..%d without a gap or a repeat' % len(events))
+         'sequence numbers 0..%d without a gap or a repeat'
+         % (len(events) - 1))
     check_decode(t, qinsn, trace, events, summary)
     check_babeltrace(t, trace, guest, events, summary)
     t.done()
