@@ -115,9 +115,12 @@ static bool read_metadata(Decoder *d, GError **errp)
     const char *host = G_BYTE_ORDER == G_LITTLE_ENDIAN ? "le" : "be";
     gsize len;
 
+    if (!g_file_test(path, G_FILE_TEST_EXISTS)) {
+        return bad_input(errp, "%s: missing: %s is not a CTF trace "
+                         "directory", path, d->dir);
+    }
     if (!g_file_get_contents(path, &text, &len, &err)) {
-        return bad_input(errp, "%s: %s (not a CTF trace directory?)", path,
-                         err->message);
+        return bad_input(errp, "%s", err->message);
     }
     if (strlen(text) != len) {
         return bad_input(errp, "%s: byte offset %zu: a NUL byte: the "
@@ -181,8 +184,8 @@ static bool find_streams(Decoder *d, GError **errp)
         g_ptr_array_add(d->paths, g_build_filename(d->dir, name, NULL));
     }
     if (d->paths->len && !control) {
-        return bad_input(errp, "%s/control: missing: the watch definitions "
-                         "are there, so hits cannot be decoded without it",
+        return bad_input(errp, "%s/control: missing: it holds the watch "
+                         "definitions, without which no hit can be decoded",
                          d->dir);
     }
     g_ptr_array_sort(d->paths, (GCompareFunc)g_strcmp0);

@@ -102,7 +102,8 @@ def main():
            'metadata that is not TSDL')
     d = damaged(good, work, 'nometa',
                 lambda p: os.unlink(os.path.join(p, 'metadata')))
-    expect(t, qinsn, d, 2, ['nometa/metadata:', 'not a CTF trace directory'],
+    expect(t, qinsn, d, 2, ['nometa/metadata: missing',
+                            'not a CTF trace directory'],
            'no metadata')
     d = damaged(good, work, 'nocontrol',
                 lambda p: os.unlink(os.path.join(p, 'control')))
