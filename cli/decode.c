@@ -157,6 +157,11 @@ static bool read_metadata(Decoder *d, GError **errp)
     return true;
 }
 
+static int cmp_path(gconstpointer a, gconstpointer b)
+{
+    return strcmp(*(char *const *)a, *(char *const *)b);
+}
+
 /* "control" and "cpu<N>": the stream files, sorted. */
 static bool find_streams(Decoder *d, GError **errp)
 {
@@ -188,7 +193,7 @@ static bool find_streams(Decoder *d, GError **errp)
                          "definitions, without which no hit can be decoded",
                          d->dir);
     }
-    g_ptr_array_sort(d->paths, (GCompareFunc)g_strcmp0);
+    g_ptr_array_sort(d->paths, cmp_path);
     return true;
 }
 

@@ -23,7 +23,7 @@ import time
 sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)),
                                 '..', 'pylib'))
 import qinsntest  # noqa: E402
-from qinsntest import skip_all, symbol, partial_output  # noqa: E402,F401
+from qinsntest import skip_all, symbol  # noqa: E402,F401
 
 WORKDIRS = []
 
