@@ -42,6 +42,11 @@ def text_line(pc, k):
             'a0=0x%016x' % (k, pc, k - 1, xor_upto(k - 1), N))
 
 
+def trace_bytes(path):
+    return sum(os.path.getsize(os.path.join(path, f))
+               for f in os.listdir(path))
+
+
 class Check:
     """Hit lines checked one by one as they stream past."""
 
@@ -119,8 +124,14 @@ def lossless(t, plugin, guest, qinsn, work, pc, base):
                     (c.json if js else c.text)(line.decode().rstrip('\n'),
                                                what)
                 err = p.stderr.read().decode()
-                t.eq((p.wait(), err), (0, ''), '%s: qinsn decode exits 0 '
+                # wait4: this child's own peak memory, not QEMU's
+                _, status, usage = os.wait4(p.pid, 0)
+                p.returncode = os.waitstatus_to_exitcode(status)
+                t.eq((p.returncode, err), (0, ''), '%s: qinsn decode exits 0 '
                      'quietly' % what)
+                t.ok(usage.ru_maxrss < 64 * 1024, '%s: qinsn decode streams '
+                     'the %d MB trace in %d MB' % (
+                         what, trace_bytes(path) >> 20, usage.ru_maxrss >> 10))
                 check_lossless(t, c, what, not js)
             continue
         c = Check(pc)
