@@ -15,6 +15,8 @@
 #include "output.h"
 #include "regs.h"
 
+static const char *const decode_flags[] = { "--json", NULL };
+
 static const QinsnCommandSpec client_specs[] = {
     { "tail", "[<count>]", 0, 1, NULL, NULL, false,
       "print hits as they happen, until Ctrl-C, <count> hits, or QEMU "
@@ -25,6 +27,9 @@ static const QinsnCommandSpec client_specs[] = {
       false, "start QEMU with the plugin and connect (from the shell)" },
     { "quit", "", 0, 0, NULL, NULL, false,
       "leave the client (after qinsn run: stop QEMU too)" },
+    { "decode", "<dir>", 1, 1, NULL, decode_flags, false,
+      "print a CTF trace (format=ctf) as the text log, or JSON with "
+      "--json" },
 };
 
 /*
@@ -52,6 +57,7 @@ static const struct {
     { "tail", "follow", cmd_tail, NULL, false },
     { "continue", NULL, cmd_continue, NULL, true },
     { "run", NULL, cmd_run, NULL, true },
+    { "decode", NULL, cmd_decode, NULL, true },
     { "quit", "exit", cmd_quit, NULL, true },
 };
 

@@ -23,6 +23,9 @@ bool cmd_quit(Session *s, const QinsnRequest *req, GError **errp);
 bool cmd_continue(Session *s, const QinsnRequest *req, GError **errp);
 bool cmd_run(Session *s, const QinsnRequest *req, GError **errp);
 
+/* decode.c */
+bool cmd_decode(Session *s, const QinsnRequest *req, GError **errp);
+
 /* complete.c: positional arguments */
 void complete_commands(Session *s, const char *text, GPtrArray *out);
 void complete_ids(Session *s, const char *text, GPtrArray *out);

@@ -235,6 +235,27 @@ static uint64_t drain(uint64_t max, bool final)
     return n;
 }
 
+/*
+ * Control records numbered below @seq that are still in the ring: in the
+ * control stream they must precede the writer's own record @seq, or a
+ * reader merging by number meets hits of a watch whose record still waits
+ * behind it.
+ */
+static void drain_control_before(uint64_t seq)
+{
+    Ring *r = record_control_ring();
+    uint64_t head = ring_head(r);
+    uint32_t len;
+    uint8_t *ev;
+
+    while ((ev = ring_at(r, &pos[CONTROL], head, &len)) &&
+           trace_event_seq(ev) < seq) {
+        handle(CONTROL, ev, len);
+        pos[CONTROL] += ring_frame(len);
+    }
+    ring_release(r, pos[CONTROL]);
+}
+
 /* A record of the writer's own (drop, stall, summary), in @own. */
 static void emit_own(void)
 {
@@ -242,6 +263,7 @@ static void emit_own(void)
 
     memcpy(own->data + 12, &seq, 8);
     if (ctf) {
+        drain_control_before(seq);
         ctf_append(ctf, CTF_CONTROL_STREAM, own->data, own->len, 0);
     } else {
         logfmt_record(out, cfg.format, &formatter, 0, own->data, own->len);
