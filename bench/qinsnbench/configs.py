@@ -19,7 +19,7 @@ FLUSH_EVERY = 1.0          # seconds between flush requests
 class Config:
     name: str
     flavour: str = STOCK            # which QEMU build
-    plugin: str = None              # None | qinsn | execlog | naive
+    plugin: str = None      # None | qinsn | execlog | naive | floor
     watches: list = field(default_factory=list)     # qinsn requests
     args: list = field(default_factory=list)        # other plugins' args
     flush_every: float = None       # send `flush` this often while running
@@ -58,6 +58,13 @@ def _mem(wl):
                   what="qinsn watch-mem on 8 bytes stored every 256 items")
 
 
+def _floor(wl):
+    return Config("floor-hot-4-regs", plugin="floor",
+                  args=[f"addr={wl.hot:#x}", "regs=" + ":".join(wl.regs)],
+                  what="floor: reads 4 registers at the hot PC, logs "
+                  "nothing")
+
+
 def configs_for(env, wl, quick):
     """The configurations of workload @wl, baselines first."""
     mode = "quick" if quick else "full"
@@ -77,6 +84,7 @@ def configs_for(env, wl, quick):
             Config("naive-hot-4-regs", plugin="naive",
                    args=[f"addr={wl.hot:#x}", "regs=" + ":".join(wl.regs)],
                    what="callback on every instruction, hot PC, 4 regs"),
+            _floor(wl),
             _mem(wl),
             Config("gdb-dprintf", gdb="dprintf", gdb_hits=GDB_HITS[mode],
                    ref="1-hot-4-regs",

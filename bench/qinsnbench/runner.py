@@ -59,6 +59,8 @@ def _qemu_cmd(env, wl, cfg, tmp, tools):
     elif cfg.plugin == "naive":
         cmd += ["-plugin", ",".join([tools["naive"]] + cfg.args +
                                     [f"log={tmp}/log"])]
+    elif cfg.plugin == "floor":
+        cmd += ["-plugin", ",".join([tools["floor"]] + cfg.args)]
     return cmd
 
 
@@ -66,6 +68,12 @@ def _plugin_info(cfg, tmp):
     """Hit counts from the plugin's log."""
     log = os.path.join(tmp, "log")
     info = {}
+    if cfg.plugin == "floor":
+        # it logs nothing: its hit count is on QEMU's stderr
+        n = peers.floor_hits(os.path.join(tmp, "stderr"))
+        if n is not None:
+            info.update(hits=n, logged=n, dropped=0)
+        return info
     if not os.path.exists(log):
         return info
     if cfg.plugin == "qinsn":
