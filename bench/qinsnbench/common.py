@@ -30,6 +30,8 @@ class Env:
         self.build = os.path.abspath(build)
         self.plugin = os.path.join(self.build, "plugin", "libqinsn.so")
         self.guests = os.path.join(self.build, "tests", "guests")
+        cli = os.path.join(self.build, "cli", "qinsn")
+        self.cli = cli if os.access(cli, os.X_OK) else None
         for p in (self.plugin, self.guests):
             if not os.path.exists(p):
                 raise SystemExit(f"bench: {p} missing: run scripts/build")

@@ -3,10 +3,10 @@
 QEMU starts paused (-S); qinsn's watches are set through its control
 socket; the guest is resumed through QMP and timed from the resume to
 QEMU's exit.  gdb runs are resumed and timed by gdb itself (see peers.py).
-A run is checked: QEMU's exit status and, for Linux, the console.
+A run is checked: QEMU's exit status and, for Linux, the console; a qinsn
+run whose configuration says so, that its log is complete (logs.py).
 """
 
-import json
 import os
 import select
 import subprocess
@@ -15,7 +15,7 @@ import threading
 import time
 
 from .common import Qmp, free_port, qinsn_connect, qinsn_requests, wait_path
-from . import peers
+from . import logs, peers
 
 
 class Flusher(threading.Thread):
@@ -50,8 +50,9 @@ def _qemu_cmd(env, wl, cfg, tmp, tools):
     else:
         cmd += ["-qmp", f"unix:{tmp}/qmp.sock,server=on,wait=off"]
     if cfg.plugin == "qinsn":
-        cmd += ["-plugin", f"{env.plugin},sock={tmp}/q.sock,log={tmp}/log,"
-                "format=json"]
+        cmd += ["-plugin", ",".join(
+            [env.plugin, f"sock={tmp}/q.sock",
+             f"log={logs.log_path(tmp, cfg.qargs)}"] + cfg.qargs)]
     elif cfg.plugin == "execlog":
         # execlog writes through QEMU's log, which -d plugin turns on
         cmd += ["-plugin", ",".join([tools["execlog"]] + cfg.args),
@@ -64,8 +65,9 @@ def _qemu_cmd(env, wl, cfg, tmp, tools):
     return cmd
 
 
-def _plugin_info(cfg, tmp):
-    """Hit counts from the plugin's log."""
+def _plugin_info(env, wl, cfg, tmp):
+    """Hit counts from the plugin's log; "error" when the log fails the
+    configuration's check."""
     log = os.path.join(tmp, "log")
     info = {}
     if cfg.plugin == "floor":
@@ -74,17 +76,11 @@ def _plugin_info(cfg, tmp):
         if n is not None:
             info.update(hits=n, logged=n, dropped=0)
         return info
+    if cfg.plugin == "qinsn":
+        return _qinsn_info(env, wl, cfg, tmp)
     if not os.path.exists(log):
         return info
-    if cfg.plugin == "qinsn":
-        with open(log, "rb") as f:
-            f.seek(max(0, os.path.getsize(log) - 65536))
-            for line in f.read().decode(errors="replace").splitlines():
-                if line.startswith('{"type":"summary"'):
-                    s = json.loads(line)
-                    info.update(hits=s["hits"], logged=s["logged"],
-                                dropped=s["dropped"])
-    elif cfg.plugin == "execlog":
+    if cfg.plugin == "execlog":
         # one line per executed instruction that passed the filter
         n = peers.count_lines(log)
         info.update(hits=n, logged=n, dropped=0)
@@ -96,6 +92,33 @@ def _plugin_info(cfg, tmp):
             n = int(last.split("=")[1])
             info.update(hits=n, logged=n, dropped=0)
     return info
+
+
+def _qinsn_info(env, wl, cfg, tmp):
+    path = logs.log_path(tmp, cfg.qargs)
+    info = {}
+    try:
+        s, how = logs.summary(path, cfg.qargs, env.cli)
+    except (OSError, RuntimeError, ValueError) as e:
+        return {"error": f"reading the log: {e}"}
+    if s:
+        info.update(hits=s.get("hits"), logged=s.get("logged"),
+                    dropped=s.get("dropped"), log_bytes=logs.log_bytes(path),
+                    summary=s, summary_read_by=how)
+    if cfg.check:
+        problem = logs.check(cfg.check, s, wl.hot_hits)
+        if problem:
+            info["error"] = f"log check ({how}): {problem}"
+    return info
+
+
+def _check_hits(wl, cfg, info):
+    """A peer that logs every hit must have logged the guest's count."""
+    if cfg.check != "hits" or wl.hot_hits is None or "error" in info:
+        return
+    if info.get("hits") != wl.hot_hits:
+        info["error"] = (f"logged {info.get('hits')} hits, the guest ran "
+                         f"{wl.hot_hits}")
 
 
 def run_once(env, wl, cfg, tools, timeout):
@@ -150,7 +173,12 @@ def run_once(env, wl, cfg, tools, timeout):
         if problem:
             with open(os.path.join(tmp, "stderr"), errors="replace") as f:
                 info["error"] = problem + ": " + f.read()[-500:]
-        info.update(_plugin_info(cfg, tmp))
+        if cfg.plugin:
+            pinfo = _plugin_info(env, wl, cfg, tmp)
+            if "error" in info:
+                pinfo.pop("error", None)
+            info.update(pinfo)
+            _check_hits(wl, cfg, info)
         return elapsed, info
 
 
