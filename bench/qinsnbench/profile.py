@@ -1,7 +1,10 @@
-"""Where the time goes: `perf record -g` of two configurations, summarised
-by thread and object and as the top symbols by self time.
+"""Where the time goes: `perf record -g` of up to three configurations,
+summarised by thread and object and as the top symbols by self time.
 
-- the hot watch logging 4 registers on compute-riscv64: the cost of a hit;
+- the hot watch logging 4 registers to a CTF trace, lossless, on
+  hot-riscv64: the cost of a logged hit (callback, register reads,
+  record) on the vCPU thread, and the writer's on its own thread;
+- the hot watch logging 4 registers as JSON on compute-riscv64;
 - no watch at all on tight-riscv64 (the worst case for per-block costs):
   what qinsn costs while it only waits for requests.
 
@@ -33,13 +36,13 @@ def _report(data, keys, limit):
     return lines
 
 
-def _one(env, wl, out, title, plugin_args, top):
+def _one(env, wl, out, title, plugin_args, top, fmt="json"):
     data = os.path.join(out, "perf.data")
-    log = os.path.join(out, "perf-hits.log")
+    log = os.path.join(out, "perf-hits." + fmt)
     cmd = ["perf", "record", "-q", "-g", "-o", data, "--",
            env.qemu(wl.arch), "-name", "bench,debug-threads=on",
            "-display", "none", "-serial", "null"] + wl.args + [
-           "-plugin", f"{env.plugin},{plugin_args},log={log},format=json,"
+           "-plugin", f"{env.plugin},{plugin_args},log={log},format={fmt},"
            "sock=none"]
     r = subprocess.run(cmd, capture_output=True, text=True)
     try:
@@ -49,6 +52,8 @@ def _one(env, wl, out, title, plugin_args, top):
         by_object = _report(data, "comm,dso", 2.0)
         by_symbol = _report(data, "comm,dso,symbol", 0.7)
     finally:
+        if os.path.isdir(log):
+            shutil.rmtree(log)
         for p in (data, log):
             if os.path.exists(p):
                 os.remove(p)
@@ -67,12 +72,20 @@ def profile(env, workloads, out, top=20):
         return None
     by_name = {w.name: w for w in workloads}
     parts = []
+    ctf = by_name.get("hot-riscv64")
+    if ctf:
+        regs = ":".join(ctf.regs)
+        parts.append(_one(env, ctf, out,
+                          f"{ctf.name}, one watch on the hot PC, "
+                          f"{len(ctf.regs)} registers, format=ctf, lossless",
+                          f"watch={ctf.hot:#x},regs={regs}", top, "ctf"))
     hot = by_name.get("compute-riscv64")
     if hot:
         regs = ":".join(hot.regs)
         parts.append(_one(env, hot, out,
                           f"{hot.name}, one watch on the hot PC, "
-                          f"{len(hot.regs)} registers",
+                          f"{len(hot.regs)} registers, format=json, "
+                          "lossless",
                           f"watch={hot.hot:#x},regs={regs}", top))
     tight = by_name.get("tight-riscv64")
     if tight:
