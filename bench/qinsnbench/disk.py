@@ -37,13 +37,34 @@ def write_bandwidth(total=TOTAL):
             os.close(fd)
             os.remove(path)
     return {"bytes": total, "write_s": t1 - t0, "fsync_s": t2 - t0,
-            "dir": os.path.dirname(tmp)}
+            "dir": os.path.dirname(tmp), "dirty_limit": _dirty_limit()}
+
+
+def _dirty_limit():
+    """Bytes of dirty page cache past which the kernel makes writers
+    wait for the disk (about half way between vm.dirty_background_ratio
+    and vm.dirty_ratio of available memory), or None."""
+    try:
+        with open("/proc/meminfo") as f:
+            mem = {ln.split(":")[0]: int(ln.split()[1]) * 1024 for ln in f}
+        ratios = []
+        for name in ("dirty_background_ratio", "dirty_ratio"):
+            with open(f"/proc/sys/vm/{name}") as f:
+                ratios.append(int(f.read()))
+        return int(mem["MemAvailable"] * (ratios[0] + ratios[1]) / 200)
+    except (OSError, ValueError, KeyError):
+        return None
 
 
 def describe(bw):
     """One line for the report."""
     gib = bw["bytes"] / (1 << 30)
-    return (f"{gib:.0f} GiB in 1 MiB writes to {bw['dir']}: "
+    text = (f"{gib:.0f} GiB in 1 MiB writes to {bw['dir']}: "
             f"{bw['bytes'] / bw['write_s'] / 1e6:,.0f} MB/s to the last "
             f"write(), {bw['bytes'] / bw['fsync_s'] / 1e6:,.0f} MB/s to "
             "fsync()")
+    if bw.get("dirty_limit"):
+        text += (f"; past about {bw['dirty_limit'] / 1e9:.1f} GB of dirty "
+                 "page cache the kernel makes writers wait for the disk, "
+                 "so a longer log is written at the fsync() rate")
+    return text

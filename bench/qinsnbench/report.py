@@ -26,8 +26,9 @@ FLOOR = "floor-hot-4-regs"
 COLUMNS = ["workload", "config", "qemu", "runs", "failed", "median_s",
            "min_s", "max_s", "ratio", "ns_per_hit", "ns_per_hit_noise",
            "ns_per_logged", "hits", "logged", "dropped", "records_per_s",
-           "writer_records_per_s", "bytes_per_record", "flushes", "ms_per_flush", "flush_p50_ms",
-           "flush_p99_ms", "maxrss_mb", "what"]
+           "writer_records_per_s", "writer_write_share", "bytes_per_record",
+           "flushes", "ms_per_flush", "flush_p50_ms", "flush_p99_ms",
+           "maxrss_mb", "what"]
 
 
 def _median(xs):
@@ -105,11 +106,16 @@ def _writer(row, infos, m):
     if size:
         row["bytes_per_record"] = size / logged
     # the writer's own counters, once the summary carries them
-    rates = [i["summary"]["written"] / (i["summary"]["writer_busy_ns"] / 1e9)
-             for i in infos if i.get("summary", {}).get("writer_busy_ns")
-             and i["summary"].get("written")]
-    if rates:
-        row["writer_records_per_s"] = _median(rates)
+    own = [i["summary"] for i in infos
+           if i.get("summary", {}).get("writer_busy_ns")
+           and i["summary"].get("written")]
+    if own:
+        row["writer_records_per_s"] = _median(
+            [s["written"] / (s["writer_busy_ns"] / 1e9) for s in own])
+        shares = [s["writer_write_ns"] / s["writer_busy_ns"] for s in own
+                  if s.get("writer_write_ns") is not None]
+        if shares:
+            row["writer_write_share"] = _median(shares)
 
 
 def _find(rows, workload, config):
@@ -282,10 +288,9 @@ def hot_table(rows, meta):
         return ""
     floor = (_find(rows, HOT, FLOOR) or {}).get("ns_per_logged")
     bw = meta.get("disk")
-    rate = bw["bytes"] / bw["write_s"] if bw else None
     lines = ["| configuration | what | median s | hits | logged | dropped | "
              "ns per logged hit | / floor | records/s | bytes/record | "
-             "disk bound records/s |", "|" + "---|" * 11]
+             "disk bound records/s (write / fsync) |", "|" + "---|" * 11]
     for r in hot:
         ns = r.get("ns_per_logged")
         x = ns / floor if ns and floor and floor > 0 else None
@@ -293,14 +298,22 @@ def hot_table(rows, meta):
         rps = _fmt(own or r.get("records_per_s"))
         if rps and not own:
             rps += " (end to end)"
+        elif rps and r.get("writer_write_share") is not None:
+            rps += (f" (writer busy time, {r['writer_write_share']:.0%} "
+                    "in write)")
+        elif rps:
+            rps += " (writer busy time)"
         bpr = r.get("bytes_per_record")
-        bound = rate / bpr if rate and bpr else None
+        bound = ""
+        if bw and bpr:
+            bound = (f"{_fmt(bw['bytes'] / bw['write_s'] / bpr)} / "
+                     f"{_fmt(bw['bytes'] / bw['fsync_s'] / bpr)}")
         failed = f" (**{r['failed']} failed**)" if r.get("failed") else ""
         lines.append("| " + " | ".join([
             r["config"] + failed, r.get("what", ""), _fmt(r.get("median_s")),
             _fmt(r.get("hits")), _fmt(r.get("logged")),
             _fmt(r.get("dropped")), _fmt(ns), _fmt(x), rps, _fmt(bpr),
-            _fmt(bound)]) + " |")
+            bound]) + " |")
     lines += ["", "ns per logged hit: (median − baseline median) / logged "
               "hits; the floor plugin logs nothing, its figure is per hit. "
               "records/s: logged hits / median run time (end to end: the "
@@ -308,8 +321,8 @@ def hot_table(rows, meta):
               "the summary carries it."]
     if bw:
         lines += ["", "Disk bound: " + disk.describe(bw) + ". A lossless "
-                  "writer cannot outrun it: its bound in records/s is that "
-                  "rate (to the last write) / the row's bytes per record."]
+                  "writer cannot outrun it: its bound in records/s is each "
+                  "rate / the row's bytes per record."]
     return "\n".join(lines)
 
 

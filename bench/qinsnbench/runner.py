@@ -80,6 +80,7 @@ def _plugin_info(env, wl, cfg, tmp):
         return _qinsn_info(env, wl, cfg, tmp)
     if not os.path.exists(log):
         return info
+    info["log_bytes"] = logs.log_bytes(log)
     if cfg.plugin == "execlog":
         # one line per executed instruction that passed the filter
         n = peers.count_lines(log)
