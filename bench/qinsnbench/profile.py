@@ -36,6 +36,55 @@ def _report(data, keys, limit):
     return lines
 
 
+# Where a hit's time goes, by thread and symbol: the first match wins.
+VCPU = "CPU 0/TCG"
+WRITER = "qinsn-writer"
+_READS = re.compile(r"read_register|gdb_|object_.*cast|g_byte_array|"
+                    r"g_array_")
+_SHARES = [
+    ("guest code (translated)", lambda c, d, s: c == VCPU and "[JIT]" in d),
+    ("qinsn: callback and record (libqinsn.so, vCPU thread)",
+     lambda c, d, s: c == VCPU and "libqinsn" in d),
+    ("register reads (QEMU's plugin API, gdbstub accessors, GByteArray)",
+     lambda c, d, s: c == VCPU and _READS.search(s)),
+    ("clock reads on the vCPU thread (vdso: record timestamps)",
+     lambda c, d, s: c == VCPU and "vdso" in d),
+    ("vCPU thread in the kernel (waits for the writer, faults)",
+     lambda c, d, s: c == VCPU and "kernel" in d),
+    ("rest of QEMU on the vCPU thread (block lookup, helpers)",
+     lambda c, d, s: c == VCPU),
+    ("writer thread in the kernel (write(), page cache)",
+     lambda c, d, s: c == WRITER and "kernel" in d),
+    ("writer thread in user space (records to the log's format)",
+     lambda c, d, s: c == WRITER),
+    ("other threads (start-up, main loop)", lambda c, d, s: True),
+]
+
+
+def _shares(data):
+    """Self time of the profile in the categories of _SHARES, in
+    percent of all samples."""
+    rep = subprocess.run(
+        ["perf", "report", "-i", data, "--stdio", "--no-children",
+         "-g", "none", "--percent-limit", "0", "-t", ";",
+         "--sort", "comm,dso,symbol"], capture_output=True, text=True)
+    sums = dict.fromkeys((name for name, _ in _SHARES), 0.0)
+    for ln in rep.stdout.splitlines():
+        parts = ln.split(";")
+        if ln.startswith("#") or len(parts) < 4:
+            continue
+        try:
+            pct = float(parts[0].strip().rstrip("%"))
+        except ValueError:
+            continue
+        comm, dso, sym = (x.strip() for x in parts[1:4])
+        for name, match in _SHARES:
+            if match(comm, dso, sym):
+                sums[name] += pct
+                break
+    return [f"{v:7.2f}%  {name}" for name, v in sums.items() if v >= 0.05]
+
+
 def _one(env, wl, out, title, plugin_args, top, fmt="json"):
     data = os.path.join(out, "perf.data")
     log = os.path.join(out, "perf-hits." + fmt)
@@ -51,6 +100,7 @@ def _one(env, wl, out, title, plugin_args, top, fmt="json"):
             return None
         by_object = _report(data, "comm,dso", 2.0)
         by_symbol = _report(data, "comm,dso,symbol", 0.7)
+        shares = _shares(data)
     finally:
         if os.path.isdir(log):
             shutil.rmtree(log)
@@ -61,7 +111,8 @@ def _one(env, wl, out, title, plugin_args, top, fmt="json"):
     by_symbol = [ln for ln in by_symbol if "[JIT]" not in ln]
     symbols = "\n".join(by_symbol[:top]) or "    (none above 0.7 %)"
     return (f"{title} (perf record -g, self time)\n\n"
-            "by thread and object:\n" + "\n".join(by_object) +
+            "where the time goes:\n" + "\n".join(shares) +
+            "\n\nby thread and object:\n" + "\n".join(by_object) +
             "\n\ntop symbols outside translated code:\n" + symbols + "\n")
 
 
