@@ -6,9 +6,9 @@ baseline (same invocation, same QEMU build).  Cost per hit is
 (t - t_base) / hits and cost per logged hit (t - t_base) / logged hits;
 for gdb, whose runs stop after a fixed number of hits, the guest's own
 share of those hits (t_base / hits of a full run) is subtracted instead.
-Writer throughput is logged records / t ("end to end") until the plugin's
-summary carries the writer's own counters (written, writer_busy_ns), then
-written / busy time.
+Writer throughput is written / writer_busy_ns from the last `stats` reply
+of the run, or logged records / t ("end to end") when the plugin has no
+such counters.
 """
 
 import csv
@@ -105,10 +105,10 @@ def _writer(row, infos, m):
     size = _median([i["log_bytes"] for i in infos if i.get("log_bytes")])
     if size:
         row["bytes_per_record"] = size / logged
-    # the writer's own counters, once the summary carries them
-    own = [i["summary"] for i in infos
-           if i.get("summary", {}).get("writer_busy_ns")
-           and i["summary"].get("written")]
+    # the writer's own counters, from the run's last `stats`
+    own = [i["writer"] for i in infos
+           if i.get("writer", {}).get("writer_busy_ns")
+           and i["writer"].get("written")]
     if own:
         row["writer_records_per_s"] = _median(
             [s["written"] / (s["writer_busy_ns"] / 1e9) for s in own])
@@ -316,9 +316,10 @@ def hot_table(rows, meta):
             bound]) + " |")
     lines += ["", "ns per logged hit: (median − baseline median) / logged "
               "hits; the floor plugin logs nothing, its figure is per hit. "
-              "records/s: logged hits / median run time (end to end: the "
-              "guest's own time included), or the writer's own rate once "
-              "the summary carries it."]
+              "records/s: the writer's own rate (written / writer_busy_ns of "
+              "the run's last `stats`), or, marked end to end, logged hits "
+              "/ median run time (the guest's own time included) when the "
+              "plugin lacks those counters."]
     if bw:
         lines += ["", "Disk bound: " + disk.describe(bw) + ". A lossless "
                   "writer cannot outrun it: its bound in records/s is each "

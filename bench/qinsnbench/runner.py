@@ -17,6 +17,8 @@ import time
 from .common import Qmp, free_port, qinsn_connect, qinsn_requests, wait_path
 from . import logs, peers
 
+STATS_EVERY = 0.2       # seconds between `stats` requests of a logging run
+
 
 class Flusher(threading.Thread):
     """Sends `flush` every @every seconds until QEMU goes away, and keeps
@@ -37,6 +39,42 @@ class Flusher(threading.Thread):
                 if not r.startswith("OK"):
                     break
                 self.latencies.append(time.monotonic() - t0)
+                time.sleep(self.every)
+        except (EOFError, OSError):
+            pass
+
+
+class StatsPoller(threading.Thread):
+    """Sends `stats` every @every seconds until QEMU goes away and keeps
+    the writer's counters of the last reply that has them (the writer's
+    rate is written / writer_busy_ns; QEMU's exit leaves no later time
+    to ask)."""
+
+    KEYS = ("written", "writer_busy_ns", "writer_write_ns")
+
+    def __init__(self, sock, every):
+        super().__init__(daemon=True)
+        self.client = qinsn_connect(sock)
+        self.every = every
+        self.last = None
+
+    def run(self):
+        try:
+            while True:
+                self.client.send("stats\n")
+                got = {}
+                while True:
+                    r = self.client.line()
+                    if r.startswith("= "):
+                        k, _, v = r[2:].partition("=")
+                        if k in self.KEYS and v.isdigit():
+                            got[k] = int(v)
+                    elif not r.startswith("! "):
+                        break
+                if not r.startswith("OK"):
+                    break
+                if got.get("writer_busy_ns"):
+                    self.last = got
                 time.sleep(self.every)
         except (EOFError, OSError):
             pass
@@ -130,6 +168,7 @@ def run_once(env, wl, cfg, tools, timeout):
         cmd = _qemu_cmd(env, wl, cfg, tmp, tools)
         info = {}
         flusher = None
+        poller = None
         proc = None
         try:
             with open(os.path.join(tmp, "stderr"), "w") as err:
@@ -146,10 +185,13 @@ def run_once(env, wl, cfg, tools, timeout):
                         qinsn_requests(f"{tmp}/q.sock", cfg.watches)
                     if cfg.flush_every:
                         flusher = Flusher(f"{tmp}/q.sock", cfg.flush_every)
+                    if cfg.check:
+                        poller = StatsPoller(f"{tmp}/q.sock", STATS_EVERY)
                 qmp = Qmp(f"{tmp}/qmp.sock")
                 start = qmp.cont()
-                if flusher:
-                    flusher.start()
+                for t in (flusher, poller):
+                    if t:
+                        t.start()
                 status, rss, exited = _reap(proc, timeout)
                 elapsed = exited - start
                 qmp.close()
@@ -164,6 +206,10 @@ def run_once(env, wl, cfg, tools, timeout):
             flusher.join(5)
             info["flushes"] = len(flusher.latencies)
             info["flush_ms"] = [x * 1e3 for x in flusher.latencies]
+        if poller:
+            poller.join(5)
+            if poller.last:
+                info["writer"] = poller.last
         if rss and not cfg.gdb:
             info["maxrss_kb"] = rss
         with open(os.path.join(tmp, "console"), errors="replace") as f:
