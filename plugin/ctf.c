@@ -45,7 +45,16 @@ struct CtfTrace {
     GHashTable *streams;        /* stream number -> Stream */
     Stream *last;               /* the stream of the previous record */
     atomic_uint_fast64_t write_errors;
+    atomic_uint_fast64_t write_ns;      /* in write(2) */
 };
+
+static uint64_t now_ns(void)
+{
+    struct timespec ts;
+
+    clock_gettime(CLOCK_MONOTONIC, &ts);
+    return (uint64_t)ts.tv_sec * 1000000000u + ts.tv_nsec;
+}
 
 static bool write_all(CtfTrace *t, int fd, const void *data, size_t len)
 {
@@ -408,7 +417,9 @@ static void packet_write(CtfTrace *t, Stream *s)
     p = trace_put(p, &s->discarded, 8);
     trace_put(p, &s->cpu, 4);
     if (s->fd >= 0) {
+        uint64_t start = now_ns();
         write_all(t, s->fd, s->buf, s->used);
+        atomic_fetch_add(&t->write_ns, now_ns() - start);
     }
     s->seq_num++;
     s->used = PACKET_PREFIX;
@@ -443,6 +454,11 @@ void ctf_flush(CtfTrace *t)
     while (g_hash_table_iter_next(&it, NULL, &s)) {
         packet_write(t, s);
     }
+}
+
+uint64_t ctf_write_ns(CtfTrace *t)
+{
+    return atomic_load(&t->write_ns);
 }
 
 uint64_t ctf_write_errors(CtfTrace *t)

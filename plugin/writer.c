@@ -35,6 +35,7 @@ static int log_fd = -1;
 static CtfTrace *ctf;
 static LogFormatter formatter;
 static GMutex drain_lock;       /* the writer thread vs. the final drain */
+static GMutex ctf_lock;         /* the trace's life vs. new watches */
 static GString *out;            /* text or JSON not yet written */
 static GString *event;
 static GByteArray *own;         /* the writer's own records */
@@ -42,6 +43,9 @@ static uint64_t pos[QINSN_MAX_VCPUS + 1];       /* consumer positions */
 static uint64_t next_seq;       /* text and JSON: the next record */
 static atomic_uint_fast64_t written;
 static atomic_uint_fast64_t write_errors;
+/* Time spent writing records, and the part of it in write(2) calls. */
+static atomic_uint_fast64_t busy_ns;
+static atomic_uint_fast64_t syscall_ns;
 static uint64_t drops_reported;
 static uint64_t stalls_reported[QINSN_MAX_VCPUS];
 static uint64_t stall_drops_reported[QINSN_MAX_VCPUS];
@@ -80,6 +84,7 @@ static void write_out(void)
 {
     const char *p = out->str;
     size_t len = out->len;
+    uint64_t start = record_now();
 
     while (len) {
         ssize_t n = write(log_fd, p, len);
@@ -95,6 +100,7 @@ static void write_out(void)
         len -= n;
     }
     g_string_truncate(out, 0);
+    atomic_fetch_add(&syscall_ns, record_now() - start);
 }
 
 static Ring *ring_by(int i)
@@ -327,13 +333,26 @@ static bool reclaim_reached(void)
     return true;
 }
 
+/* Free reclaimable watches, and forget how their records look. */
+static void reclaim(void)
+{
+    g_autoptr(GArray) freed = g_array_new(false, false, sizeof(uint32_t));
+
+    watch_table_reclaim(cfg.watches, reclaim_flushes, freed);
+    for (guint i = 0; i < freed->len; i++) {
+        trace_watches_remove(formatter.watches,
+                             g_array_index(freed, uint32_t, i));
+    }
+    reclaim_snapshot();
+}
+
 static gpointer writer_main(gpointer unused)
 {
     gint64 last = g_get_monotonic_time();
 
     reclaim_snapshot();
     while (atomic_load(&running)) {
-        uint64_t n;
+        uint64_t n, start = record_now();
 
         g_mutex_lock(&drain_lock);
         n = drain(DRAIN_BATCH, false);
@@ -341,12 +360,12 @@ static gpointer writer_main(gpointer unused)
         settle(n == 0);
         g_mutex_unlock(&drain_lock);
         if (n) {
+            atomic_fetch_add(&busy_ns, record_now() - start);
             control_wake();
             last = g_get_monotonic_time();
         }
         if (reclaim_reached()) {
-            watch_table_reclaim(cfg.watches, reclaim_flushes);
-            reclaim_snapshot();
+            reclaim();
         }
         if (!n) {
             sleep_ms(g_get_monotonic_time() - last > G_USEC_PER_SEC ?
@@ -435,8 +454,10 @@ void writer_stop(void)
     report_losses();
     write_summary();
     if (ctf) {
+        g_mutex_lock(&ctf_lock);
         ctf_close(ctf);
         ctf = NULL;
+        g_mutex_unlock(&ctf_lock);
     } else {
         write_out();
         if (log_fd != STDERR_FILENO) {
@@ -453,6 +474,12 @@ void writer_stats(uint64_t *n_written, uint64_t *dropped,
     *n_written = atomic_load(&written);
     *dropped = total_drops();
     *errors = atomic_load(&write_errors) + (ctf ? ctf_write_errors(ctf) : 0);
+}
+
+void writer_times(uint64_t *busy, uint64_t *in_write)
+{
+    *busy = atomic_load(&busy_ns);
+    *in_write = atomic_load(&syscall_ns) + (ctf ? ctf_write_ns(ctf) : 0);
 }
 
 uint64_t writer_stalls(void)
@@ -482,11 +509,12 @@ bool writer_watch(Watch *w)
 {
     g_autoptr(GByteArray) ev = g_byte_array_new();
 
-    g_mutex_lock(&drain_lock);
+    /* not drain_lock: the writer holds that while it waits on the log */
+    g_mutex_lock(&ctf_lock);
     if (ctf) {
         ctf_define_watch(ctf, w->layout);
     }
-    g_mutex_unlock(&drain_lock);
+    g_mutex_unlock(&ctf_lock);
     trace_encode_watch(ev, w->layout, 0, 0);
     return record_control_put(ev);
 }
