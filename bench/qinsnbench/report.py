@@ -299,8 +299,10 @@ def hot_table(rows, meta):
         if rps and not own:
             rps += " (end to end)"
         elif rps and r.get("writer_write_share") is not None:
-            rps += (f" (writer busy time, {r['writer_write_share']:.0%} "
-                    "in write)")
+            share = r["writer_write_share"]
+            # write(2) time is a part of busy time: more is a counter bug
+            odd = ", **more than its busy time**" if share > 1 else ""
+            rps += f" (writer busy time, {share:.0%} in write{odd})"
         elif rps:
             rps += " (writer busy time)"
         bpr = r.get("bytes_per_record")
