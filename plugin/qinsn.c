@@ -14,6 +14,7 @@
 #include "args.h"
 #include "qinsn.h"
 #include "qemu-ext.h"
+#include "stop.h"
 
 QEMU_PLUGIN_EXPORT int qemu_plugin_version = QEMU_PLUGIN_VERSION;
 
@@ -204,6 +205,9 @@ static void vcpu_insn_exec(unsigned int cpu, void *udata)
         p = capture(cpu, h, w, p);
     }
     record_commit(rec, w, cpu, p);
+    if (w->kind == WATCH_BREAK) {
+        stop_request(cpu, h, n);
+    }
 }
 
 static void mem_hit(unsigned int cpu, const Hook *site, Watch *w,
@@ -431,6 +435,7 @@ void qinsn_register_callbacks(void)
         qinsn_set_translation(true);
     }
     qemu_plugin_register_atexit_cb(qinsn.id, plugin_exit, NULL);
+    stop_register_callbacks(qinsn.id);
 }
 
 static bool target_big_endian(const char *arch)
@@ -473,6 +478,7 @@ QEMU_PLUGIN_EXPORT int qemu_plugin_install(qemu_plugin_id_t id,
     exact_state = qemu_plugin_insn_state_exact &&
         qemu_plugin_insn_state_exact();
     flush_init(qinsn.initial->len > 0);
+    stop_init(id, qinsn.system_mode);
     if (!writer_start(&err) || (!qinsn.no_sock && !control_start(&err))) {
         fprintf(stderr, "qinsn: %s\n", err->message);
         return -1;

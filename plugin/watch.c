@@ -357,6 +357,9 @@ void watch_describe(const Watch *w, const QinsnRegTable *regs, GString *out)
     } else if (w->end != w->start) {
         g_string_append_printf(out, "..0x%" PRIx64, w->end);
     }
+    if (w->kind == WATCH_BREAK) {
+        g_string_append(out, " type=break");
+    }
     g_string_append_printf(out, " state=%s enabled=%s hits=%" PRIu64
                            " logged=%" PRIu64 " regs=",
                            state, atomic_load(&w->enabled) ? "yes" : "no",

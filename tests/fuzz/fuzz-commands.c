@@ -15,6 +15,7 @@
 #include "commands.h"
 #include "fuzzlib.h"
 #include "qinsn.h"
+#include "stop.h"
 
 Qinsn qinsn;
 
@@ -56,6 +57,17 @@ bool flush_translating(void)
 bool qinsn_exact_state(void)
 {
     return false;
+}
+
+/* Stand-ins for stop.c: breaks are accepted as on a stock system QEMU. */
+bool stop_available(GError **errp)
+{
+    return true;
+}
+
+const char *stop_method_name(void)
+{
+    return "late";
 }
 
 /* Stand-ins for writer.c and control.c. */
