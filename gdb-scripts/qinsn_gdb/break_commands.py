@@ -1,0 +1,174 @@
+"""qinsn-break and qinsn-tbreak: breakpoints whose condition QEMU's
+plugin tests at every execution, stopping into gdb only when it holds.
+
+gdb's own ``break ... if`` stops the guest at every execution to test
+the condition in gdb; here the plugin tests it in QEMU, so only the
+matching execution stops.  The stop reaches gdb as an ordinary SIGTRAP;
+the plugin's ``! stop`` event says which break it was, and whether the
+stop is exact (patched QEMU: before the matching instruction) or late
+(stock QEMU: a few instructions after it, at a block start).
+"""
+
+import gdb
+
+from . import breakcond
+from . import format as fmt
+from . import location
+from . import options as opts
+from . import session
+from .base import QinsnCommand
+from .watch_commands import _checked_session, _send_and_report
+
+# How long a SIGTRAP stop waits for the plugin's event that explains it.
+STOP_EVENT_WAIT = 1.0
+
+
+def break_locations(text):
+    """The addresses gdb's 'break @text' would use (prologue skipped for
+    a function, every location of a line), through a breakpoint that is
+    deleted before the target runs again."""
+    text = text.strip()
+    if text.startswith("$"):
+        text = "*" + text
+    try:
+        bp = gdb.Breakpoint(text, internal=True)
+    except (gdb.error, RuntimeError) as err:
+        raise gdb.GdbError(str(err))
+    try:
+        if bp.pending:
+            raise gdb.GdbError("no code address for location '%s'" % text)
+        addrs = []
+        for loc in bp.locations:
+            if loc.address not in addrs:
+                addrs.append(loc.address)
+    finally:
+        bp.delete()
+    if not addrs:
+        raise gdb.GdbError("no code address for location '%s'" % text)
+    return addrs
+
+
+class QinsnBreakCommand(QinsnCommand):
+    """Stop the guest where LOCATION runs and COND holds, COND being tested
+inside QEMU at emulation speed.
+
+Usage: qinsn-break LOCATION [if COND] [ignore=N] [count=N] [cpu=N]
+                   [regs=REG,...]
+
+LOCATION is what gdb's 'break' accepts, resolved by gdb the same way:
+FUNCTION (after its prologue, as 'break FUNCTION'), FILE:LINE, *ADDRESS.
+COND is what the plugin evaluates exactly as gdb would:
+  - a register: $a0 or a0 (true when not zero);
+  - a register compared with a constant: $a0 == 37, 100 < x5,
+    (unsigned long)$a0 >= 0x1000 (a cast to an integer type of the
+    register's size); OP is one of == != < <= > >=;
+  - a constant (non-zero: always true).
+The plugin compares unsigned numbers; where gdb would compare signed
+ones (most registers are signed: $a0 is a long) and the answers could
+differ, for < <= > >= on a signed register say, the condition is
+refused: use == or !=, or a cast to an unsigned type.
+ignore=N lets the first N matches pass; count=N stops N times, then the
+break is done; cpu=N only for vCPU N; regs= the registers logged at a
+match (qinsn-log sets the default).  Every match is logged as
+qinsn-watch's hits are (see qinsn-hits).
+
+At a match the whole guest stops and gdb reports SIGTRAP; qinsn says
+which break it was.  With qinsn's patched QEMU the stop is exact: $pc is
+the matching instruction and every register is as it was just before
+it; 'continue' executes it and runs to the next match.  On a stock QEMU
+the guest stops at the start of the next translation block: qinsn says
+where the match was and that the stop is late (exact=no).
+
+qinsn-list lists breaks as type break; qinsn-unwatch, qinsn-enable and
+qinsn-disable take their numbers.  gdb's own 'ignore', 'condition' and
+'delete' do not apply to them: use ignore=, a new qinsn-break and
+qinsn-unwatch."""
+
+    name = "qinsn-break"
+    category = gdb.COMMAND_BREAKPOINTS
+    temporary = False
+
+    def invoke(self, arg, from_tty):
+        current = _checked_session()
+        if "break" not in current.greeting.fields.get("caps", "").split(","):
+            raise gdb.GdbError("this QEMU cannot stop the guest from the "
+                               "plugin (no 'break' in its capabilities)")
+        args = location.split_watch_args(arg)
+        if self.temporary and args.option("count") is not None:
+            raise gdb.GdbError("%s stops once; count= is for qinsn-break" %
+                               self.name)
+        addrs = break_locations(args.location)
+        words = []
+        if args.condition is not None:
+            cond = breakcond.parse(args.condition, current.resolve)
+            if cond.word:
+                words.append(cond.word)
+            args.condition = None
+        words += opts.plugin_options(args, None, current.resolve)
+        if self.temporary:
+            words.append("once")
+        before = current.watch_ids("break")
+        sent = []
+
+        def send():
+            sent.extend(current.send_watch(a, words, args.location,
+                                           verb="break") for a in addrs)
+            return sent
+
+        _send_and_report(current, before, send)
+        if self.temporary:
+            current.temporary.update(p.id for p in sent if p.id)
+
+    def complete(self, text, word):
+        if " if " in " " + text:
+            from . import complete
+            return complete.registers(word)
+        return gdb.COMPLETE_LOCATION
+
+
+class QinsnTbreakCommand(QinsnBreakCommand):
+    """Stop the guest once where LOCATION runs and COND holds, COND being
+tested inside QEMU; the break is then removed.
+
+Usage: qinsn-tbreak LOCATION [if COND] [ignore=N] [cpu=N] [regs=REG,...]
+
+As qinsn-break with count=1; see 'help qinsn-break'."""
+
+    name = "qinsn-tbreak"
+    temporary = True
+
+
+def _describe(stop):
+    """The line gdb prints for one ``! stop`` event."""
+    pc = int(stop.get("pc", "0"), 16)
+    head = "qinsn: break %s (hit %s, vCPU %s)" % (
+        stop.get("id", "?"), stop.get("hit", "?"), stop.get("cpu", "?"))
+    if stop.get("kind") == "stop-failed":
+        return ("%s matched at %s but QEMU refused to stop (%s)" %
+                (head, fmt.address(pc), stop.get("reason", "?")))
+    if stop.get("exact") == "yes":
+        return "%s: stopped exactly at %s" % (head, fmt.address(pc))
+    at = stop.get("at", "unknown")
+    where = fmt.address(int(at, 16)) if at.startswith("0x") else at
+    return ("%s matched at %s; the guest stopped later, at %s (stock QEMU: "
+            "not exact)" % (head, fmt.address(pc), where))
+
+
+def on_stop(event):
+    """Say which qinsn break stopped the guest; remove spent tbreaks."""
+    current = session.peek()
+    if current is None or not current.alive:
+        return
+    trap = (isinstance(event, gdb.SignalEvent) and
+            event.stop_signal == "SIGTRAP")
+    stops = current.ring.take_stops(STOP_EVENT_WAIT if trap else 0.0)
+    for stop in stops:
+        gdb.write(_describe(stop) + "\n")
+        watch_id = int(stop.get("id", "0"))
+        if watch_id in current.temporary:
+            current.temporary.discard(watch_id)
+            try:
+                current.request("unwatch %d" % watch_id)
+            except gdb.GdbError as err:
+                gdb.write("qinsn: cannot remove tbreak %d: %s\n" %
+                          (watch_id, err))
