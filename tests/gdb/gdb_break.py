@@ -183,7 +183,9 @@ def user(t, arch, plugin, program):
                              plugin_arg, program], stdout=subprocess.PIPE,
                             stderr=subprocess.PIPE, text=True)
     try:
+        # the plugin learns the registers when the vCPU first runs
         run = gdbtest.run_gdb([
+            "break main", "continue", "delete",
             "qinsn-connect " + sock,
             "qinsn-break *probe_three if $%s == 2 regs=%s,%s,%s" %
             (a0, a0, a1, a2),
