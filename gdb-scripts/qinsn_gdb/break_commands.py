@@ -161,7 +161,21 @@ def on_stop(event):
         return
     trap = (isinstance(event, gdb.SignalEvent) and
             event.stop_signal == "SIGTRAP")
-    stops = current.ring.take_stops(STOP_EVENT_WAIT if trap else 0.0)
+    thread = gdb.selected_thread()
+    system = current.greeting.fields.get("mode") == "system"
+    # gdb's threads are vCPU index + 1 in system mode, host tids in user mode
+    vcpu = thread.ptid[1] - 1 if thread is not None and system else None
+
+    def wanted(stop):
+        # An exact stop is the stopped thread's own (vCPU n is gdb's
+        # thread n+1); the stop of another vCPU waiting for its turn is
+        # reported at a later stop.  A late stop (stock QEMU) is reported
+        # on gdb's current thread, whichever vCPU matched.
+        return (stop.get("exact") != "yes" or vcpu is None or
+                stop.get("cpu") == str(vcpu))
+
+    stops = current.ring.take_stops(STOP_EVENT_WAIT if trap else 0.0,
+                                    wanted)
     for stop in stops:
         gdb.write(_describe(stop) + "\n")
         watch_id = int(stop.get("id", "0"))

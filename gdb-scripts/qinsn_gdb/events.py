@@ -153,12 +153,16 @@ class EventRing:
     def marks(self):
         return [i for i in self._parsed() if i.kind == "mark"]
 
-    def take_stops(self, wait=0.0):
-        """The ``! stop`` events received since the last call, as field
-        dicts; waits up to @wait seconds for the first one."""
+    def take_stops(self, wait=0.0, wanted=lambda stop: True):
+        """The ``! stop`` events received and not taken yet for which
+        @wanted(fields) holds, as field dicts; waits up to @wait seconds
+        for one.  The others stay for a later call."""
         with self.stop_arrived:
-            if not self.stops and wait > 0:
-                self.stop_arrived.wait(wait)
-            out = list(self.stops)
-            self.stops.clear()
-        return out
+            taken = [s for s in self.stops if wanted(s)]
+            if not taken and wait > 0:
+                self.stop_arrived.wait_for(
+                    lambda: any(wanted(s) for s in self.stops), wait)
+                taken = [s for s in self.stops if wanted(s)]
+            for s in taken:
+                self.stops.remove(s)
+        return taken
