@@ -5,6 +5,7 @@ Usage:
   gdb_break.py smp PLUGIN SPIN_ELF_RISCV64          (patched, 2 harts)
   gdb_break.py user ARCH PLUGIN ARGS_PROG BLOCKED_PROG (patched, -g)
   gdb_break.py errors PLUGIN SPIN_ELF_RISCV64
+  gdb_break.py protocol PLUGIN SPIN_ELF_RISCV64       (the socket, no gdb)
 
 The spin guests call spin_fn from a loop whose counter n is in the first
 argument register at spin_tick, 3n in the second and the CPU in the third
@@ -17,8 +18,11 @@ QEMU the stop must be reported as not exact, at the address gdb shows.
 
 import os
 import re
+import select
+import socket
 import subprocess
 import sys
+import time
 
 import gdbtest
 
@@ -257,6 +261,91 @@ def errors(t, plugin, elf):
              good.text[-1500:])
 
 
+class Client:
+    """The plugin's socket: requests, and the events between replies."""
+
+    def __init__(self, path):
+        self.sock = socket.socket(socket.AF_UNIX)
+        self.sock.connect(path)
+        self.buf = b""
+        self.greeting = self.readline(30)
+        self.events = []
+
+    def readline(self, seconds):
+        """The next line, or None after @seconds."""
+        deadline = time.time() + seconds
+        while b"\n" not in self.buf:
+            left = deadline - time.time()
+            if left <= 0 or not select.select([self.sock], [], [], left)[0]:
+                return None
+            chunk = self.sock.recv(65536)
+            if not chunk:
+                return None
+            self.buf += chunk
+        line, _, self.buf = self.buf.partition(b"\n")
+        return line.decode().strip()
+
+    def request(self, line):
+        self.sock.sendall((line + "\n").encode())
+        data = []
+        while True:
+            reply = self.readline(30)
+            if reply is None:
+                return "(no reply)", data
+            if reply.startswith("! "):
+                self.events.append(reply)
+            elif reply.startswith("= "):
+                data.append(reply[2:])
+            else:
+                return reply, data
+
+    def wait_event(self, prefix, seconds):
+        deadline = time.time() + seconds
+        while True:
+            found = [e for e in self.events if e.startswith(prefix)]
+            if found:
+                return found[0]
+            line = self.readline(max(0.0, deadline - time.time()))
+            if line is None:
+                return None
+            if line.startswith("! "):
+                self.events.append(line)
+
+
+def protocol(t, plugin, elf):
+    """break over the socket on the QEMU on PATH: list, disable, enable,
+    unwatch, and the ! stop event."""
+    d = gdbtest.workdir()
+    rare = symbol(elf, "spin_rare")
+    with gdbtest.Qemu("riscv64", elf, plugin, d, gdb=False) as qemu:
+        c = Client(qemu.sock)
+        t.ok(",break" in c.greeting, "the greeting's caps has break",
+             c.greeting)
+        c.request("subscribe")
+        reply, _ = c.request("break %#x regs=a0" % rare)
+        t.ok(re.match(r"OK id=1 gen=\d+$", reply), "break answers OK id gen",
+             reply)
+        reply, _ = c.request("disable 1")
+        t.eq(reply, "OK id=1 enabled=no", "disable a break")
+        _, data = c.request("list")
+        t.ok(data and "type=break" in data[0] and "enabled=no" in data[0],
+             "list shows it with type=break", data)
+        t.ok(c.wait_event("! stop", 2.0) is None,
+             "a disabled break does not stop the guest")
+        reply, _ = c.request("enable 1")
+        t.eq(reply, "OK id=1 enabled=yes", "enable a break")
+        stop = c.wait_event("! stop", 30.0)
+        t.ok(stop and re.match(r"! stop id=1 cpu=0 pc=%#x hit=\d+ exact=" %
+                               rare, stop), "an enabled break stops", stop)
+        _, stats = c.request("stats")
+        t.ok(any(x.startswith("stop=") for x in stats),
+             "stats says how breaks stop", stats)
+        reply, _ = c.request("unwatch 1")
+        t.eq(reply, "OK removed=1", "unwatch removes a break")
+        reply, _ = c.request("break 0x80000000..0x7fffffff")
+        t.ok(reply.startswith("ERR ARG"), "a bad range is refused", reply)
+
+
 def main():
     t = Tap()
     mode = sys.argv[1]
@@ -270,6 +359,8 @@ def main():
         user_refused(t, sys.argv[2], sys.argv[3], sys.argv[5])
     elif mode == "errors":
         errors(t, sys.argv[2], sys.argv[3])
+    elif mode == "protocol":
+        protocol(t, sys.argv[2], sys.argv[3])
     else:
         sys.exit("unknown mode " + mode)
     t.done()
