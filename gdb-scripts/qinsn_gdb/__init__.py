@@ -32,4 +32,6 @@ def register():
     watch_commands.QinsnListCommand()
     break_commands.QinsnBreakCommand()
     break_commands.QinsnTbreakCommand()
+    break_commands.QinsnConditionCommand()
+    break_commands.QinsnIgnoreCommand()
     _registered = True

@@ -80,9 +80,10 @@ the guest stops at the start of the next translation block: qinsn says
 where the match was and that the stop is late (exact=no).
 
 qinsn-list lists breaks as type break; qinsn-unwatch, qinsn-enable and
-qinsn-disable take their numbers.  gdb's own 'ignore', 'condition' and
-'delete' do not apply to them: use ignore=, a new qinsn-break and
-qinsn-unwatch."""
+qinsn-disable take their numbers, qinsn-condition and qinsn-ignore work
+as gdb's 'condition' and 'ignore' (gdb's own commands apply to gdb's
+breakpoints only: a qinsn break is not one, or gdb would stop the guest
+at every execution)."""
 
     name = "qinsn-break"
     category = gdb.COMMAND_BREAKPOINTS
@@ -186,3 +187,99 @@ def on_stop(event):
             except gdb.GdbError as err:
                 gdb.write("qinsn: cannot remove tbreak %d: %s\n" %
                           (watch_id, err))
+
+
+def _replace_break(current, watch_id, condition=None, keep_condition=True,
+                   ignore=None):
+    """Set break @watch_id again with a new condition or ignore count
+    (the plugin has no request that changes a watch), then remove the old
+    one; returns the new id."""
+    old = [w for w in current.watch_list() if w["id"] == watch_id]
+    if not old or old[0]["kind"] != "break":
+        raise gdb.GdbError("no qinsn break %d (see qinsn-list)" % watch_id)
+    fields = old[0]
+    words = []
+    if keep_condition and "if" in fields:
+        words.append("if=" + fields["if"])
+    elif condition is not None:
+        cond = breakcond.parse(condition, current.resolve)
+        if cond.word:
+            words.append(cond.word)
+    if fields.get("regs", "-") != "-":
+        words.append("regs=" + fields["regs"])
+    for key in ("count", "cpu"):
+        if key in fields:
+            words.append("%s=%s" % (key, fields[key]))
+    if ignore is not None:
+        words.append("ignore=%d" % ignore)
+    elif "ignore" in fields:
+        words.append("ignore=" + fields["ignore"])
+    before = current.watch_ids("break")
+    sent = []
+
+    def send():
+        sent.append(current.send_watch(fields["addr"], words,
+                                       "break %d" % watch_id, verb="break"))
+        return sent
+
+    _send_and_report(current, before, send)
+    new_id = sent[0].id
+    if not new_id:
+        raise gdb.GdbError("the plugin did not say the new break's number; "
+                           "break %d is kept (see qinsn-list)" % watch_id)
+    current.request("unwatch %d" % watch_id)
+    if watch_id in current.temporary:
+        current.temporary.discard(watch_id)
+        current.temporary.add(new_id)
+    return new_id
+
+
+class QinsnConditionCommand(QinsnCommand):
+    """Change (or remove) the condition of a qinsn break, as gdb's
+'condition' does for its breakpoints.
+
+Usage: qinsn-condition ID [COND]
+
+COND as for qinsn-break; without it the break stops at every execution.
+The plugin cannot change a watch in place: the break is set again with
+the new condition, under a new number that is printed, and its counters
+start again."""
+
+    name = "qinsn-condition"
+    category = gdb.COMMAND_BREAKPOINTS
+
+    def invoke(self, arg, from_tty):
+        current = _checked_session()
+        words = arg.split(None, 1)
+        if not words or not words[0].isdigit():
+            raise gdb.GdbError("Usage: qinsn-condition ID [COND]")
+        cond = words[1] if len(words) > 1 else None
+        new_id = _replace_break(current, int(words[0]), condition=cond,
+                                keep_condition=False)
+        gdb.write("Break %s is now break %d, %s.\n" %
+                  (words[0], new_id,
+                   "if " + cond if cond else "unconditional"))
+
+
+class QinsnIgnoreCommand(QinsnCommand):
+    """Let the next COUNT matches of a qinsn break pass, as gdb's 'ignore'
+does for its breakpoints.
+
+Usage: qinsn-ignore ID COUNT
+
+The break is set again with ignore=COUNT (the plugin cannot change a
+watch in place), under a new number that is printed."""
+
+    name = "qinsn-ignore"
+    category = gdb.COMMAND_BREAKPOINTS
+
+    def invoke(self, arg, from_tty):
+        current = _checked_session()
+        argv = gdb.string_to_argv(arg)
+        if len(argv) != 2 or not argv[0].isdigit():
+            raise gdb.GdbError("Usage: qinsn-ignore ID COUNT")
+        count = opts.evaluate(argv[1], "COUNT")
+        new_id = _replace_break(current, int(argv[0]), ignore=count)
+        gdb.write("Break %s is now break %d; it will ignore its next %d "
+                  "match%s.\n" % (argv[0], new_id, count,
+                                  "" if count == 1 else "es"))

@@ -259,6 +259,25 @@ def errors(t, plugin, elf):
              "if=a1!=0x0" in good.out,
              "an unsigned cast and a bare register are accepted",
              good.text[-1500:])
+        changed = gdbtest.run_gdb([
+            "qinsn-connect " + qemu.sock,
+            "qinsn-condition 1 $a0 == 7",
+            "qinsn-ignore 2 3",
+            "qinsn-list"], elf=elf, port=qemu.port, timeout=120)
+        t.ok(changed.rc == 0 and
+             re.search(r"^3 .*if=a0==0x7", changed.out, re.M) and
+             re.search(r"^4 .*if=a1!=0x0 ignore=3", changed.out, re.M) and
+             not re.search(r"^[12] ", changed.out, re.M),
+             "qinsn-condition and qinsn-ignore replace the breaks",
+             changed.text[-1500:])
+        for command, pattern in (("qinsn-condition 99 $a0 == 1",
+                                  r"no qinsn break 99"),
+                                 ("qinsn-ignore 3", r"Usage")):
+            run = gdbtest.run_gdb(["qinsn-connect " + qemu.sock, command],
+                                  elf=elf, port=qemu.port, timeout=120)
+            t.ok(run.rc != 0 and re.search(pattern, run.err) and
+                 run.clean(), "gdb error, no traceback: %s" % command,
+                 run.text[-1500:])
 
 
 class Client:
