@@ -210,6 +210,37 @@ def user(t, arch, plugin, program):
     t.ok("sum=" in out, "user %s: the program finishes after continue" %
          arch, out + run.text[-1500:])
 
+    # Unconditional: each of the three calls stops once, none twice, and
+    # each is logged once (resuming runs the instruction without its hook).
+    port = gdbtest.free_port()
+    log2 = os.path.join(d, "u2.log")
+    proc = subprocess.Popen([qemu_bin, "-g", str(port), "-plugin",
+                             "%s,sock=%s2,log=%s,format=json" %
+                             (plugin, sock, log2), program],
+                            stdout=subprocess.PIPE, stderr=subprocess.PIPE,
+                            text=True)
+    try:
+        cmds = ["break main", "continue", "delete",
+                "qinsn-connect %s2" % sock,
+                "qinsn-break *probe_three regs=%s" % a0]
+        for i in range(3):
+            cmds += ["continue", print_regs([a0], "CALL%d" % i)]
+        cmds += ["continue"]
+        run = gdbtest.run_gdb(cmds, elf=program, port=port, timeout=120)
+        out, _ = proc.communicate(timeout=60)
+    finally:
+        if proc.poll() is None:
+            proc.kill()
+            proc.wait()
+    seen = [(parse_regs(run.text, "CALL%d" % i) or {}).get(a0)
+            for i in range(3)]
+    t.eq(seen, [1, 2, 3], "user %s: one stop per call, none repeated" % arch)
+    with open(log2) as f:
+        logged = [line for line in f if '"type":"hit"' in line]
+    t.eq(len(logged), 3, "user %s: one hit record per call" % arch)
+    t.ok("sum=" in out, "user %s: the program finishes" % arch,
+         out + run.text[-1500:])
+
 
 def user_refused(t, arch, plugin, program):
     """Without -g the plugin answers ERR to break (@program runs a
