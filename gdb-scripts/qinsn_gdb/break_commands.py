@@ -19,8 +19,10 @@ from . import session
 from .base import QinsnCommand
 from .watch_commands import _checked_session, _send_and_report
 
-# How long a SIGTRAP stop waits for the plugin's event that explains it.
-STOP_EVENT_WAIT = 1.0
+# How long a SIGTRAP stop waits for the plugin's event that explains it
+# (on stock QEMU the event is sent once the vCPU has stopped, which on a
+# loaded machine can take a while).
+STOP_EVENT_WAIT = 3.0
 
 
 def break_locations(text):
@@ -179,14 +181,26 @@ def on_stop(event):
                                     wanted)
     for stop in stops:
         gdb.write(_describe(stop) + "\n")
-        watch_id = int(stop.get("id", "0"))
-        if watch_id in current.temporary:
-            current.temporary.discard(watch_id)
-            try:
-                current.request("unwatch %d" % watch_id)
-            except gdb.GdbError as err:
-                gdb.write("qinsn: cannot remove tbreak %d: %s\n" %
-                          (watch_id, err))
+    _remove_spent_tbreaks(current, {int(s.get("id", "0")) for s in stops})
+
+
+def _remove_spent_tbreaks(current, stopped):
+    """Remove the tbreaks that stopped (@stopped ids) or whose count is
+    spent, even if their event has not come (yet)."""
+    if not current.temporary:
+        return
+    try:
+        done = {w["id"] for w in current.watch_list()
+                if w.get("state") == "done"}
+    except gdb.GdbError:
+        done = set()
+    for watch_id in sorted(current.temporary & (stopped | done)):
+        current.temporary.discard(watch_id)
+        try:
+            current.request("unwatch %d" % watch_id)
+        except gdb.GdbError as err:
+            gdb.write("qinsn: cannot remove tbreak %d: %s\n" %
+                      (watch_id, err))
 
 
 def _replace_break(current, watch_id, condition=None, keep_condition=True,
