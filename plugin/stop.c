@@ -13,9 +13,11 @@
  * exports all its functions (it is built with modules), among them the
  * run-state requests any thread may make; the hitting vCPU asks the main
  * loop to stop the machine (RUN_STATE_DEBUG, as a gdb breakpoint does),
- * waits until the run state has changed and kicks itself, so it stops at
- * the start of the next translation block: the matching instruction and
- * the rest of its block have executed.  Where it stopped is read when the
+ * waits (up to a second) until the run state has changed and kicks
+ * itself, so it normally stops at the start of the next translation
+ * block: the matching instruction and the rest of its block have
+ * executed.  On a busy host the main loop may take longer, and the vCPU
+ * runs on until QEMU pauses it.  Where it stopped is read when the
  * vCPU goes idle, and reported as at=, with exact=no.  Those functions are
  * not an API: they are looked up by name and, if missing, breaks are
  * refused.

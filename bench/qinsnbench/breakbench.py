@@ -85,8 +85,15 @@ def _once(env, flavour, kind, count, timeout):
             t[key] = float(value)
     if "t0" not in t or "t1" not in t:
         raise RuntimeError(f"gdb did not finish:\n{out[-2000:]}")
-    if int(t.get("a0", -1)) != count - 1:
-        raise RuntimeError(f"stopped at a0={t.get('a0')}, not {count - 1}")
+    # Exact stops are in the matching iteration; late ones (stock QEMU)
+    # normally too, at the next block, but may come later on a busy host.
+    a0 = int(t.get("a0", -1))
+    if a0 < count - 1 or (a0 != count - 1 and
+                          (kind == "gdb" or flavour == PATCHED)):
+        raise RuntimeError(f"stopped at a0={a0}, not {count - 1}")
+    if a0 != count - 1:
+        say(f"break: the late stop came {a0 - (count - 1)} iterations "
+            f"after the match")
     return t["t1"] - t["t0"]
 
 
