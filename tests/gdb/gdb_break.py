@@ -137,9 +137,11 @@ def system(t, arch, plugin, elf, flavour):
                 t.ok(int(match.group(2), 16) != tick,
                      "%s stock: the late stop is not claimed at the "
                      "match" % arch)
-            t.eq(first.get(a0), DEEP,
-                 "%s stock: the guest stopped in the matching iteration" %
-                 arch)
+            # normally the next block, so the same iteration; a busy host
+            # can make it later, never earlier
+            t.ok(first.get(a0, -1) >= DEEP,
+                 "%s stock: the guest stopped after the match" % arch,
+                 first)
         listing = text.split("SECOND ")[-1]
         t.ok(re.search(r"^1\s", listing, re.M) and
              not re.search(r"^2\s", listing, re.M),
