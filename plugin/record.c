@@ -9,6 +9,7 @@
 
 #include "logfmt.h"
 #include "record.h"
+#include "stop.h"
 
 static RecordConfig config;
 static const QinsnRegTable *regs;
@@ -396,6 +397,9 @@ void record_insn_exec(unsigned int cpu, void *udata)
         p = put_capture(cpu, h->pc, w, p);
     }
     publish(rings[cpu], w, rec, p);
+    if (w->kind == WATCH_BREAK) {
+        stop_request(cpu, h, n);
+    }
 }
 
 static uint64_t mem_value(qemu_plugin_meminfo_t info, uint64_t *hi)
