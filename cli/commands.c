@@ -25,6 +25,11 @@ static const QinsnCommandSpec client_specs[] = {
       false, "start QEMU with the plugin and connect (from the shell)" },
     { "quit", "", 0, 0, NULL, NULL, false,
       "leave the client (after qinsn run: stop QEMU too)" },
+    { "wait", "[<seconds>]", 0, 1, NULL, NULL, false,
+      "wait until QEMU exits (qinsn run); after <seconds>, end it and "
+      "fail" },
+    { "diff", "[<options>] <A> <B>", 0, -1, NULL, NULL, false,
+      "the first divergent hit between two logs (from the shell)" },
 };
 
 /*
@@ -52,6 +57,8 @@ static const struct {
     { "tail", "follow", cmd_tail, NULL, false },
     { "continue", NULL, cmd_continue, NULL, true },
     { "run", NULL, cmd_run, NULL, true },
+    { "wait", NULL, cmd_wait, NULL, true },
+    { "diff", NULL, cmd_diff, NULL, true },
     { "quit", "exit", cmd_quit, NULL, true },
 };
 
@@ -71,7 +78,7 @@ static void add_row(const QinsnCommandSpec *spec)
             row.needs_conn = !overrides[i].local;
         }
     }
-    row.shell_only = row.handler == cmd_run;
+    row.shell_only = row.handler == cmd_run || row.handler == cmd_diff;
     g_array_append_val(table, row);
 }
 

@@ -22,6 +22,10 @@ bool cmd_tail(Session *s, const QinsnRequest *req, GError **errp);
 bool cmd_quit(Session *s, const QinsnRequest *req, GError **errp);
 bool cmd_continue(Session *s, const QinsnRequest *req, GError **errp);
 bool cmd_run(Session *s, const QinsnRequest *req, GError **errp);
+bool cmd_diff(Session *s, const QinsnRequest *req, GError **errp);
+
+/* wait.c */
+bool cmd_wait(Session *s, const QinsnRequest *req, GError **errp);
 
 /* complete.c: positional arguments */
 void complete_commands(Session *s, const char *text, GPtrArray *out);

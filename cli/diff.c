@@ -1,0 +1,557 @@
+/*
+ * "qinsn diff A B": where two runs of the same guest first behave
+ * differently.  Hits are compared in order per watch (the k-th hit of a
+ * watch in A with the k-th of its partner in B); registers by gdb number,
+ * so that s0 and fp are one register; only registers both logs hold; the
+ * record's own address (pc) never, since builds move code.  Run A is read
+ * in its execution order, so the first divergence reported is the first
+ * in A.
+ *
+ * Exit status: 0 every compared hit agrees and both logs are complete;
+ * 1 they differ, or the comparison is incomplete (drops, stalls, a log cut
+ * off or without its summary, one run shorter, a watch without partner);
+ * 2 usage or unreadable input, naming the file and line.
+ */
+#include <getopt.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "cli.h"
+#include "diff.h"
+
+#define DIFF_DEFAULT_CONTEXT 3
+#define DIFF_MAX_CONTEXT 1000
+
+static const char diff_usage[] =
+    "usage: qinsn diff [--regs R1,R2] [--ignore-regs R1,R2]\n"
+    "                  [--watch ADDR|SYMBOL] [--pair A_ID=B_ID]...\n"
+    "                  [--all] [--context N] [--json] A B\n"
+    "A and B are logs of two runs (text or JSON; '-' is stdin).\n"
+    "exit status: 0 the same, 1 different or incomplete, 2 usage or "
+    "unreadable input.\n";
+
+/* The last records read, for context: a ring of at most cap lines. */
+typedef struct Ring {
+    DiffLine *lines;
+    int cap, len, head;
+} Ring;
+
+static void ring_init(Ring *r, int cap)
+{
+    r->cap = cap;
+    r->lines = g_new0(DiffLine, cap ? cap : 1);
+}
+
+static void ring_clear(Ring *r)
+{
+    for (int i = 0; i < r->cap; i++) {
+        g_free(r->lines[i].text);
+    }
+    g_free(r->lines);
+}
+
+static void ring_push(Ring *r, uint64_t lineno, const char *text)
+{
+    DiffLine *l;
+
+    if (!r->cap) {
+        return;
+    }
+    l = &r->lines[r->head];
+    g_free(l->text);
+    l->lineno = lineno;
+    l->text = g_strdup(text);
+    r->head = (r->head + 1) % r->cap;
+    r->len = MIN(r->len + 1, r->cap);
+}
+
+static void line_clear(gpointer p)
+{
+    g_free(((DiffLine *)p)->text);
+}
+
+/* The ring's lines, oldest first, then the record at @lineno. */
+static GArray *ring_context(const Ring *r, uint64_t lineno, const char *text)
+{
+    GArray *out = g_array_new(false, true, sizeof(DiffLine));
+    DiffLine cur = { lineno, g_strdup(text) };
+
+    g_array_set_clear_func(out, line_clear);
+    for (int i = 0; i < r->len; i++) {
+        const DiffLine *l = &r->lines[(r->head - r->len + i + r->cap) %
+                                      r->cap];
+        DiffLine copy = { l->lineno, g_strdup(l->text) };
+        g_array_append_val(out, copy);
+    }
+    g_array_append_val(out, cur);
+    return out;
+}
+
+/* B's reader of the hits of one watch. */
+typedef struct Cursor {
+    LogReader *r;
+    LogRecord rec;
+    Ring ring;
+    bool done;
+} Cursor;
+
+static Cursor *cursor_new(const DiffLog *b, int context, GError **errp)
+{
+    LogReader *r = logread_open(b->name, b->path, errp);
+    Cursor *c;
+
+    if (!r) {
+        return NULL;
+    }
+    c = g_new0(Cursor, 1);
+    c->r = r;
+    logrecord_init(&c->rec);
+    ring_init(&c->ring, context);
+    return c;
+}
+
+static void cursor_free(gpointer p)
+{
+    Cursor *c = p;
+
+    logread_close(c->r);
+    logrecord_clear(&c->rec);
+    ring_clear(&c->ring);
+    g_free(c);
+}
+
+/* B's next hit of watch @id: 1, 0 at B's end or loss, -1 on error. */
+static int cursor_next(Cursor *c, const DiffLog *b, unsigned id,
+                       GError **errp)
+{
+    int got;
+
+    if (c->done) {
+        return 0;
+    }
+    if (c->rec.line) {
+        ring_push(&c->ring, logread_lineno(c->r), c->rec.line);
+    }
+    while ((got = logread_next(c->r, &c->rec, errp)) > 0) {
+        uint64_t lineno = logread_lineno(c->r);
+
+        if (b->lost_line && lineno >= b->lost_line) {
+            break;
+        }
+        if ((c->rec.kind == LOG_HIT || c->rec.kind == LOG_MEM) &&
+            c->rec.watch == id) {
+            return 1;
+        }
+        ring_push(&c->ring, lineno, c->rec.line);
+    }
+    c->done = true;
+    return got < 0 ? -1 : 0;
+}
+
+/* A filter word names a register: its label in A or B, or #N. */
+static bool reg_named(char **list, const char *la, const char *lb, int num)
+{
+    for (char **f = list; f && *f; f++) {
+        const char *n = **f == '$' ? *f + 1 : *f;
+
+        if (g_str_equal(n, la) || (lb && g_str_equal(n, lb)) ||
+            (n[0] == '#' && num >= 0 && atoi(n + 1) == num)) {
+            return true;
+        }
+    }
+    return false;
+}
+
+static bool wanted(const DiffOptions *o, const char *la, const char *lb,
+                   int num)
+{
+    return (!o->regs || reg_named(o->regs, la, lb, num)) &&
+           !reg_named(o->ignore_regs, la, lb, num);
+}
+
+static void add_item(GArray *items, const char *name, int regnum,
+                     const char *a, const char *b)
+{
+    DiffItem it = { g_strdup(name), regnum, g_strdup(a ? a : "none"),
+                    g_strdup(b ? b : "none") };
+
+    g_array_append_val(items, it);
+}
+
+/* The gdb number of the register at @pos of a hit of @w, or -1. */
+static int regnum_of(const DiffWatch *w, const char *name, guint pos)
+{
+    int i = pos < w->regs->len &&
+            g_str_equal(g_ptr_array_index(w->regs, pos), name) ?
+            (int)pos : diff_watch_reg(w, name);
+
+    return i >= 0 && (guint)i < w->regnums->len ?
+           g_array_index(w->regnums, int, i) : -1;
+}
+
+static void compare_regs(const DiffWatch *wa, const LogRecord *ra,
+                         const DiffWatch *wb, const LogRecord *rb,
+                         const DiffOptions *o, GArray *items)
+{
+    for (guint i = 0; i < ra->regs->len; i++) {
+        const LogReg *x = &g_array_index(ra->regs, LogReg, i);
+        int num = regnum_of(wa, x->name, i);
+        const LogReg *y = NULL;
+
+        for (guint j = 0; !y && j < rb->regs->len; j++) {
+            const LogReg *c = &g_array_index(rb->regs, LogReg, j);
+            int nb = regnum_of(wb, c->name, j);
+
+            /* by number when both logs know it, else by name */
+            if (num >= 0 && nb >= 0 ? num == nb
+                                    : g_str_equal(x->name, c->name)) {
+                y = c;
+            }
+        }
+        /* a stale value is not the register's: nothing to compare */
+        if (!y || x->stale || y->stale || !wanted(o, x->name, y->name, num)) {
+            continue;
+        }
+        if (!g_str_equal(x->value, y->value)) {
+            add_item(items, x->name, num, x->value, y->value);
+        }
+    }
+}
+
+static void compare_field(GArray *items, const DiffOptions *o,
+                          const char *name, const char *a, const char *b)
+{
+    if (g_strcmp0(a, b) != 0 && wanted(o, name, NULL, -1)) {
+        add_item(items, name, -1, a, b);
+    }
+}
+
+/*
+ * What else a record holds: a memory access (its offset in the watched
+ * range, not its address, which moves with the build), and a capture.
+ */
+static void compare_rest(const DiffWatch *wa, const LogRecord *ra,
+                         const DiffWatch *wb, const LogRecord *rb,
+                         const DiffOptions *o, GArray *items)
+{
+    if (ra->kind == LOG_MEM && rb->kind == LOG_MEM) {
+        g_autofree char *sa = g_strdup_printf("%u", ra->size);
+        g_autofree char *sb = g_strdup_printf("%u", rb->size);
+        g_autofree char *oa = g_strdup_printf("0x%" G_GINT64_MODIFIER "x",
+                                              ra->addr - wa->start);
+        g_autofree char *ob = g_strdup_printf("0x%" G_GINT64_MODIFIER "x",
+                                              rb->addr - wb->start);
+
+        compare_field(items, o, "offset", oa, ob);
+        compare_field(items, o, "size", sa, sb);
+        compare_field(items, o, "dir", ra->dir, rb->dir);
+        compare_field(items, o, "value", ra->value, rb->value);
+    }
+    if (ra->cap_kind || rb->cap_kind) {
+        const char *name = ra->cap_kind ? ra->cap_kind : rb->cap_kind;
+
+        if (g_strcmp0(ra->cap_kind, rb->cap_kind) != 0) {
+            compare_field(items, o, name, ra->cap_kind, rb->cap_kind);
+        } else {
+            compare_field(items, o, name, ra->cap_value, rb->cap_value);
+        }
+    }
+}
+
+static void item_clear(gpointer p)
+{
+    DiffItem *it = p;
+
+    g_free(it->name);
+    g_free(it->a);
+    g_free(it->b);
+}
+
+static void divergence_clear(Divergence *d)
+{
+    g_clear_pointer(&d->items, g_array_unref);
+    g_clear_pointer(&d->ctx_a, g_array_unref);
+    g_clear_pointer(&d->ctx_b, g_array_unref);
+}
+
+typedef struct DiffRun {
+    DiffLog *a, *b;
+    const DiffOptions *o;
+    LogReader *ra;
+    LogRecord rec;
+    Ring ring;
+    uint64_t compared, divergences;
+    Divergence first;       /* kept for a one-object JSON answer */
+} DiffRun;
+
+/* Compare A's record @rec of @wa with B's next of the partner. */
+static int compare_one(DiffRun *run, DiffWatch *wa, GError **errp)
+{
+    DiffWatch *wb = wa->partner;
+    Cursor *c = wb->cursor;
+    Divergence d = { .wa = wa, .wb = wb };
+    int got;
+
+    if (!c && !(c = wb->cursor = cursor_new(run->b, run->o->context,
+                                             errp))) {
+        return -1;
+    }
+    got = cursor_next(c, run->b, wb->id, errp);
+    if (got <= 0) {
+        wa->exhausted = true;
+        return got;
+    }
+    d.index = ++wa->compared;
+    run->compared++;
+    d.items = g_array_new(false, true, sizeof(DiffItem));
+    g_array_set_clear_func(d.items, item_clear);
+    compare_regs(wa, &run->rec, wb, &c->rec, run->o, d.items);
+    compare_rest(wa, &run->rec, wb, &c->rec, run->o, d.items);
+    if (!d.items->len) {
+        divergence_clear(&d);
+        return 0;
+    }
+    run->divergences++;
+    d.hit_a = run->rec.hit;
+    d.hit_b = c->rec.hit;
+    d.ctx_a = ring_context(&run->ring, logread_lineno(run->ra),
+                           run->rec.line);
+    d.ctx_b = ring_context(&c->ring, logread_lineno(c->r), c->rec.line);
+    if (run->o->all || !run->o->json) {
+        diff_print_divergence(run->a, run->b, &d, run->o);
+    }
+    if (run->divergences == 1 && !run->o->all) {
+        run->first = d;
+        return 1;
+    }
+    divergence_clear(&d);
+    return 1;
+}
+
+/* Read A in order; stops at the first divergence unless --all. */
+static bool compare_logs(DiffRun *run, GError **errp)
+{
+    int got;
+
+    while ((got = logread_next(run->ra, &run->rec, errp)) > 0) {
+        uint64_t lineno = logread_lineno(run->ra);
+        DiffWatch *wa = g_hash_table_lookup(run->a->by_id,
+                                            GUINT_TO_POINTER(run->rec.watch));
+
+        if (run->a->lost_line && lineno >= run->a->lost_line) {
+            break;
+        }
+        if ((run->rec.kind == LOG_HIT || run->rec.kind == LOG_MEM) && wa &&
+            wa->selected && wa->partner && !wa->exhausted) {
+            int r = compare_one(run, wa, errp);
+            if (r < 0) {
+                return false;
+            }
+            if (r > 0 && !run->o->all) {
+                return true;
+            }
+        }
+        ring_push(&run->ring, lineno, run->rec.line);
+    }
+    return got == 0;
+}
+
+static void note(GPtrArray *notes, const char *fmt, ...) G_GNUC_PRINTF(2, 3);
+
+static void note(GPtrArray *notes, const char *fmt, ...)
+{
+    va_list ap;
+
+    va_start(ap, fmt);
+    g_ptr_array_add(notes, g_strdup_vprintf(fmt, ap));
+    va_end(ap);
+}
+
+static void log_notes(const DiffLog *log, GPtrArray *notes)
+{
+    if (log->lost_line) {
+        note(notes, "%s:%" G_GUINT64_FORMAT ": %s: hits after it are not "
+             "compared", log->name, log->lost_line, log->lost_what);
+    }
+    if (log->cut) {
+        note(notes, "%s: its last line is cut off (the log is truncated)",
+             log->name);
+    } else if (!log->summary) {
+        note(notes, "%s ends without a summary (a truncated log, or QEMU "
+             "did not exit cleanly)", log->name);
+    }
+}
+
+/* Watches compared over different lengths, or not at all. */
+static void watch_notes(const DiffLog *a, const DiffLog *b,
+                        GPtrArray *notes)
+{
+    bool lossy = a->lost_line || b->lost_line;
+
+    for (int side = 0; side < 2; side++) {
+        const DiffLog *log = side ? b : a, *other = side ? a : b;
+
+        for (guint i = 0; i < log->watches->len; i++) {
+            const DiffWatch *w = g_ptr_array_index(log->watches, i);
+            g_autofree char *what = diff_watch_describe(w);
+
+            if (!w->selected || !w->records) {
+                continue;
+            }
+            if (!w->partner) {
+                note(notes, "watch %s of %s has no counterpart in %s: its "
+                     "%" G_GUINT64_FORMAT " hits are not compared", what,
+                     log->name, other->name, w->records);
+            } else if (!side && !lossy &&
+                       w->records != w->partner->records) {
+                bool a_short = w->records < w->partner->records;
+                note(notes, "watch %s: %s has %" G_GUINT64_FORMAT " hits, "
+                     "%s has %" G_GUINT64_FORMAT " (the run of %s is "
+                     "shorter)", what, a->name, w->records, b->name,
+                     w->partner->records, a_short ? a->name : b->name);
+            }
+        }
+    }
+}
+
+static int run_diff(DiffLog *a, DiffLog *b, const DiffOptions *o)
+{
+    g_autoptr(GError) err = NULL;
+    g_autoptr(GPtrArray) notes = g_ptr_array_new_with_free_func(g_free);
+    DiffRun run = { .a = a, .b = b, .o = o };
+    bool ok;
+
+    if (!diff_log_scan(a, &err) || !diff_log_scan(b, &err) ||
+        !diff_match(a, b, o, &err) ||
+        !(run.ra = logread_open(a->name, a->path, &err))) {
+        fprintf(stderr, "qinsn: diff: %s\n", err->message);
+        return CLI_EXIT_USAGE;
+    }
+    logrecord_init(&run.rec);
+    ring_init(&run.ring, o->context);
+    ok = compare_logs(&run, &err);
+    for (guint i = 0; i < b->watches->len; i++) {
+        DiffWatch *w = g_ptr_array_index(b->watches, i);
+        g_clear_pointer(&w->cursor, cursor_free);
+    }
+    logread_close(run.ra);
+    logrecord_clear(&run.rec);
+    ring_clear(&run.ring);
+    if (!ok) {
+        divergence_clear(&run.first);
+        fprintf(stderr, "qinsn: diff: %s\n", err->message);
+        return CLI_EXIT_USAGE;
+    }
+    log_notes(a, notes);
+    log_notes(b, notes);
+    watch_notes(a, b, notes);
+    diff_print_result(a, b, o, run.compared, run.divergences, notes,
+                      run.first.items ? &run.first : NULL);
+    divergence_clear(&run.first);
+    return run.divergences || notes->len ? CLI_EXIT_REMOTE : CLI_EXIT_OK;
+}
+
+enum {
+    DIFF_REGS = 256, DIFF_IGNORE, DIFF_WATCH, DIFF_PAIR, DIFF_ALL,
+    DIFF_CONTEXT, DIFF_JSON,
+};
+
+static const struct option diff_options[] = {
+    { "regs", required_argument, NULL, DIFF_REGS },
+    { "ignore-regs", required_argument, NULL, DIFF_IGNORE },
+    { "watch", required_argument, NULL, DIFF_WATCH },
+    { "pair", required_argument, NULL, DIFF_PAIR },
+    { "all", no_argument, NULL, DIFF_ALL },
+    { "context", required_argument, NULL, DIFF_CONTEXT },
+    { "json", no_argument, NULL, DIFF_JSON },
+    { "help", no_argument, NULL, 'h' },
+    { NULL, 0, NULL, 0 },
+};
+
+static bool usage_error(const char *fmt, const char *arg)
+{
+    fputs("qinsn: diff: ", stderr);
+    fprintf(stderr, fmt, arg);
+    fputs("\n", stderr);
+    fputs(diff_usage, stderr);
+    return false;
+}
+
+/* Returns false on a usage error (reported); *@help for --help. */
+static bool parse_diff(int argc, char **argv, DiffOptions *o, bool *help)
+{
+    char *end;
+    int c;
+
+    optind = 0;
+    while ((c = getopt_long(argc, argv, "+h", diff_options, NULL)) != -1) {
+        switch (c) {
+        case DIFF_REGS:
+            g_strfreev(o->regs);
+            o->regs = g_strsplit(optarg, ",", -1);
+            break;
+        case DIFF_IGNORE:
+            g_strfreev(o->ignore_regs);
+            o->ignore_regs = g_strsplit(optarg, ",", -1);
+            break;
+        case DIFF_WATCH: o->watch = optarg; break;
+        case DIFF_PAIR: g_ptr_array_add(o->pairs, optarg); break;
+        case DIFF_ALL: o->all = true; break;
+        case DIFF_JSON: o->json = true; break;
+        case DIFF_CONTEXT:
+            o->context = (int)strtol(optarg, &end, 10);
+            if (*end || !*optarg || o->context < 0 ||
+                o->context > DIFF_MAX_CONTEXT) {
+                return usage_error("--context %s: give a number of records "
+                                   "from 0 to 1000", optarg);
+            }
+            break;
+        case 'h':
+            fputs(diff_usage, stdout);
+            *help = true;
+            return true;
+        default:
+            fputs(diff_usage, stderr);
+            return false;
+        }
+    }
+    if (argc - optind != 2) {
+        return usage_error("%s", argc - optind < 2 ? "two logs are needed, "
+                           "A and B" : "only two logs, A and B");
+    }
+    return true;
+}
+
+int diff_main(int argc, char **argv, CliOptions *co)
+{
+    g_autoptr(GError) err = NULL;
+    DiffOptions o = { .context = DIFF_DEFAULT_CONTEXT, .json = co->json };
+    DiffLog a = { 0 }, b = { 0 };
+    bool help = false;
+    int rc = CLI_EXIT_USAGE;
+
+    o.pairs = g_ptr_array_new();
+    if (parse_diff(argc, argv, &o, &help) && !help) {
+        a.name = argv[optind];
+        b.name = argv[optind + 1];
+        if (g_str_equal(a.name, "-") && g_str_equal(b.name, "-")) {
+            fprintf(stderr, "qinsn: diff: only one of A and B can be "
+                    "stdin\n");
+        } else if (!(a.path = logread_prepare(a.name, &a.tmp, &err)) ||
+                   !(b.path = logread_prepare(b.name, &b.tmp, &err))) {
+            fprintf(stderr, "qinsn: diff: %s\n", err->message);
+        } else {
+            rc = run_diff(&a, &b, &o);
+        }
+    } else if (help) {
+        rc = CLI_EXIT_OK;
+    }
+    diff_log_clear(&a);
+    diff_log_clear(&b);
+    g_strfreev(o.regs);
+    g_strfreev(o.ignore_regs);
+    g_ptr_array_unref(o.pairs);
+    return rc;
+}
