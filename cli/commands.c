@@ -176,6 +176,26 @@ static char *rebuild(const QinsnRequest *req, const char *arg0)
     return g_string_free(g_steal_pointer(&line), false);
 }
 
+/*
+ * The request with its address argument replaced by @addr, and, when the
+ * user named the place by a symbol, that symbol as sym=: the log then
+ * says which function a watch was set on, and qinsn diff matches the
+ * watches of two builds by it.
+ */
+static char *rebuild_watch(const QinsnRequest *req, const char *addr)
+{
+    const char *arg = g_ptr_array_index(req->args, 0);
+    char *line = rebuild(req, addr);
+    char *with;
+
+    if (g_ascii_isdigit(arg[0]) || qinsn_request_opt(req, "sym")) {
+        return line;
+    }
+    with = g_strdup_printf("%s sym=%s", line, arg);
+    g_free(line);
+    return with;
+}
+
 static bool print_reply(Session *s, const Reply *r, const char *extra,
                         const char *note)
 {
@@ -326,7 +346,7 @@ bool cmd_watch(Session *s, const QinsnRequest *req, GError **errp)
         g_prefix_error(errp, "watch: ");
         return false;
     }
-    line = rebuild(req, range);
+    line = rebuild_watch(req, range);
     r = session_request(s, line, errp);
     if (!r) {
         return false;
@@ -349,7 +369,7 @@ bool cmd_watch_mem(Session *s, const QinsnRequest *req, GError **errp)
         g_prefix_error(errp, "watch-mem: ");
         return false;
     }
-    line = rebuild(req, addr);
+    line = rebuild_watch(req, addr);
     r = session_request(s, line, errp);
     return r && print_reply(s, r, NULL, NULL);
 }

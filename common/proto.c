@@ -41,11 +41,11 @@ int qinsn_error_class_from_name(const char *name)
 }
 
 static const char *const watch_keys[] = {
-    "regs", "if", "ignore", "count", "cpu", "mem", "str", NULL
+    "regs", "if", "ignore", "count", "cpu", "mem", "str", "sym", NULL
 };
 static const char *const watch_flags[] = { "once", NULL };
 static const char *const watch_mem_keys[] = {
-    "regs", "if", "ignore", "count", "cpu", NULL
+    "regs", "if", "ignore", "count", "cpu", "sym", NULL
 };
 
 static const QinsnCommandSpec commands[] = {

@@ -17,6 +17,7 @@ import threading
 import gdb
 
 from . import format as fmt
+from . import location
 from .events import EventRing
 from .registers import (GDB_ARCHES, RegisterError, RegisterMap,
                         parse_plugin_regs, parse_remote_registers)
@@ -227,7 +228,9 @@ class Session:
 
     def send_watch(self, addr, options, where):
         """Send one watch request; returns its PendingWatch."""
-        line = " ".join(["watch", "%#x" % addr] + options)
+        sym = location.symbol_option(where, addr)
+        line = " ".join(["watch", "%#x" % addr] + options +
+                        ([sym] if sym else []))
         return PendingWatch(addr, where, self._watcher().send(line))
 
     def send_watch_mem(self, addr, length, direction, options, where, label):
