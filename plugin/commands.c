@@ -55,8 +55,8 @@ static Watch *add_watch(const QinsnRequest *req,
     g_mutex_unlock(&qinsn.regs_lock);
     *first_mem = w && w->kind == WATCH_MEM &&
         watch_table_mem_count(qinsn.watches) == 0;
-    if (w && !watch_table_add(qinsn.watches, w, flush_count(), errp)) {
-        g_clear_pointer(&w, watch_free);
+    if (w && !qinsn_add_watch(w, errp)) {
+        w = NULL;
     }
 out:
     watch_options_clear(&o);

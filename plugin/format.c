@@ -337,6 +337,134 @@ static void format_mark(GString *out, OutputFormat fmt, const Record *rec)
     }
 }
 
+/* The options of a watch record, in the order the protocol lists them. */
+static void watch_options_text(GString *out, const struct Watch *w,
+                               const FormatContext *ctx)
+{
+    put_lit(out, " regs=");
+    for (int i = 0; i < w->nregs; i++) {
+        if (i) {
+            g_string_append_c(out, ',');
+        }
+        g_string_append(out, w->labels[i]);
+    }
+    g_string_append(out, w->nregs ? " regnums=" : "- regnums=-");
+    for (int i = 0; i < w->nregs; i++) {
+        if (i) {
+            g_string_append_c(out, ',');
+        }
+        put_dec(out, qinsn_regs_at(ctx->regs, w->regs[i])->gdb_num, 0);
+    }
+    if (w->has_cond) {
+        g_string_append_printf(out, " if=%s", w->cond_text);
+    }
+    if (w->ignore) {
+        g_string_append_printf(out, " ignore=%" PRIu64, w->ignore);
+    }
+    if (w->count) {
+        g_string_append_printf(out, " count=%" PRIu64, w->count);
+    }
+    if (w->cpu >= 0) {
+        g_string_append_printf(out, " cpu=%d", w->cpu);
+    }
+    if (w->capture_text) {
+        g_string_append_printf(out, " %s", w->capture_text);
+    }
+}
+
+static const char *watch_dir(const struct Watch *w)
+{
+    static const char *const dirs[] = { "", "r", "w", "rw" };
+
+    return dirs[w->mem_dir & 3];
+}
+
+static void watch_options_json(GString *out, const struct Watch *w,
+                               const FormatContext *ctx)
+{
+    put_lit(out, ",\"regs\":[");
+    for (int i = 0; i < w->nregs; i++) {
+        g_string_append(out, i ? ",\"" : "\"");
+        qinsn_json_escape(out, w->labels[i]);
+        g_string_append_c(out, '"');
+    }
+    put_lit(out, "],\"regnums\":[");
+    for (int i = 0; i < w->nregs; i++) {
+        if (i) {
+            g_string_append_c(out, ',');
+        }
+        put_dec(out, qinsn_regs_at(ctx->regs, w->regs[i])->gdb_num, 0);
+    }
+    g_string_append_c(out, ']');
+    if (w->has_cond) {
+        put_lit(out, ",\"if\":\"");
+        qinsn_json_escape(out, w->cond_text);
+        g_string_append_c(out, '"');
+    }
+    if (w->ignore) {
+        g_string_append_printf(out, ",\"ignore\":%" PRIu64, w->ignore);
+    }
+    if (w->count) {
+        g_string_append_printf(out, ",\"count\":%" PRIu64, w->count);
+    }
+    if (w->cpu >= 0) {
+        g_string_append_printf(out, ",\"cpu\":%d", w->cpu);
+    }
+    if (w->capture_text) {
+        /* "mem=SPEC" or "str=SPEC" */
+        g_string_append_printf(out, ",\"%.3s\":\"", w->capture_text);
+        qinsn_json_escape(out, w->capture_text + 4);
+        g_string_append_c(out, '"');
+    }
+}
+
+/* The definition of a watch, written when it is created. */
+static void format_watch(GString *out, OutputFormat fmt,
+                         const FormatContext *ctx, const struct Watch *w)
+{
+    const char *kind = w->kind == WATCH_MEM ? "mem" : "insn";
+    bool range = w->end != w->start;
+
+    if (fmt == FORMAT_JSON) {
+        g_string_append_printf(out, "{\"type\":\"watch\",\"watch\":%u,"
+                               "\"kind\":\"%s\",\"addr\":\"0x%" PRIx64
+                               "\"", w->id, kind, w->start);
+        if (range) {
+            g_string_append_printf(out, ",\"end\":\"0x%" PRIx64 "\"", w->end);
+        }
+        if (w->sym) {
+            put_lit(out, ",\"sym\":\"");
+            qinsn_json_escape(out, w->sym);
+            g_string_append_c(out, '"');
+        }
+        watch_options_json(out, w, ctx);
+        if (w->kind == WATCH_MEM) {
+            g_string_append_printf(out, ",\"dir\":\"%s\"", watch_dir(w));
+        }
+        g_string_append(out, "}\n");
+        return;
+    }
+    if (fmt != FORMAT_TEXT) {
+        return;             /* subscribers learn watches from `list` */
+    }
+    put_lit(out, "watch w");
+    put_dec(out, w->id, 4);
+    g_string_append_printf(out, " %s addr=", kind);
+    put_hex(out, w->start, 16);
+    if (range) {
+        put_lit(out, " end=");
+        put_hex(out, w->end, 16);
+    }
+    if (w->sym) {
+        g_string_append_printf(out, " sym=%s", w->sym);
+    }
+    watch_options_text(out, w, ctx);
+    if (w->kind == WATCH_MEM) {
+        g_string_append_printf(out, " dir=%s", watch_dir(w));
+    }
+    g_string_append_c(out, '\n');
+}
+
 void format_record(GString *out, OutputFormat fmt, const FormatContext *ctx,
                    const Record *rec)
 {
@@ -344,6 +472,10 @@ void format_record(GString *out, OutputFormat fmt, const FormatContext *ctx,
 
     if (rec->kind == RECORD_MARK) {
         format_mark(out, fmt, rec);
+        return;
+    }
+    if (rec->kind == RECORD_WATCH) {
+        format_watch(out, fmt, ctx, rec->watch);
         return;
     }
     decode_hit(ctx, rec, &v);

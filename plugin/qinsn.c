@@ -357,6 +357,29 @@ static QinsnRegTable *build_reg_table(unsigned int cpu)
     return t;
 }
 
+bool qinsn_add_watch(Watch *w, GError **errp)
+{
+    bool enabled = atomic_load(&w->enabled);
+
+    /*
+     * The watch's definition goes to the log before any of its hits: it
+     * joins the table disabled, and is enabled once its record is queued.
+     */
+    atomic_store(&w->enabled, false);
+    if (!watch_table_add(qinsn.watches, w, flush_count(), errp)) {
+        watch_free(w);
+        return false;
+    }
+    if (!writer_watch(w)) {
+        g_set_error(errp, QINSN_ERROR, QINSN_ERR_LIMIT,
+                    "the log's queue is full: watch not added");
+        watch_table_remove(qinsn.watches, w->id, flush_count(), NULL);
+        return false;
+    }
+    atomic_store(&w->enabled, enabled);
+    return true;
+}
+
 static void add_initial_watches(void)
 {
     for (guint i = 0; i < qinsn.initial->len; i++) {
@@ -364,10 +387,9 @@ static void add_initial_watches(void)
         g_autoptr(GError) err = NULL;
         Watch *w = watch_new(o, qinsn.regs, qinsn.default_regs, &err);
 
-        if (!w || !watch_table_add(qinsn.watches, w, flush_count(), &err)) {
+        if (!w || !qinsn_add_watch(w, &err)) {
             fprintf(stderr, "qinsn: watch=0x%" PRIx64 ": %s\n", o->start,
                     err->message);
-            watch_free(w);
             exit(1);
         }
     }

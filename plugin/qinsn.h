@@ -48,6 +48,11 @@ void qinsn_register_callbacks(void);
 /* Register (or drop) the translation callback. */
 void qinsn_set_translation(bool on);
 bool qinsn_exact_state(void);
+/*
+ * Add @w (owned from now on, freed on failure) to the watch table and its
+ * definition record to the log, before any hit of it can be recorded.
+ */
+bool qinsn_add_watch(Watch *w, GError **errp);
 
 /* flush.c */
 typedef enum {
@@ -76,6 +81,8 @@ void writer_stats(uint64_t *written, uint64_t *dropped,
                   uint64_t *write_errors);
 /* Queue a mark from the control thread; false if the queue is full. */
 bool writer_mark(const char *token);
+/* Queue the definition record of a new watch; false if the queue is full. */
+bool writer_watch(Watch *w);
 
 /* control.c */
 bool control_start(GError **errp);

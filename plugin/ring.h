@@ -21,6 +21,7 @@ typedef enum {
     RECORD_HIT,
     RECORD_MARK,
     RECORD_MEM,
+    RECORD_WATCH,               /* a watch was created: its definition */
 } RecordKind;
 
 struct Watch;

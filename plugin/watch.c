@@ -51,6 +51,7 @@ void watch_options_clear(WatchOptions *o)
     }
     g_free(o->cond);
     g_free(o->capture_spec);
+    g_free(o->sym);
     watch_options_init(o);
 }
 
@@ -61,6 +62,22 @@ static bool parse_count(const char *key, const char *val, uint64_t *out,
         g_prefix_error(errp, "%s: ", key);
         return false;
     }
+    return true;
+}
+
+/*
+ * The symbol a client resolved the address from, kept for the log's watch
+ * record; the wire's word splitting already refuses spaces and control bytes.
+ */
+static bool parse_sym(const char *v, char **out, GError **errp)
+{
+    if (!*v || strlen(v) > 255 || strchr(v, '"') || strchr(v, '\\')) {
+        g_set_error(errp, QINSN_ERROR, QINSN_ERR_ARG,
+                    "sym: '%s' is not a symbol name (1 to 255 characters, "
+                    "no quotes or backslashes)", v);
+        return false;
+    }
+    *out = g_strdup(v);
     return true;
 }
 
@@ -87,6 +104,9 @@ static bool common_options(WatchOptions *o, const QinsnRequest *req,
     }
     if ((v = qinsn_request_opt(req, "if"))) {
         o->cond = g_strdup(v);
+    }
+    if ((v = qinsn_request_opt(req, "sym")) && !parse_sym(v, &o->sym, errp)) {
+        return false;
     }
     if ((v = qinsn_request_opt(req, "ignore")) &&
         !parse_count("ignore", v, &o->ignore, errp)) {
@@ -262,6 +282,7 @@ Watch *watch_new(const WatchOptions *o, const QinsnRegTable *regs,
     }
     w->ignore = o->ignore;
     w->count = o->count;
+    w->sym = g_strdup(o->sym);
     w->cpu = o->cpu;
     atomic_init(&w->enabled, true);
     for (guint i = 0; i < names->len; i++) {
@@ -328,6 +349,7 @@ void watch_free(Watch *w)
     }
     g_free(w->cond_text);
     g_free(w->capture_text);
+    g_free(w->sym);
     if (w->hooks) {
         g_hash_table_unref(w->hooks);
     }
@@ -387,6 +409,9 @@ void watch_describe(const Watch *w, const QinsnRegTable *regs, GString *out)
         for (int i = 0; i < w->insn_len; i++) {
             g_string_append_printf(out, "%02x", w->insn[i]);
         }
+    }
+    if (w->sym) {
+        g_string_append_printf(out, " sym=%s", w->sym);
     }
     (void)regs;
 }

@@ -56,6 +56,7 @@ typedef struct Watch {
     int64_t capture_off;
     uint32_t capture_len;
     char *capture_text;
+    char *sym;                  /* as the client named it, or NULL */
     size_t record_bytes;        /* payload size of one hit record */
 
     atomic_bool enabled;
@@ -90,6 +91,7 @@ typedef struct WatchOptions {
     int cpu;
     WatchCaptureKind capture;
     char *capture_spec;
+    char *sym;                  /* the symbol the client resolved, or NULL */
 } WatchOptions;
 
 void watch_options_init(WatchOptions *o);

@@ -26,7 +26,6 @@ static atomic_uint_fast64_t write_errors;
 static int last_errno;
 static GString *line;
 static GString *event;
-static uint64_t seq_marks_pushed;
 
 static FormatContext format_ctx(void)
 {
@@ -96,7 +95,7 @@ static void report_drops(void)
 static uint64_t drain(uint64_t max)
 {
     FormatContext ctx = format_ctx();
-    uint64_t n = 0;
+    uint64_t n = 0, hits = 0;
     Ring *ring;
 
     g_mutex_lock(&drain_lock);
@@ -106,11 +105,13 @@ static uint64_t drain(uint64_t max)
         g_string_truncate(line, 0);
         format_record(line, qinsn.format, &ctx, rec);
         emit(line);
-        if (control_subscribers()) {
+        if (rec->kind != RECORD_WATCH && control_subscribers()) {
             g_string_truncate(event, 0);
             format_record(event, FORMAT_EVENT, &ctx, rec);
             control_broadcast(event->str);
         }
+        /* written counts hit records, to compare with logged */
+        hits += rec->kind == RECORD_HIT || rec->kind == RECORD_MEM;
         ring_pop(ring);
         n++;
     }
@@ -118,7 +119,7 @@ static uint64_t drain(uint64_t max)
     if (n) {
         control_wake();
     }
-    atomic_fetch_add(&written, n);
+    atomic_fetch_add(&written, hits);
     if (n && fflush(log_file) != 0) {
         atomic_fetch_add(&write_errors, 1);
         last_errno = errno;
@@ -245,16 +246,22 @@ void writer_stats(uint64_t *n_written, uint64_t *dropped,
     *errors = atomic_load(&write_errors);
 }
 
-bool writer_mark(const char *token)
+/*
+ * Queue a record of the control ring: marks from the control thread, watch
+ * definitions from it and from the first vCPU (plugin arguments), hence the
+ * lock that keeps the ring single-producer.
+ */
+static bool control_record(RecordKind kind, Watch *w, const char *token)
 {
+    static GMutex lock;
+    g_autoptr(GMutexLocker) locker = g_mutex_locker_new(&lock);
     Ring *ring = qinsn.control_ring;
-    size_t len = strlen(token);
+    size_t len = token ? strlen(token) : 0;
     Record *rec;
 
     /*
-     * A full queue refuses the mark and the client is told so: it is not
-     * a lost record, which ring_reserve() would count among the drops.
-     * This thread is the ring's only producer: the room cannot shrink.
+     * A full queue refuses the record and the caller says so: it is not
+     * a lost hit, which ring_reserve() would count among the drops.
      */
     if (atomic_load(&ring->head) - atomic_load(&ring->tail) >=
         QINSN_RING_SLOTS) {
@@ -262,16 +269,27 @@ bool writer_mark(const char *token)
     }
     rec = ring_reserve(ring);
     len = MIN(len, sizeof(rec->data));
-    rec->kind = RECORD_MARK;
-    rec->watch = NULL;
+    rec->kind = kind;
+    rec->watch = w;
     rec->cpu = 0;
-    rec->pc = 0;
+    rec->pc = w ? w->start : 0;
     rec->hit = 0;
     rec->stale = false;
-    memcpy(rec->data, token, len);
+    if (len) {
+        memcpy(rec->data, token, len);
+    }
     rec->len = len;
     rec->seq = atomic_fetch_add(&qinsn.seq, 1);
     ring_commit(ring);
-    seq_marks_pushed++;
     return true;
+}
+
+bool writer_mark(const char *token)
+{
+    return control_record(RECORD_MARK, NULL, token);
+}
+
+bool writer_watch(Watch *w)
+{
+    return control_record(RECORD_WATCH, w, NULL);
 }

@@ -58,6 +58,15 @@ bool qinsn_exact_state(void)
     return false;
 }
 
+bool qinsn_add_watch(Watch *w, GError **errp)
+{
+    if (!watch_table_add(qinsn.watches, w, flush_count(), errp)) {
+        watch_free(w);
+        return false;
+    }
+    return true;
+}
+
 /* Stand-ins for writer.c and control.c. */
 static unsigned int marks;
 
