@@ -102,8 +102,11 @@ void log_add_reg(LogRecord *rec, const char *name, const char *value,
 /* "a0,a1" / "10,11" of a watch record. */
 bool log_split_regs(LogRecord *rec, const char *names, const char *nums)
 {
-    g_auto(GStrv) n = names && *names ? g_strsplit(names, ",", -1) : NULL;
-    g_auto(GStrv) g = nums && *nums ? g_strsplit(nums, ",", -1) : NULL;
+    /* "-": a watch that logs no register (text form) */
+    bool no_names = !names || !*names || g_str_equal(names, "-");
+    bool no_nums = !nums || !*nums || g_str_equal(nums, "-");
+    g_auto(GStrv) n = no_names ? NULL : g_strsplit(names, ",", -1);
+    g_auto(GStrv) g = no_nums ? NULL : g_strsplit(nums, ",", -1);
 
     for (int i = 0; n && n[i]; i++) {
         g_ptr_array_add(rec->reg_names, g_strdup(n[i]));
