@@ -1,7 +1,8 @@
 /*
  * qinsn diff: the first divergent hit between two runs.  Private to
- * diff.c (options, the comparison), diffwatch.c (reading each log's
- * watches, matching them) and diffout.c (what is printed).
+ * diff.c (options, the walk through both logs), diffcompare.c (two hits),
+ * diffwatch.c (reading each log's watches, matching them) and diffout.c
+ * (what is printed).
  *
  * Memory does not grow with the logs: a first pass keeps only the
  * watches and the facts that make a log incomplete; the comparison then
@@ -77,6 +78,11 @@ typedef struct Divergence {
     GArray *items;          /* of DiffItem */
     GArray *ctx_a, *ctx_b;  /* of DiffLine, the divergent record last */
 } Divergence;
+
+/* diffcompare.c: what differs between @ra of @wa and @rb of @wb */
+GArray *diff_compare(const DiffWatch *wa, const LogRecord *ra,
+                     const DiffWatch *wb, const LogRecord *rb,
+                     const DiffOptions *o);
 
 /* diffwatch.c */
 bool diff_log_scan(DiffLog *log, GError **errp);
