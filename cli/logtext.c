@@ -21,23 +21,41 @@ static bool bad(GError **errp, const char *what, const char *word)
     return false;
 }
 
-/* The next word of *@p, or NULL at the end; *@p moves past it. */
-static char *next_word(const char **p)
+/*
+ * The words of a line, split in place in a copy of it: no allocation per
+ * word, this runs for every line of both logs.  @orig is the line itself,
+ * for what runs to its end (a str= capture).
+ */
+typedef struct Words {
+    char *p;
+    char *buf;
+    const char *orig;
+} Words;
+
+/* The next word, or NULL at the end. */
+static char *next_word(Words *t)
 {
-    const char *s = *p, *e;
+    char *s = t->p, *e;
 
     while (*s == ' ' || *s == '\t') {
         s++;
     }
     if (!*s) {
-        *p = s;
+        t->p = s;
         return NULL;
     }
     for (e = s; *e && *e != ' ' && *e != '\t'; e++) {
         /* to the end of the word */
     }
-    *p = e;
-    return g_strndup(s, e - s);
+    t->p = *e ? e + 1 : e;
+    *e = '\0';
+    return s;
+}
+
+/* The original line from @at (a pointer into the copy) to its end. */
+static const char *rest_of_line(const Words *t, const char *at)
+{
+    return t->orig + (at - t->buf);
 }
 
 /* "w12" -> 12 */
@@ -61,11 +79,11 @@ static const char *key_value(const char *w, const char *key)
     return w && strncmp(w, key, n) == 0 && w[n] == '=' ? w + n + 1 : NULL;
 }
 
-static bool hit_head(LogRecord *rec, const char **p, GError **errp)
+static bool hit_head(LogRecord *rec, Words *p, GError **errp)
 {
     const char *what = rec->kind == LOG_MEM ? "mem" : "hit";
-    g_autofree char *w = next_word(p), *c = next_word(p),
-                    *h = next_word(p), *pc = next_word(p);
+    char *w = next_word(p), *c = next_word(p), *h = next_word(p),
+         *pc = next_word(p);
     uint64_t cpu;
 
     if (!watch_id(w, &rec->watch)) {
@@ -84,10 +102,10 @@ static bool hit_head(LogRecord *rec, const char **p, GError **errp)
     return true;
 }
 
-static bool mem_access(LogRecord *rec, const char **p, GError **errp)
+static bool mem_access(LogRecord *rec, Words *p, GError **errp)
 {
-    g_autofree char *a = next_word(p), *s = next_word(p),
-                    *d = next_word(p), *v = next_word(p);
+    char *a = next_word(p), *s = next_word(p), *d = next_word(p),
+         *v = next_word(p);
     const char *dir = key_value(d, "dir");
     uint64_t size;
 
@@ -105,7 +123,7 @@ static bool mem_access(LogRecord *rec, const char **p, GError **errp)
 }
 
 /* "mem@0x…=hex", or "str@0x…=" and the rest of the line. */
-static bool capture(LogRecord *rec, const char *word, const char **p,
+static bool capture(LogRecord *rec, const char *word, Words *p,
                     GError **errp)
 {
     const char *eq = strchr(word, '=');
@@ -115,21 +133,20 @@ static bool capture(LogRecord *rec, const char *word, const char **p,
         return bad(errp, "hit", word);
     }
     if (word[0] == 's') {
-        /* the literal may hold spaces: the word and the rest of the line */
-        rec->cap_value = g_strconcat(eq + 1, *p, NULL);
-        *p += strlen(*p);
+        /* the literal may hold spaces: it runs to the end of the line */
+        rec->cap_value = g_strdup(rest_of_line(p, eq + 1));
+        p->p += strlen(p->p);
     } else {
         rec->cap_value = g_strdup(eq + 1);
     }
     return true;
 }
 
-static bool hit_regs(LogRecord *rec, const char **p, GError **errp)
+static bool hit_regs(LogRecord *rec, Words *p, GError **errp)
 {
-    char *word;
+    char *w;
 
-    while ((word = next_word(p))) {
-        g_autofree char *w = word;
+    while ((w = next_word(p))) {
         char *eq = strchr(w, '=');
         bool stale = g_str_has_suffix(w, "(stale)");
 
@@ -153,21 +170,20 @@ static const char *const watch_option_keys[] = {
     "if", "ignore", "count", "cpu", "mem", "str", "dir", NULL
 };
 
-static bool watch_line(LogRecord *rec, const char **p, GError **errp)
+static bool watch_line(LogRecord *rec, Words *p, GError **errp)
 {
-    g_autofree char *w = next_word(p), *k = next_word(p);
-    g_autofree char *regs = NULL, *nums = NULL;
+    char *w = next_word(p), *k = next_word(p);
+    const char *regs = NULL, *nums = NULL;
     g_autoptr(GString) opts = g_string_new(NULL);
     bool have_addr = false;
-    char *word;
+    char *kw;
 
     if (!watch_id(w, &rec->watch) || !k ||
         (!g_str_equal(k, "insn") && !g_str_equal(k, "mem"))) {
         return bad(errp, "watch", w && watch_id(w, &rec->watch) ? k : w);
     }
-    rec->wkind = g_steal_pointer(&k);
-    while ((word = next_word(p))) {
-        g_autofree char *kw = word;
+    rec->wkind = g_strdup(k);
+    while ((kw = next_word(p))) {
         char *eq = strchr(kw, '=');
 
         if (!eq) {
@@ -183,9 +199,9 @@ static bool watch_line(LogRecord *rec, const char **p, GError **errp)
         } else if (g_str_equal(kw, "sym")) {
             rec->sym = g_strdup(eq + 1);
         } else if (g_str_equal(kw, "regs")) {
-            regs = g_strdup(eq + 1);
+            regs = eq + 1;
         } else if (g_str_equal(kw, "regnums")) {
-            nums = g_strdup(eq + 1);
+            nums = eq + 1;
         } else if (g_strv_contains(watch_option_keys, kw)) {
             g_string_append_printf(opts, "%s%s=%s", opts->len ? " " : "",
                                    kw, eq + 1);
@@ -205,9 +221,9 @@ static bool watch_line(LogRecord *rec, const char **p, GError **errp)
     return true;
 }
 
-static bool summary_line(LogRecord *rec, const char **p, GError **errp)
+static bool summary_line(LogRecord *rec, Words *p, GError **errp)
 {
-    g_autofree char *w = next_word(p);
+    char *w = next_word(p);
 
     if (w && w[0] == 'w') {
         rec->kind = LOG_SUMMARY_WATCH;
@@ -222,30 +238,32 @@ static bool summary_line(LogRecord *rec, const char **p, GError **errp)
 
 bool parse_text_line(LogRecord *rec, const char *line, GError **errp)
 {
-    const char *p = line;
-    g_autofree char *type = next_word(&p);
-    g_autofree char *n = NULL;
+    g_autofree char *buf = g_strdup(line);
+    Words words = { buf, buf, line };
+    Words *p = &words;
+    char *type = next_word(p);
+    char *n;
 
     if (!type) {
         return bad(errp, "blank", NULL);
     }
     if (g_str_equal(type, "hit") || g_str_equal(type, "mem")) {
         rec->kind = g_str_equal(type, "hit") ? LOG_HIT : LOG_MEM;
-        return hit_head(rec, &p, errp) &&
-               (rec->kind == LOG_HIT || mem_access(rec, &p, errp)) &&
-               hit_regs(rec, &p, errp);
+        return hit_head(rec, p, errp) &&
+               (rec->kind == LOG_HIT || mem_access(rec, p, errp)) &&
+               hit_regs(rec, p, errp);
     }
     if (g_str_equal(type, "watch")) {
         rec->kind = LOG_WATCH;
-        return watch_line(rec, &p, errp);
+        return watch_line(rec, p, errp);
     }
     if (g_str_equal(type, "summary")) {
         rec->kind = LOG_SUMMARY;
-        return summary_line(rec, &p, errp);
+        return summary_line(rec, p, errp);
     }
     if (g_str_equal(type, "drop")) {
         rec->kind = LOG_DROP;
-        n = next_word(&p);
+        n = next_word(p);
         return log_number(n, &rec->lost) || bad(errp, "drop", n);
     }
     if (g_str_equal(type, "mark")) {
