@@ -18,6 +18,7 @@
 
 #include "cli.h"
 #include "diff.h"
+#include "output.h"
 
 #define DIFF_DEFAULT_CONTEXT 3
 #define DIFF_MAX_CONTEXT 1000
@@ -292,6 +293,20 @@ static void watch_notes(const DiffLog *a, const DiffLog *b,
     }
 }
 
+/* A usage error or unreadable input: on stderr, or as JSON with --json. */
+static void diff_fail(const DiffOptions *o, const char *msg)
+{
+    if (o->json) {
+        g_autoptr(GString) out = g_string_new(NULL);
+        g_autofree char *text = g_strdup_printf("diff: %s", msg);
+
+        output_json_error(out, NULL, CLI_EXIT_USAGE, text);
+        fputs(out->str, stdout);
+    } else {
+        fprintf(stderr, "qinsn: diff: %s\n", msg);
+    }
+}
+
 static int run_diff(DiffLog *a, DiffLog *b, const DiffOptions *o)
 {
     g_autoptr(GError) err = NULL;
@@ -302,7 +317,7 @@ static int run_diff(DiffLog *a, DiffLog *b, const DiffOptions *o)
     if (!diff_log_scan(a, &err) || !diff_log_scan(b, &err) ||
         !diff_match(a, b, o, &err) ||
         !(run.ra = logread_open(a->name, a->path, &err))) {
-        fprintf(stderr, "qinsn: diff: %s\n", err->message);
+        diff_fail(o, err->message);
         return CLI_EXIT_USAGE;
     }
     logrecord_init(&run.rec);
@@ -317,7 +332,7 @@ static int run_diff(DiffLog *a, DiffLog *b, const DiffOptions *o)
     ring_clear(&run.ring);
     if (!ok) {
         divergence_clear(&run.first);
-        fprintf(stderr, "qinsn: diff: %s\n", err->message);
+        diff_fail(o, err->message);
         return CLI_EXIT_USAGE;
     }
     log_notes(a, notes);
@@ -413,11 +428,10 @@ int diff_main(int argc, char **argv, CliOptions *co)
         a.name = argv[optind];
         b.name = argv[optind + 1];
         if (g_str_equal(a.name, "-") && g_str_equal(b.name, "-")) {
-            fprintf(stderr, "qinsn: diff: only one of A and B can be "
-                    "stdin\n");
+            diff_fail(&o, "only one of A and B can be stdin");
         } else if (!(a.path = logread_prepare(a.name, &a.tmp, &err)) ||
                    !(b.path = logread_prepare(b.name, &b.tmp, &err))) {
-            fprintf(stderr, "qinsn: diff: %s\n", err->message);
+            diff_fail(&o, err->message);
         } else {
             rc = run_diff(&a, &b, &o);
         }

@@ -264,6 +264,9 @@ sed '3s/.*/hello world/' good.log >garbage.log
 check "a line that is no record: exit 2, file:line" 2 \
     "qinsn: diff: garbage.log:3: not a qinsn log record: 'hello world'" \
     good.log garbage.log
+check "--json: an error is a JSON object with its class" 2 \
+    '^\{"ok":false,"class":"USAGE","error":"diff: garbage.log:3: not a qinsn log record' \
+    --json good.log garbage.log
 sed '4s/#2 /#x /' good.log >badhit.log
 check "a malformed hit record: exit 2, file:line" 2 \
     "badhit.log:4: malformed hit record: '#x'" good.log badhit.log
