@@ -319,6 +319,45 @@ static bool select_watches(DiffLog *a, DiffLog *b, const char *what,
     return true;
 }
 
+/* Does a selected watch of @log log the register @name (or #N)? */
+static bool logs_register(const DiffLog *log, const char *name)
+{
+    const char *n = name[0] == '$' ? name + 1 : name;
+
+    for (guint i = 0; i < log->watches->len; i++) {
+        const DiffWatch *w = g_ptr_array_index(log->watches, i);
+
+        for (guint r = 0; w->selected && r < w->regs->len; r++) {
+            if (g_str_equal(g_ptr_array_index(w->regs, r), n) ||
+                (n[0] == '#' && r < w->regnums->len &&
+                 atoi(n + 1) == g_array_index(w->regnums, int, r))) {
+                return true;
+            }
+        }
+    }
+    return false;
+}
+
+/* A misspelt --regs would make every hit agree: refuse names of nothing. */
+static bool check_reg_names(const DiffLog *a, const DiffLog *b,
+                            char **names, const char *option, GError **errp)
+{
+    static const char *const others[] = {
+        "offset", "size", "dir", "value", "mem", "str", NULL
+    };
+
+    for (char **n = names; n && *n; n++) {
+        if (!g_strv_contains(others, *n) && !logs_register(a, *n) &&
+            !logs_register(b, *n)) {
+            g_set_error(errp, CLI_ERROR, CLI_EXIT_USAGE,
+                        "%s: no compared watch of %s or %s logs a register "
+                        "'%s'", option, a->name, b->name, *n);
+            return false;
+        }
+    }
+    return true;
+}
+
 bool diff_match(DiffLog *a, DiffLog *b, const DiffOptions *o, GError **errp)
 {
     for (guint i = 0; o->pairs && i < o->pairs->len; i++) {
@@ -328,5 +367,7 @@ bool diff_match(DiffLog *a, DiffLog *b, const DiffOptions *o, GError **errp)
     }
     pair_by_symbol(a, b);
     pair_by_order(a, b);
-    return select_watches(a, b, o->watch, errp);
+    return select_watches(a, b, o->watch, errp) &&
+           check_reg_names(a, b, o->regs, "--regs", errp) &&
+           check_reg_names(a, b, o->ignore_regs, "--ignore-regs", errp);
 }

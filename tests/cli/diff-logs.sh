@@ -93,10 +93,19 @@ grep -q "good.log:4:" out && not_ok "--context 0 shows no record before" ||
     ok "--context 0 shows no record before"
 check "--ignore-regs a1: the same" 0 "agree on 4 hits" \
     --ignore-regs a1 good.log bad.log
-check "--regs a0,fp: the same (fp is s0 by number)" 0 "agree on 4 hits" \
-    --regs a0,fp good.log bad.log
+check "--regs a0,s0: the same" 0 "agree on 4 hits" \
+    --regs a0,s0 good.log bad.log
+sed 's/"fp":"0x5"}}$/"fp":"0x7"}}/' same.json >fp.json
+check "--regs fp: B's fp is A's s0 (the same gdb number)" 1 \
+    "s0 \(gdb 8\): good.log 0x5, fp.json 0x7" --regs fp good.log fp.json
 check "--regs '#11' names a register by gdb number" 1 "a1 \(gdb 11\)" \
     --regs '#11' good.log bad.log
+check "--regs naming no logged register: a usage error, not agreement" 2 \
+    "--regs: no compared watch of good.log or bad.log logs a register 'a7'" \
+    --regs a0,a7 good.log bad.log
+check "--ignore-regs naming no logged register: a usage error" 2 \
+    "--ignore-regs: no compared watch .* logs a register 'x1'" \
+    --ignore-regs x1 good.log bad.log
 check "--watch demo_done: only that watch" 0 "agree on 1 hits of 1 watch" \
     --watch demo_done good.log bad.log
 check "--watch 0x800012cc: by address" 1 "first divergence" \
