@@ -82,7 +82,11 @@ int logread_next(LogReader *r, LogRecord *rec, GError **errp)
             return 0;
         }
         r->lineno++;
-        r->cut = n > 0 && r->buf[n - 1] != '\n';
+        if (r->buf[n - 1] != '\n') {
+            /* the writer was cut off mid-line: no record, a truncated log */
+            r->cut = true;
+            return 0;
+        }
         while (n > 0 && (r->buf[n - 1] == '\n' || r->buf[n - 1] == '\r')) {
             r->buf[--n] = '\0';
         }

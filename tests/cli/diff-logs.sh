@@ -202,6 +202,9 @@ check "no summary: a truncated or killed run" 1 \
 head -c 200 good.log >cut.log
 check "a cut last line: incomplete, not malformed" 1 \
     "incomplete: cut.log: its last line is cut off" good.log cut.log
+check "  and the cut record is not compared" 1 \
+    "agree on 0 hits of 0 watches, but the comparison is incomplete" \
+    good.log cut.log
 
 # removed watches: w2 removed after its first hit keeps its watch record
 cat >removed.log <<'LOG'
