@@ -125,6 +125,7 @@ static void cursor_free(gpointer p)
 static int cursor_next(Cursor *c, const DiffLog *b, unsigned id,
                        GError **errp)
 {
+    const char *line;
     int got;
 
     if (c->done) {
@@ -133,10 +134,20 @@ static int cursor_next(Cursor *c, const DiffLog *b, unsigned id,
     if (c->rec.line) {
         ring_push(&c->ring, logread_lineno(c->r), c->rec.line);
     }
-    while ((got = logread_next(c->r, &c->rec, errp)) > 0) {
+    while ((got = logread_next_line(c->r, &line, errp)) > 0) {
         uint64_t lineno = logread_lineno(c->r);
+        long peek = logread_peek_watch(line);
 
         if (b->lost_line && lineno >= b->lost_line) {
+            break;
+        }
+        /* another watch's hit: the first pass has checked it already */
+        if (peek >= 0 && (unsigned long)peek != id) {
+            ring_push(&c->ring, lineno, line);
+            continue;
+        }
+        if (!logread_parse(c->r, &c->rec, errp)) {
+            got = -1;
             break;
         }
         if ((c->rec.kind == LOG_HIT || c->rec.kind == LOG_MEM) &&
@@ -207,21 +218,38 @@ static int compare_one(DiffRun *run, DiffWatch *wa, GError **errp)
     return 1;
 }
 
+/* Whether A's hits of @wa are compared now. */
+static bool comparing(const DiffWatch *wa)
+{
+    return wa && wa->selected && wa->partner && !wa->exhausted;
+}
+
 /* Read A in order; stops at the first divergence unless --all. */
 static bool compare_logs(DiffRun *run, GError **errp)
 {
+    const char *line;
     int got;
 
-    while ((got = logread_next(run->ra, &run->rec, errp)) > 0) {
+    while ((got = logread_next_line(run->ra, &line, errp)) > 0) {
         uint64_t lineno = logread_lineno(run->ra);
-        DiffWatch *wa = g_hash_table_lookup(run->a->by_id,
-                                            GUINT_TO_POINTER(run->rec.watch));
+        long peek = logread_peek_watch(line);
+        DiffWatch *wa;
 
         if (run->a->lost_line && lineno >= run->a->lost_line) {
             break;
         }
-        if ((run->rec.kind == LOG_HIT || run->rec.kind == LOG_MEM) && wa &&
-            wa->selected && wa->partner && !wa->exhausted) {
+        if (peek >= 0 && !comparing(g_hash_table_lookup(
+                run->a->by_id, GUINT_TO_POINTER((guint)peek)))) {
+            ring_push(&run->ring, lineno, line);
+            continue;
+        }
+        if (!logread_parse(run->ra, &run->rec, errp)) {
+            return false;
+        }
+        wa = g_hash_table_lookup(run->a->by_id,
+                                 GUINT_TO_POINTER(run->rec.watch));
+        if ((run->rec.kind == LOG_HIT || run->rec.kind == LOG_MEM) &&
+            comparing(wa)) {
             int r = compare_one(run, wa, errp);
             if (r < 0) {
                 return false;

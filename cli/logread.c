@@ -64,11 +64,9 @@ bool logread_cut(const LogReader *r)
     return r->cut;
 }
 
-int logread_next(LogReader *r, LogRecord *rec, GError **errp)
+int logread_next_line(LogReader *r, const char **line, GError **errp)
 {
     ssize_t n;
-    g_autoptr(GError) err = NULL;
-    bool ok;
 
     do {
         n = getline(&r->buf, &r->cap, r->f);
@@ -97,6 +95,15 @@ int logread_next(LogReader *r, LogRecord *rec, GError **errp)
                     r->name, r->lineno);
         return -1;
     }
+    *line = r->buf;
+    return 1;
+}
+
+bool logread_parse(LogReader *r, LogRecord *rec, GError **errp)
+{
+    g_autoptr(GError) err = NULL;
+    bool ok;
+
     logrecord_reset(rec);
     rec->line = g_strdup(r->buf);
     ok = r->buf[0] == '{' ? parse_json_line(rec, r->buf, &err)
@@ -105,9 +112,41 @@ int logread_next(LogReader *r, LogRecord *rec, GError **errp)
         g_set_error(errp, CLI_ERROR, CLI_EXIT_USAGE,
                     "%s:%" G_GUINT64_FORMAT ": %s", r->name, r->lineno,
                     err ? err->message : "malformed record");
-        return -1;
     }
-    return 1;
+    return ok;
+}
+
+int logread_next(LogReader *r, LogRecord *rec, GError **errp)
+{
+    const char *line;
+    int got = logread_next_line(r, &line, errp);
+
+    if (got <= 0) {
+        return got;
+    }
+    return logread_parse(r, rec, errp) ? 1 : -1;
+}
+
+long logread_peek_watch(const char *line)
+{
+    static const char *const heads[] = {
+        "hit   w", "mem   w", "{\"type\":\"hit\",\"watch\":",
+        "{\"type\":\"mem\",\"watch\":",
+    };
+    char *end;
+    unsigned long id;
+
+    for (size_t i = 0; i < G_N_ELEMENTS(heads); i++) {
+        size_t n = strlen(heads[i]);
+
+        if (strncmp(line, heads[i], n) == 0 && g_ascii_isdigit(line[n])) {
+            id = strtoul(line + n, &end, 10);
+            /* the id must be whole: "w12 " or "12," */
+            return (*end == (i < 2 ? ' ' : ',')) && id <= G_MAXUINT ?
+                   (long)id : -1;
+        }
+    }
+    return -1;
 }
 
 /* Copy @fd to the end into @out. */

@@ -83,6 +83,20 @@ G_DEFINE_AUTOPTR_CLEANUP_FUNC(LogReader, logread_close)
  */
 int logread_next(LogReader *r, LogRecord *rec, GError **errp);
 
+/*
+ * The same in two steps, for readers that skip most lines: the next line
+ * (valid until the next call), then, if wanted, its record.
+ */
+int logread_next_line(LogReader *r, const char **line, GError **errp);
+bool logread_parse(LogReader *r, LogRecord *rec, GError **errp);
+
+/*
+ * The watch id of a hit or memory record in the plugin's own layout,
+ * read from its first bytes; -1 for any other line (which may still be
+ * a hit: parse it to know).
+ */
+long logread_peek_watch(const char *line);
+
 /* The line number of the record last read. */
 uint64_t logread_lineno(const LogReader *r);
 const char *logread_name(const LogReader *r);

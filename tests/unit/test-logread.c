@@ -234,6 +234,37 @@ static void test_drop_summary(void)
     logrecord_clear(&out);
 }
 
+/* The quick look at a line's watch id agrees with the formatter. */
+static void test_peek(void)
+{
+    g_autoptr(QinsnRegTable) t = table();
+    Watch *w = watch_from(t, "watch 0x80001000 regs=a0", 12);
+    FormatContext ctx = { .regs = t };
+    Record *rec = g_new0(Record, 1);
+    uint8_t *p = rec->data;
+    g_autoptr(GString) s = g_string_new(NULL);
+
+    rec->kind = RECORD_HIT;
+    rec->watch = w;
+    rec->hit = 1;
+    put_reg(&p, 5);
+    rec->len = p - rec->data;
+    format_record(s, FORMAT_TEXT, &ctx, rec);
+    g_assert_cmpint(logread_peek_watch(s->str), ==, 12);
+    g_string_truncate(s, 0);
+    format_record(s, FORMAT_JSON, &ctx, rec);
+    g_assert_cmpint(logread_peek_watch(s->str), ==, 12);
+    rec->kind = RECORD_WATCH;
+    g_string_truncate(s, 0);
+    format_record(s, FORMAT_TEXT, &ctx, rec);
+    g_assert_cmpint(logread_peek_watch(s->str), ==, -1);
+    g_assert_cmpint(logread_peek_watch("hit   w12x cpu0"), ==, -1);
+    g_assert_cmpint(logread_peek_watch("{\"watch\":1,\"type\":\"hit\"}"), ==,
+                    -1);
+    g_free(rec);
+    watch_free(w);
+}
+
 static void test_json_reader(void)
 {
     g_autoptr(GError) err = NULL;
@@ -263,6 +294,7 @@ int main(int argc, char **argv)
     g_test_add_func("/logread/hit/capture", test_hit_capture);
     g_test_add_func("/logread/mem/access", test_mem_record);
     g_test_add_func("/logread/drop-summary", test_drop_summary);
+    g_test_add_func("/logread/peek", test_peek);
     g_test_add_func("/logread/json/reader", test_json_reader);
     return g_test_run();
 }
