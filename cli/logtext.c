@@ -197,6 +197,7 @@ static bool watch_line(LogRecord *rec, Words *p, GError **errp)
                 return bad(errp, "watch", eq + 1);
             }
         } else if (g_str_equal(kw, "sym")) {
+            g_free(rec->sym);   /* a repeated key: the last one holds */
             rec->sym = g_strdup(eq + 1);
         } else if (g_str_equal(kw, "regs")) {
             regs = eq + 1;
