@@ -166,7 +166,7 @@ expect_out "wait 1 on a guest that runs on: the script fails" 1 $? \
     "spin.qinsn:3: wait: QEMU still ran after 1 s: ended it with QMP quit"
 cp spin.log out
 expect_out "  QEMU was ended cleanly: the log has its summary" 0 0 \
-    "^summary w1 +pc=0x[0-9a-f]+ hits=[0-9]+ logged=5$"
+    "^summary w1 +pc=0x[0-9a-f]+ hits=[0-9]+ logged=[0-5]$"
 
 "$QINSN" wait >out 2>&1
 expect_out "wait without qinsn run: a usage error" 2 $? \
