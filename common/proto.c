@@ -71,6 +71,8 @@ static const QinsnCommandSpec commands[] = {
       "put a marker in the log, in execution order" },
     { "stats", "", 0, 0, NULL, NULL, false, "counters and flush path" },
     { "flush", "", 0, 0, NULL, NULL, true, "flush translated code now" },
+    { "overflow", "[wait|drop]", 0, 1, NULL, NULL, false,
+      "when the log falls behind: wait for it (lossless) or drop hits" },
     { "help", "[<command>]", 0, 1, NULL, NULL, false, "list commands" },
     { "quit", "", 0, 0, NULL, NULL, false, "close this connection" },
 };

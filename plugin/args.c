@@ -19,6 +19,7 @@ void qinsn_args_init(QinsnArgs *a)
     a->initial = g_ptr_array_new_with_free_func(options_free);
     a->default_regs = g_ptr_array_new_with_free_func(g_free);
     a->format = FORMAT_TEXT;
+    a->stall_ms = 1000;
 }
 
 void qinsn_args_clear(QinsnArgs *a)
@@ -61,11 +62,31 @@ static bool parse_one(QinsnArgs *a, const char *key, const char *val,
             a->format = FORMAT_TEXT;
         } else if (g_str_equal(val, "json")) {
             a->format = FORMAT_JSON;
+        } else if (g_str_equal(val, "ctf")) {
+            a->format = FORMAT_CTF;
         } else {
             g_set_error(errp, QINSN_ERROR, QINSN_ERR_ARG,
-                        "'%s' is not text or json", val);
+                        "'%s' is not text, json or ctf", val);
             return false;
         }
+    } else if (g_str_equal(key, "overflow")) {
+        if (!g_str_equal(val, "wait") && !g_str_equal(val, "drop")) {
+            g_set_error(errp, QINSN_ERROR, QINSN_ERR_ARG,
+                        "'%s' is not wait or drop", val);
+            return false;
+        }
+        a->overflow_drop = g_str_equal(val, "drop");
+    } else if (g_str_equal(key, "stall")) {
+        uint64_t ms;
+        if (!qinsn_parse_u64(val, &ms, errp)) {
+            return false;
+        }
+        if (ms < 1 || ms > 3600000) {
+            g_set_error(errp, QINSN_ERROR, QINSN_ERR_ARG,
+                        "%s ms is not between 1 and 3600000", val);
+            return false;
+        }
+        a->stall_ms = (uint32_t)ms;
     } else if (g_str_equal(key, "sock")) {
         g_clear_pointer(&a->sock_path, g_free);
         a->no_sock = g_str_equal(val, "none");
@@ -84,7 +105,7 @@ static bool parse_one(QinsnArgs *a, const char *key, const char *val,
 bool qinsn_args_parse(QinsnArgs *a, int argc, char **argv, GError **errp)
 {
     static const char *const known[] = {
-        "watch", "regs", "log", "format", "sock", NULL
+        "watch", "regs", "log", "format", "sock", "overflow", "stall", NULL
     };
 
     for (int i = 0; i < argc; i++) {
@@ -100,7 +121,7 @@ bool qinsn_args_parse(QinsnArgs *a, int argc, char **argv, GError **errp)
         if (!g_strv_contains(known, key)) {
             g_set_error(errp, QINSN_ERROR, QINSN_ERR_ARG,
                         "unknown argument '%s' (known: watch, regs, log, "
-                        "format, sock)", key);
+                        "format, sock, overflow, stall)", key);
             return false;
         }
         if (!parse_one(a, key, eq + 1, errp)) {

@@ -8,7 +8,7 @@
 #ifndef QINSN_ARGS_H
 #define QINSN_ARGS_H
 
-#include "format.h"
+#include "logfmt.h"
 #include "watch.h"
 
 typedef struct QinsnArgs {
@@ -18,6 +18,8 @@ typedef struct QinsnArgs {
     char *sock_path;            /* NULL: the default path */
     bool no_sock;               /* sock=none */
     OutputFormat format;
+    bool overflow_drop;         /* overflow=drop: a full ring drops */
+    uint32_t stall_ms;          /* overflow=wait gives up after this */
 } QinsnArgs;
 
 void qinsn_args_init(QinsnArgs *a);

@@ -139,6 +139,7 @@ static bool cmd_unwatch(const QinsnRequest *req, Reply *r, GError **errp)
 
     if (g_str_equal(arg, "all")) {
         n = watch_table_remove_all(qinsn.watches, flushes);
+        record_end_waits();
     } else if (g_str_has_prefix(arg, "0x")) {
         if (!qinsn_parse_u64(arg, &addr, errp)) {
             return false;
@@ -306,8 +307,28 @@ static bool cmd_stats(Reply *r)
     data(r, "exact=%s", qinsn_exact_state() ? "yes" : "no");
     data(r, "clients=%u", control_clients());
     data(r, "log=%s", qinsn.log_path ? qinsn.log_path : "stderr");
-    data(r, "format=%s", qinsn.format == FORMAT_JSON ? "json" : "text");
+    data(r, "format=%s", qinsn.format == FORMAT_JSON ? "json" :
+         qinsn.format == FORMAT_CTF ? "ctf" : "text");
+    data(r, "overflow=%s", record_overflow_drop() ? "drop" : "wait");
+    data(r, "stalls=%" PRIu64, writer_stalls());
+    data(r, "stall_ms=%u", record_stall_ms());
     g_string_append(r->text, "OK\n");
+    return true;
+}
+
+static bool cmd_overflow(const QinsnRequest *req, Reply *r, GError **errp)
+{
+    if (req->args->len) {
+        const char *mode = g_ptr_array_index(req->args, 0);
+        if (!g_str_equal(mode, "wait") && !g_str_equal(mode, "drop")) {
+            g_set_error(errp, QINSN_ERROR, QINSN_ERR_ARG,
+                        "overflow: '%s' is not wait or drop", mode);
+            return false;
+        }
+        record_set_overflow_drop(g_str_equal(mode, "drop"));
+    }
+    g_string_append_printf(r->text, "OK overflow=%s\n",
+                           record_overflow_drop() ? "drop" : "wait");
     return true;
 }
 
@@ -371,9 +392,13 @@ static bool dispatch(Client *c, const QinsnRequest *req, Reply *r,
         r->wait_gen = flush_request();
         g_string_append_printf(r->text, "OK gen=%" PRIu64 "\n", r->wait_gen);
         return true;
+    } else if (g_str_equal(name, "overflow")) {
+        return cmd_overflow(req, r, errp);
     } else if (g_str_equal(name, "help")) {
         return cmd_help(req, r, errp);
     } else if (g_str_equal(name, "quit")) {
+        /* a vCPU waiting for a stuck log must not outlive its client */
+        record_end_waits();
         g_string_append(r->text, "OK bye\n");
         c->closing = true;
         return true;

@@ -8,11 +8,10 @@
 
 #include <qemu-plugin.h>
 
-#include "format.h"
-#include "ring.h"
+#include "logfmt.h"
+#include "record.h"
 #include "watch.h"
-
-#define QINSN_MAX_VCPUS 1024
+#include "writer.h"
 
 typedef struct Qinsn {
     qemu_plugin_id_t id;
@@ -28,17 +27,11 @@ typedef struct Qinsn {
     GPtrArray *initial;         /* WatchOptions from plugin arguments */
 
     WatchTable *watches;
-    atomic_uint_fast64_t seq;   /* record order */
-    Ring *rings[QINSN_MAX_VCPUS];
-    atomic_int nrings;          /* rings[] in use: highest vCPU index + 1 */
-    Ring *control_ring;         /* marks, produced by the control thread */
-    atomic_uint_fast64_t lost_vcpus; /* hits of vCPUs beyond the maximum */
 
     OutputFormat format;
     char *log_path;
     char *sock_path;
     bool no_sock;
-    uint32_t max_clients;
 } Qinsn;
 
 extern Qinsn qinsn;
@@ -74,15 +67,6 @@ void flush_note_translation(struct qemu_plugin_tb *tb);
 /* Wake-up hook run when a generation becomes live (any thread). */
 void flush_set_notify(void (*fn)(void));
 
-/* writer.c */
-bool writer_start(GError **errp);
-void writer_stop(void);
-void writer_stats(uint64_t *written, uint64_t *dropped,
-                  uint64_t *write_errors);
-/* Queue a mark from the control thread; false if the queue is full. */
-bool writer_mark(const char *token);
-/* Queue the definition record of a new watch; false if the queue is full. */
-bool writer_watch(Watch *w);
 
 /* control.c */
 bool control_start(GError **errp);

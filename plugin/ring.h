@@ -1,10 +1,16 @@
 /*
- * Hit records and the single-producer, single-consumer ring that carries
- * them from one vCPU thread to the log writer.
+ * The single-producer, single-consumer byte ring that carries records (the
+ * binary records of trace.h) from one vCPU thread to the log writer.
  *
- * Each vCPU owns a ring, so recording a hit takes no lock: the vCPU fills the
- * slot at head and publishes it with a release store; the writer reads up to
- * head with an acquire load.  A full ring drops the record and counts it.
+ * Each vCPU owns a ring, so recording a hit takes no lock: the vCPU builds
+ * the record in place at head and publishes it with a release store; the
+ * writer reads up to head with an acquire load and frees space by moving
+ * tail.  Records are framed by a 32-bit length and kept contiguous: one that
+ * would cross the end is preceded by a pad frame and starts again at 0, so
+ * the writer can copy it (to a CTF stream) or format it without reassembly.
+ *
+ * What a producer does when the ring is full (wait for the writer, or drop
+ * the record) is decided by the caller (record.c); this file only says so.
  */
 #ifndef QINSN_RING_H
 #define QINSN_RING_H
@@ -14,92 +20,124 @@
 #include <stdbool.h>
 #include <stdint.h>
 
-#define QINSN_RECORD_DATA 2400
-#define QINSN_RING_SLOTS 1024
-
-typedef enum {
-    RECORD_HIT,
-    RECORD_MARK,
-    RECORD_MEM,
-    RECORD_WATCH,               /* a watch was created: its definition */
-} RecordKind;
-
-struct Watch;
-
-typedef struct Record {
-    uint64_t seq;               /* global order of records */
-    uint64_t pc;
-    uint64_t hit;               /* the watch's hit number */
-    struct Watch *watch;        /* NULL for marks */
-    uint32_t cpu;
-    uint16_t len;               /* bytes of data used */
-    uint8_t kind;
-    bool stale;                 /* the flags register may be stale */
-    /*
-     * Hit: for each of the watch's registers a length byte and the value in
-     * target byte order; then for a capture a 32-bit length (0xffffffff if
-     * unreadable), the capture address and the bytes.  Mark: the token.
-     */
-    uint8_t data[QINSN_RECORD_DATA];
-} Record;
+#define QINSN_RING_BYTES (4u << 20)     /* a power of two */
+#define RING_PAD UINT32_MAX             /* frame length: skip to the end */
 
 typedef struct Ring {
-    _Alignas(64) atomic_uint_fast64_t head;    /* written by the producer */
-    _Alignas(64) atomic_uint_fast64_t tail;    /* written by the consumer */
-    _Alignas(64) atomic_uint_fast64_t dropped; /* producer, read by all */
-    Record *slots;
+    _Alignas(64) atomic_uint_fast64_t head;    /* bytes produced */
+    _Alignas(64) atomic_uint_fast64_t tail;    /* bytes consumed */
+    /* Written by the producer only, read by the writer and `stats`. */
+    _Alignas(64) atomic_uint_fast64_t dropped;
+    atomic_uint_fast64_t stalls;        /* waits that ran out */
+    atomic_uint_fast64_t stall_dropped; /* records dropped while stalled */
+    uint64_t stalled_tail;      /* producer: tail when it last stalled */
+    bool stalled;               /* producer: drop until tail moves */
+    uint32_t cpu;               /* the vCPU, or UINT32_MAX: control */
+    uint8_t *buf;
 } Ring;
 
-static inline Ring *ring_new(void)
+static inline Ring *ring_new(uint32_t cpu)
 {
     Ring *r = g_new0(Ring, 1);
 
-    r->slots = g_new(Record, QINSN_RING_SLOTS);
+    r->cpu = cpu;
+    r->buf = g_malloc(QINSN_RING_BYTES);
     return r;
 }
 
 static inline void ring_free(Ring *r)
 {
     if (r) {
-        g_free(r->slots);
+        g_free(r->buf);
         g_free(r);
     }
 }
 
-/* Producer: a slot to fill, or NULL (and a drop counted) when full. */
-static inline Record *ring_reserve(Ring *r)
+static inline uint64_t ring_frame(size_t len)
+{
+    return (4 + len + 7) & ~(uint64_t)7;
+}
+
+/*
+ * Producer: space for a record of at most @max bytes, or NULL when the ring
+ * is too full.  Nothing is published until ring_commit().
+ */
+static inline uint8_t *ring_reserve(Ring *r, size_t max)
 {
     uint64_t head = atomic_load_explicit(&r->head, memory_order_relaxed);
     uint64_t tail = atomic_load_explicit(&r->tail, memory_order_acquire);
+    uint64_t off = head & (QINSN_RING_BYTES - 1);
+    uint64_t need = ring_frame(max);
+    uint64_t pad = off + need > QINSN_RING_BYTES ?
+        QINSN_RING_BYTES - off : 0;
 
-    if (head - tail >= QINSN_RING_SLOTS) {
-        atomic_fetch_add_explicit(&r->dropped, 1, memory_order_relaxed);
+    if (head + pad + need - tail > QINSN_RING_BYTES) {
         return NULL;
     }
-    return &r->slots[head % QINSN_RING_SLOTS];
+    if (pad) {
+        uint32_t mark = RING_PAD;
+        memcpy(r->buf + off, &mark, 4);
+        off = 0;
+    }
+    return r->buf + off + 4;
 }
 
-static inline void ring_commit(Ring *r)
+/* Producer: publish the record of @len bytes at @rec (from ring_reserve). */
+static inline void ring_commit(Ring *r, uint8_t *rec, size_t len)
 {
     uint64_t head = atomic_load_explicit(&r->head, memory_order_relaxed);
+    uint64_t off = head & (QINSN_RING_BYTES - 1);
+    uint64_t start = (uint64_t)(rec - 4 - r->buf);
+    uint32_t n = (uint32_t)len;
 
-    atomic_store_explicit(&r->head, head + 1, memory_order_release);
+    memcpy(rec - 4, &n, 4);
+    if (start != off) {
+        head += QINSN_RING_BYTES - off;     /* the pad frame */
+    }
+    atomic_store_explicit(&r->head, head + ring_frame(len),
+                          memory_order_release);
 }
 
-/* Consumer: the oldest record, or NULL when empty. */
-static inline Record *ring_peek(Ring *r)
+/* Bytes in use, as the producer sees them. */
+static inline uint64_t ring_used(Ring *r)
 {
-    uint64_t tail = atomic_load_explicit(&r->tail, memory_order_relaxed);
-    uint64_t head = atomic_load_explicit(&r->head, memory_order_acquire);
-
-    return tail == head ? NULL : &r->slots[tail % QINSN_RING_SLOTS];
+    return atomic_load_explicit(&r->head, memory_order_relaxed) -
+        atomic_load_explicit(&r->tail, memory_order_relaxed);
 }
 
-static inline void ring_pop(Ring *r)
+/*
+ * Consumer: the record at position @pos (a tail value, private to the
+ * consumer until it stores it), its length in @len; NULL when @pos reached
+ * @head.  Pad frames are skipped (@pos moves past them).
+ */
+static inline uint8_t *ring_at(Ring *r, uint64_t *pos, uint64_t head,
+                               uint32_t *len)
 {
-    uint64_t tail = atomic_load_explicit(&r->tail, memory_order_relaxed);
+    while (*pos != head) {
+        uint64_t off = *pos & (QINSN_RING_BYTES - 1);
+        memcpy(len, r->buf + off, 4);
+        if (*len != RING_PAD) {
+            return r->buf + off + 4;
+        }
+        *pos += QINSN_RING_BYTES - off;
+    }
+    return NULL;
+}
 
-    atomic_store_explicit(&r->tail, tail + 1, memory_order_release);
+static inline uint64_t ring_head(Ring *r)
+{
+    return atomic_load_explicit(&r->head, memory_order_acquire);
+}
+
+static inline uint64_t ring_tail(Ring *r)
+{
+    return atomic_load_explicit(&r->tail, memory_order_relaxed);
+}
+
+/* Consumer: give back everything before @pos. */
+static inline void ring_release(Ring *r, uint64_t pos)
+{
+    atomic_store_explicit(&r->tail, pos, memory_order_release);
 }
 
 #endif /* QINSN_RING_H */

@@ -2,7 +2,7 @@
  * The watch table and the building of watches from user options.
  */
 #include "watch.h"
-#include "ring.h"
+
 
 #include <inttypes.h>
 #include <limits.h>
@@ -265,6 +265,37 @@ static bool setup_capture(Watch *w, const WatchOptions *o,
     return true;
 }
 
+/* The watch record of @w; its id is set when the table assigns one. */
+static TraceWatch *make_layout(const Watch *w, const QinsnRegTable *regs)
+{
+    TraceWatch *t = g_new0(TraceWatch, 1);
+
+    t->kind = w->kind == WATCH_MEM ? TRACE_WATCH_MEM : TRACE_WATCH_INSN;
+    t->dir = w->mem_dir;
+    t->addr = w->start;
+    t->end = w->end;
+    t->sym = g_strdup(w->sym);
+    t->cond = g_strdup(w->cond_text);
+    t->ignore = w->ignore;
+    t->count = w->count;
+    t->cpu = w->cpu;
+    t->capture = w->capture == WATCH_CAPTURE_MEM ? TRACE_CAPTURE_MEM :
+        w->capture == WATCH_CAPTURE_STR ? TRACE_CAPTURE_STR :
+        TRACE_CAPTURE_NONE;
+    /* "mem=SPEC" or "str=SPEC": the record keeps the spec */
+    t->capture_spec = w->capture_text ? g_strdup(w->capture_text + 4) : NULL;
+    t->capture_len = w->capture ? w->capture_len : 0;
+    t->nregs = w->nregs;
+    for (int i = 0; i < w->nregs; i++) {
+        const QinsnReg *r = qinsn_regs_at(regs, w->regs[i]);
+        t->labels[i] = g_strdup(w->labels[i]);
+        t->regnums[i] = r->gdb_num;
+        t->regsizes[i] = r->size;
+        t->regflags[i] = w->regs[i] == regs->flags ? TRACE_REG_FLAGS : 0;
+    }
+    return t;
+}
+
 Watch *watch_new(const WatchOptions *o, const QinsnRegTable *regs,
                  GPtrArray *default_regs, GError **errp)
 {
@@ -332,6 +363,8 @@ Watch *watch_new(const WatchOptions *o, const QinsnRegTable *regs,
     }
     w->hooks = g_hash_table_new_full(g_int64_hash, g_int64_equal, NULL,
                                      g_free);
+    w->layout = make_layout(w, regs);
+    w->ev_max = trace_hit_max(w->layout);
     return w;
 
 fail:
@@ -350,6 +383,7 @@ void watch_free(Watch *w)
     g_free(w->cond_text);
     g_free(w->capture_text);
     g_free(w->sym);
+    trace_watch_free(w->layout);
     if (w->hooks) {
         g_hash_table_unref(w->hooks);
     }
@@ -508,6 +542,10 @@ bool watch_table_add(WatchTable *t, Watch *w, uint64_t flushes,
         return false;
     }
     w->id = t->next_id++;
+    if (w->layout) {
+        w->layout->id = w->id;
+        w->ev_id = TRACE_EV_WATCH_BASE + w->id;
+    }
     g_hash_table_insert(t->by_id, GUINT_TO_POINTER(w->id), w);
     if (w->kind == WATCH_MEM) {
         g_ptr_array_add(t->mem, w);

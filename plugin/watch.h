@@ -13,10 +13,13 @@
 
 #include "proto.h"
 #include "regs.h"
+#include "trace.h"
 
 #include <stdatomic.h>
 
-#define QINSN_MAX_WATCH_REGS 32
+#define QINSN_MAX_WATCH_REGS TRACE_MAX_REGS
+/* Most payload bytes a hit record may take (registers and capture). */
+#define QINSN_RECORD_DATA 2400
 #define QINSN_MAX_MEM 256
 #define QINSN_MAX_STR 128
 
@@ -58,6 +61,9 @@ typedef struct Watch {
     char *capture_text;
     char *sym;                  /* as the client named it, or NULL */
     size_t record_bytes;        /* payload size of one hit record */
+    TraceWatch *layout;         /* its watch record: how hits are laid out */
+    uint32_t ev_id;             /* event id of its hit records */
+    uint32_t ev_max;            /* most bytes a hit record takes */
 
     atomic_bool enabled;
     atomic_bool done;           /* count reached */

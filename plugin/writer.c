@@ -1,139 +1,310 @@
 /*
- * The log writer: one thread that drains every vCPU's ring in record order,
- * writes the log and hands events to subscribers of the control socket.
+ * The log writer: one thread that drains every ring and writes the log, in
+ * text or JSON (in global sequence order) or as a CTF trace (stream by
+ * stream, records copied as they are), and hands events to subscribers of
+ * the control socket.
  *
- * vCPU threads never wait for it: a full ring drops records, and the writer
- * reports the drops as a record of their own.  It is also the place where
- * removed watches are finally freed, because only it knows when their last
- * records have been written.
+ * Sequence numbers have no gaps (record.h), so the text and JSON writers
+ * merge the rings by waiting for the next number.  The writer sleeps while
+ * there is nothing to write: 1 ms after recent records, 100 ms after a
+ * second of silence; a vCPU waiting for room wakes it at once.  It is also
+ * where removed watches are finally freed, because only it knows when the
+ * records published before their removal have been consumed.
  */
 #include <errno.h>
+#include <fcntl.h>
+#include <sched.h>
 #include <stdio.h>
 #include <string.h>
+#include <unistd.h>
 
+#include "ctf.h"
 #include "qinsn.h"
+#include "record.h"
+#include "writer.h"
 
+/* Records handled per round, so a busy log still gets flushed regularly. */
+#define DRAIN_BATCH 65536
+#define OUT_FLUSH (1 << 20)
+#define CONTROL QINSN_MAX_VCPUS         /* the control ring's pos[] slot */
+
+static WriterConfig cfg;
 static GThread *thread;
 static atomic_bool running;
-static FILE *log_file;
-static bool log_is_stderr;
+static int log_fd = -1;
+static CtfTrace *ctf;
+static LogFormatter formatter;
 static GMutex drain_lock;       /* the writer thread vs. the final drain */
-static atomic_uint_fast64_t written;
-/* Records drained per round, so a busy log still gets flushed regularly. */
-#define DRAIN_BATCH 4096
-static uint64_t drops_reported;
-static atomic_uint_fast64_t write_errors;
-static int last_errno;
-static GString *line;
+static GString *out;            /* text or JSON not yet written */
 static GString *event;
+static GByteArray *own;         /* the writer's own records */
+static uint64_t pos[QINSN_MAX_VCPUS + 1];       /* consumer positions */
+static uint64_t next_seq;       /* text and JSON: the next record */
+static atomic_uint_fast64_t written;
+static atomic_uint_fast64_t write_errors;
+static uint64_t drops_reported;
+static uint64_t stalls_reported[QINSN_MAX_VCPUS];
+static uint64_t stall_drops_reported[QINSN_MAX_VCPUS];
 
-static FormatContext format_ctx(void)
+static GMutex sleep_lock;
+static GCond sleep_cond;
+static atomic_bool asleep;
+static bool kicked;
+
+void writer_kick(void)
 {
-    FormatContext c = { .regs = qinsn.regs, .big_endian = qinsn.big_endian };
-
-    return c;
+    if (atomic_load(&asleep)) {
+        g_mutex_lock(&sleep_lock);
+        kicked = true;
+        g_cond_signal(&sleep_cond);
+        g_mutex_unlock(&sleep_lock);
+    }
 }
 
-static void emit(GString *s)
+static void sleep_ms(int ms)
 {
-    if (fwrite(s->str, 1, s->len, log_file) != s->len) {
-        atomic_fetch_add(&write_errors, 1);
-        last_errno = errno;
-        clearerr(log_file);
+    gint64 until = g_get_monotonic_time() + ms * G_TIME_SPAN_MILLISECOND;
+
+    g_mutex_lock(&sleep_lock);
+    atomic_store(&asleep, true);
+    while (!kicked && atomic_load(&running) &&
+           g_cond_wait_until(&sleep_cond, &sleep_lock, until)) {
+        /* woken without a kick: wait on */
     }
+    kicked = false;
+    atomic_store(&asleep, false);
+    g_mutex_unlock(&sleep_lock);
+}
+
+static void write_out(void)
+{
+    const char *p = out->str;
+    size_t len = out->len;
+
+    while (len) {
+        ssize_t n = write(log_fd, p, len);
+        if (n < 0 && errno == EINTR) {
+            continue;
+        }
+        if (n <= 0) {
+            /* a full disk or a closed pipe: counted, the records are gone */
+            atomic_fetch_add(&write_errors, 1);
+            break;
+        }
+        p += n;
+        len -= n;
+    }
+    g_string_truncate(out, 0);
+}
+
+static Ring *ring_by(int i)
+{
+    return i == CONTROL ? record_control_ring() : record_ring(i);
+}
+
+/* Write one record of ring @i: to the log, and to subscribers. */
+static void handle(int i, const uint8_t *ev, size_t len)
+{
+    uint32_t cpu = i == CONTROL ? 0 : (uint32_t)i;
+
+    if (i == CONTROL && !logfmt_learn(&formatter, ev, len)) {
+        return;
+    }
+    if (ctf) {
+        ctf_append(ctf, i == CONTROL ? CTF_CONTROL_STREAM : cpu, ev, len,
+                   atomic_load(&ring_by(i)->dropped));
+    } else {
+        logfmt_record(out, cfg.format, &formatter, cpu, ev, len);
+        if (out->len >= OUT_FLUSH) {
+            write_out();
+        }
+    }
+    if (control_subscribers()) {
+        g_string_truncate(event, 0);
+        logfmt_record(event, FORMAT_EVENT, &formatter, cpu, ev, len);
+        if (event->len) {
+            control_broadcast(event->str);
+        }
+    }
+    if (trace_event_id(ev) >= TRACE_EV_WATCH_BASE) {
+        atomic_fetch_add_explicit(&written, 1, memory_order_relaxed);
+    }
+}
+
+/* Ring @i's records, as many as there are (the CTF writer's way). */
+static uint64_t drain_ring(int i, uint64_t max)
+{
+    Ring *r = ring_by(i);
+    uint64_t head, n = 0;
+    uint32_t len;
+    uint8_t *ev;
+
+    if (!r) {
+        return 0;
+    }
+    head = ring_head(r);
+    while (n < max && (ev = ring_at(r, &pos[i], head, &len))) {
+        handle(i, ev, len);
+        pos[i] += ring_frame(len);
+        n++;
+    }
+    ring_release(r, pos[i]);
+    return n;
+}
+
+/* The ring whose oldest record is number @seq, or -1. */
+static int ring_with(uint64_t seq, int nr)
+{
+    uint32_t len;
+    uint8_t *ev;
+
+    for (int i = 0; i <= nr; i++) {
+        int k = i == nr ? CONTROL : i;
+        Ring *r = ring_by(k);
+        if (r && (ev = ring_at(r, &pos[k], ring_head(r), &len)) &&
+            trace_event_seq(ev) == seq) {
+            return k;
+        }
+    }
+    return -1;
+}
+
+/*
+ * Records in sequence order (text and JSON).  A number not yet published
+ * is being written by a vCPU right now: wait a little for it.  @final:
+ * QEMU is exiting; skip numbers that never come.
+ */
+static uint64_t drain_ordered(uint64_t max, bool final)
+{
+    int nr = record_nrings(), spins = 0;
+    uint64_t n = 0;
+
+    while (n < max) {
+        int k = ring_with(next_seq, nr);
+        Ring *r;
+        uint64_t head;
+        uint32_t len;
+        uint8_t *ev;
+
+        if (k < 0) {
+            if (next_seq < record_seq_issued() && spins++ < 1000) {
+                sched_yield();
+                continue;
+            }
+            if (!final || next_seq >= record_seq_issued()) {
+                break;
+            }
+            next_seq++;         /* lost with an exiting vCPU */
+            continue;
+        }
+        spins = 0;
+        r = ring_by(k);
+        head = ring_head(r);
+        /* one vCPU's records often follow each other: take them in a run */
+        while (n < max && (ev = ring_at(r, &pos[k], head, &len)) &&
+               trace_event_seq(ev) == next_seq) {
+            handle(k, ev, len);
+            pos[k] += ring_frame(len);
+            next_seq++;
+            n++;
+        }
+        ring_release(r, pos[k]);
+    }
+    return n;
+}
+
+static uint64_t drain(uint64_t max, bool final)
+{
+    uint64_t n = 0;
+
+    if (!ctf) {
+        return drain_ordered(max, final);
+    }
+    /* definitions first: a hit is never handled before its watch record */
+    n += drain_ring(CONTROL, UINT64_MAX);
+    for (int i = 0; i < record_nrings(); i++) {
+        n += drain_ring(i, max);
+    }
+    return n;
+}
+
+/* A record of the writer's own (drop, stall, summary), in @own. */
+static void emit_own(void)
+{
+    uint64_t seq = ctf ? record_take_seq() : 0;
+
+    memcpy(own->data + 12, &seq, 8);
+    if (ctf) {
+        ctf_append(ctf, CTF_CONTROL_STREAM, own->data, own->len, 0);
+    } else {
+        logfmt_record(out, cfg.format, &formatter, 0, own->data, own->len);
+    }
+    if (control_subscribers()) {
+        g_string_truncate(event, 0);
+        logfmt_record(event, FORMAT_EVENT, &formatter, 0, own->data,
+                      own->len);
+        if (event->len) {
+            control_broadcast(event->str);
+        }
+    }
+    g_byte_array_set_size(own, 0);
 }
 
 static uint64_t total_drops(void)
 {
-    uint64_t d = atomic_load(&qinsn.lost_vcpus);
+    uint64_t d = record_lost_vcpus();
 
-    for (int i = 0; i < atomic_load(&qinsn.nrings); i++) {
-        if (qinsn.rings[i]) {
-            d += atomic_load(&qinsn.rings[i]->dropped);
+    for (int i = 0; i < record_nrings(); i++) {
+        if (record_ring(i)) {
+            d += atomic_load(&record_ring(i)->dropped);
         }
     }
-    return d + atomic_load(&qinsn.control_ring->dropped);
+    return d;
 }
 
-/* The ring whose oldest record comes first, or NULL when all are empty. */
-static Ring *next_ring(void)
+/* Stall records say why records were dropped; drop records count them. */
+static void report_losses(void)
 {
-    Ring *best = NULL;
-    uint64_t best_seq = UINT64_MAX;
-    Record *r;
+    uint64_t d;
 
-    for (int i = 0; i < atomic_load(&qinsn.nrings); i++) {
-        Ring *ring = qinsn.rings[i];
-        if (ring && (r = ring_peek(ring)) && r->seq < best_seq) {
-            best = ring;
-            best_seq = r->seq;
+    for (int i = 0; i < record_nrings(); i++) {
+        Ring *r = record_ring(i);
+        uint64_t s, sd;
+        if (!r || (s = atomic_load(&r->stalls)) == stalls_reported[i]) {
+            continue;
         }
+        sd = atomic_load(&r->stall_dropped);
+        trace_encode_stall(own, i, sd - stall_drops_reported[i],
+                           record_stall_ms(), record_now(), 0);
+        emit_own();
+        stalls_reported[i] = s;
+        stall_drops_reported[i] = sd;
     }
-    r = ring_peek(qinsn.control_ring);
-    if (r && r->seq < best_seq) {
-        best = qinsn.control_ring;
-    }
-    return best;
-}
-
-static void report_drops(void)
-{
-    uint64_t d = total_drops();
-
+    d = total_drops();
     if (d > drops_reported) {
-        g_string_truncate(line, 0);
-        format_drop(line, qinsn.format, d - drops_reported);
-        emit(line);
-        g_string_truncate(event, 0);
-        format_drop(event, FORMAT_EVENT, d - drops_reported);
-        control_broadcast(event->str);
+        trace_encode_drop(own, d - drops_reported, record_now(), 0);
+        emit_own();
         drops_reported = d;
     }
 }
 
-/* Write out up to @max records; returns how many. */
-static uint64_t drain(uint64_t max)
+/* Make what was handled visible: to the log file, and to subscribers. */
+static void settle(bool idle)
 {
-    FormatContext ctx = format_ctx();
-    uint64_t n = 0, hits = 0;
-    Ring *ring;
-
-    g_mutex_lock(&drain_lock);
-    while (n < max && (ring = next_ring())) {
-        Record *rec = ring_peek(ring);
-
-        g_string_truncate(line, 0);
-        format_record(line, qinsn.format, &ctx, rec);
-        emit(line);
-        if (rec->kind != RECORD_WATCH && control_subscribers()) {
-            g_string_truncate(event, 0);
-            format_record(event, FORMAT_EVENT, &ctx, rec);
-            control_broadcast(event->str);
+    if (ctf) {
+        if (idle) {
+            ctf_flush(ctf);
         }
-        /* written counts hit records, to compare with logged */
-        hits += rec->kind == RECORD_HIT || rec->kind == RECORD_MEM;
-        ring_pop(ring);
-        n++;
+    } else if (out->len && (idle || out->len >= OUT_FLUSH)) {
+        write_out();
     }
-    report_drops();
-    if (n) {
-        control_wake();
-    }
-    atomic_fetch_add(&written, hits);
-    if (n && fflush(log_file) != 0) {
-        atomic_fetch_add(&write_errors, 1);
-        last_errno = errno;
-        clearerr(log_file);
-    }
-    g_mutex_unlock(&drain_lock);
-    return n;
 }
 
 /*
  * Removed watches may be freed once a flush completed after their removal
  * (no callback can reach them) and every record published before that flush
- * was written.  The ring heads seen after reading the flush count mark
- * those records; once every tail has passed its mark, reclaim.
+ * was consumed.  The ring heads seen after reading the flush count mark
+ * those records; once every consumer has passed its mark, reclaim.
  */
 static uint64_t reclaim_flushes;
 static uint64_t reclaim_mark[QINSN_MAX_VCPUS + 1];
@@ -141,56 +312,74 @@ static uint64_t reclaim_mark[QINSN_MAX_VCPUS + 1];
 static void reclaim_snapshot(void)
 {
     reclaim_flushes = flush_count();
-    for (int i = 0; i < atomic_load(&qinsn.nrings); i++) {
-        reclaim_mark[i] = qinsn.rings[i] ?
-            atomic_load(&qinsn.rings[i]->head) : 0;
+    for (int i = 0; i < record_nrings(); i++) {
+        reclaim_mark[i] = record_ring(i) ? ring_head(record_ring(i)) : 0;
     }
-    reclaim_mark[QINSN_MAX_VCPUS] = atomic_load(&qinsn.control_ring->head);
 }
 
 static bool reclaim_reached(void)
 {
-    for (int i = 0; i < atomic_load(&qinsn.nrings); i++) {
-        if (qinsn.rings[i] &&
-            atomic_load(&qinsn.rings[i]->tail) < reclaim_mark[i]) {
+    for (int i = 0; i < record_nrings(); i++) {
+        if (record_ring(i) && ring_tail(record_ring(i)) < reclaim_mark[i]) {
             return false;
         }
     }
-    return atomic_load(&qinsn.control_ring->tail) >=
-        reclaim_mark[QINSN_MAX_VCPUS];
+    return true;
 }
 
 static gpointer writer_main(gpointer unused)
 {
+    gint64 last = g_get_monotonic_time();
+
     reclaim_snapshot();
     while (atomic_load(&running)) {
-        if (!drain(DRAIN_BATCH)) {
-            g_usleep(2000);
+        uint64_t n;
+
+        g_mutex_lock(&drain_lock);
+        n = drain(DRAIN_BATCH, false);
+        report_losses();
+        settle(n == 0);
+        g_mutex_unlock(&drain_lock);
+        if (n) {
+            control_wake();
+            last = g_get_monotonic_time();
         }
         if (reclaim_reached()) {
-            watch_table_reclaim(qinsn.watches, reclaim_flushes);
+            watch_table_reclaim(cfg.watches, reclaim_flushes);
             reclaim_snapshot();
+        }
+        if (!n) {
+            sleep_ms(g_get_monotonic_time() - last > G_USEC_PER_SEC ?
+                     100 : 1);
         }
     }
     return NULL;
 }
 
-bool writer_start(GError **errp)
+bool writer_start(const WriterConfig *c, GError **errp)
 {
-    line = g_string_sized_new(512);
+    cfg = *c;
+    out = g_string_sized_new(OUT_FLUSH + 65536);
     event = g_string_sized_new(512);
-    if (qinsn.log_path) {
-        log_file = fopen(qinsn.log_path, "w");
-        if (!log_file) {
+    own = g_byte_array_new();
+    logfmt_init(&formatter, cfg.big_endian);
+    if (cfg.format == FORMAT_CTF) {
+        ctf = ctf_open(cfg.log_path ? cfg.log_path : "qinsn-trace",
+                       cfg.arch, cfg.big_endian, errp);
+        if (!ctf) {
+            return false;
+        }
+    } else if (cfg.log_path) {
+        log_fd = open(cfg.log_path, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC,
+                      0644);
+        if (log_fd < 0) {
             g_set_error(errp, QINSN_ERROR, QINSN_ERR_IO,
-                        "log=%s: cannot open: %s", qinsn.log_path,
+                        "log=%s: cannot open: %s", cfg.log_path,
                         g_strerror(errno));
             return false;
         }
-        setvbuf(log_file, NULL, _IOFBF, 1 << 16);
     } else {
-        log_file = stderr;
-        log_is_stderr = true;
+        log_fd = STDERR_FILENO;
     }
     atomic_store(&running, true);
     thread = g_thread_new("qinsn-writer", writer_main, NULL);
@@ -199,43 +388,63 @@ bool writer_start(GError **errp)
 
 static void add_summary_watch(Watch *w, void *opaque)
 {
-    Summary *s = opaque;
-    SummaryWatch sw = {
+    GArray *a = opaque;
+    TraceSummaryWatch sw = {
         .id = w->id, .start = w->start, .end = w->end,
         .hits = atomic_load(&w->hits), .logged = atomic_load(&w->logged),
     };
 
-    s->hits += sw.hits;
-    s->logged += sw.logged;
-    g_array_append_val(s->watches, sw);
+    g_array_append_val(a, sw);
+}
+
+static void write_summary(void)
+{
+    g_autoptr(GArray) a = g_array_new(false, true,
+                                      sizeof(TraceSummaryWatch));
+    TraceSummary s = { 0 };
+
+    watch_table_retired(cfg.watches, &s.hits, &s.logged);
+    watch_table_foreach(cfg.watches, add_summary_watch, a);
+    for (guint i = 0; i < a->len; i++) {
+        s.hits += g_array_index(a, TraceSummaryWatch, i).hits;
+        s.logged += g_array_index(a, TraceSummaryWatch, i).logged;
+    }
+    s.nwatches = a->len;
+    s.watches = (TraceSummaryWatch *)(void *)a->data;
+    s.dropped = drops_reported;
+    s.flushes = flush_count();
+    s.write_errors = atomic_load(&write_errors) +
+        (ctf ? ctf_write_errors(ctf) : 0);
+    s.overflow = record_overflow_drop();
+    trace_encode_summary(own, &s, record_now(), 0);
+    emit_own();
 }
 
 void writer_stop(void)
 {
-    Summary s = { 0 };
-
     if (!thread) {
         return;
     }
     atomic_store(&running, false);
+    record_end_waits();
+    writer_kick();
     g_thread_join(thread);
     thread = NULL;
-    drain(UINT64_MAX);
-    s.watches = g_array_new(false, true, sizeof(SummaryWatch));
-    watch_table_retired(qinsn.watches, &s.hits, &s.logged);
-    watch_table_foreach(qinsn.watches, add_summary_watch, &s);
-    s.dropped = drops_reported;
-    s.flushes = flush_count();
-    s.write_errors = atomic_load(&write_errors);
-    g_string_truncate(line, 0);
-    format_summary(line, qinsn.format, &s);
-    emit(line);
-    g_array_free(s.watches, true);
-    fflush(log_file);
-    if (!log_is_stderr) {
-        fclose(log_file);
+    g_mutex_lock(&drain_lock);
+    drain(UINT64_MAX, true);
+    report_losses();
+    write_summary();
+    if (ctf) {
+        ctf_close(ctf);
+        ctf = NULL;
+    } else {
+        write_out();
+        if (log_fd != STDERR_FILENO) {
+            close(log_fd);
+        }
+        log_fd = -1;
     }
-    log_file = NULL;
+    g_mutex_unlock(&drain_lock);
 }
 
 void writer_stats(uint64_t *n_written, uint64_t *dropped,
@@ -243,53 +452,41 @@ void writer_stats(uint64_t *n_written, uint64_t *dropped,
 {
     *n_written = atomic_load(&written);
     *dropped = total_drops();
-    *errors = atomic_load(&write_errors);
+    *errors = atomic_load(&write_errors) + (ctf ? ctf_write_errors(ctf) : 0);
 }
 
-/*
- * Queue a record of the control ring: marks from the control thread, watch
- * definitions from it and from the first vCPU (plugin arguments), hence the
- * lock that keeps the ring single-producer.
- */
-static bool control_record(RecordKind kind, Watch *w, const char *token)
+uint64_t writer_stalls(void)
 {
-    static GMutex lock;
-    g_autoptr(GMutexLocker) locker = g_mutex_locker_new(&lock);
-    Ring *ring = qinsn.control_ring;
-    size_t len = token ? strlen(token) : 0;
-    Record *rec;
+    uint64_t s = 0;
 
-    /*
-     * A full queue refuses the record and the caller says so: it is not
-     * a lost hit, which ring_reserve() would count among the drops.
-     */
-    if (atomic_load(&ring->head) - atomic_load(&ring->tail) >=
-        QINSN_RING_SLOTS) {
-        return false;
+    for (int i = 0; i < record_nrings(); i++) {
+        if (record_ring(i)) {
+            s += atomic_load(&record_ring(i)->stalls);
+        }
     }
-    rec = ring_reserve(ring);
-    len = MIN(len, sizeof(rec->data));
-    rec->kind = kind;
-    rec->watch = w;
-    rec->cpu = 0;
-    rec->pc = w ? w->start : 0;
-    rec->hit = 0;
-    rec->stale = false;
-    if (len) {
-        memcpy(rec->data, token, len);
-    }
-    rec->len = len;
-    rec->seq = atomic_fetch_add(&qinsn.seq, 1);
-    ring_commit(ring);
-    return true;
+    return s;
 }
 
 bool writer_mark(const char *token)
 {
-    return control_record(RECORD_MARK, NULL, token);
+    g_autoptr(GByteArray) ev = g_byte_array_new();
+    bool ok;
+
+    trace_encode_mark(ev, token, 0, 0);
+    ok = record_control_put(ev);
+    writer_kick();
+    return ok;
 }
 
 bool writer_watch(Watch *w)
 {
-    return control_record(RECORD_WATCH, w, NULL);
+    g_autoptr(GByteArray) ev = g_byte_array_new();
+
+    g_mutex_lock(&drain_lock);
+    if (ctf) {
+        ctf_define_watch(ctf, w->layout);
+    }
+    g_mutex_unlock(&drain_lock);
+    trace_encode_watch(ev, w->layout, 0, 0);
+    return record_control_put(ev);
 }

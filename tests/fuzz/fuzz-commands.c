@@ -84,6 +84,33 @@ void writer_stats(uint64_t *written, uint64_t *dropped,
     *write_errors = 0;
 }
 
+uint64_t writer_stalls(void)
+{
+    return 0;
+}
+
+/* Stand-ins for record.c. */
+static bool overflow_drop;
+
+void record_set_overflow_drop(bool drop)
+{
+    overflow_drop = drop;
+}
+
+bool record_overflow_drop(void)
+{
+    return overflow_drop;
+}
+
+uint32_t record_stall_ms(void)
+{
+    return 1000;
+}
+
+void record_end_waits(void)
+{
+}
+
 uint32_t control_clients(void)
 {
     return 1;

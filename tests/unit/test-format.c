@@ -1,10 +1,12 @@
 /*
- * Unit tests of record formatting: JSON Lines, the aligned text log and
- * socket events, byte for byte, for hits, stale flags, captures and marks.
+ * Unit tests of record formatting: binary records (trace.h) as JSON Lines,
+ * the aligned text log and socket events, byte for byte, for hits, stale
+ * flags, captures, marks, drops, stalls and summaries.
  */
 #include <string.h>
 
-#include "format.h"
+#include "logfmt.h"
+#include "watch.h"
 
 static QinsnRegTable *table(void)
 {
@@ -36,57 +38,80 @@ static Watch *watch(QinsnRegTable *t, const char *const *names,
     w = watch_new(&o, t, NULL, &err);
     g_assert_no_error(err);
     watch_options_clear(&o);
-    w->id = 7;
+    w->id = w->layout->id = 7;
+    w->ev_id = TRACE_EV_WATCH_BASE + 7;
     return w;
 }
 
-static void put_reg(uint8_t **p, uint64_t v, int size)
+/* A formatter that has seen @w's watch record. */
+static void formatter(LogFormatter *f, const Watch *w)
 {
-    **p = size;
-    for (int i = 0; i < size; i++) {
-        (*p)[1 + i] = v >> (8 * i);
-    }
-    *p += 1 + size;
+    g_autoptr(GByteArray) ev = g_byte_array_new();
+
+    logfmt_init(f, false);
+    trace_encode_watch(ev, w->layout, 0, 0);
+    g_assert_true(logfmt_learn(f, ev->data, ev->len));
+}
+
+static uint8_t *hit_start(uint8_t *p, const Watch *w, uint64_t hit,
+                          uint64_t pc, bool stale)
+{
+    uint8_t st = stale;
+
+    p = trace_put_header(p, w->ev_id, 0, 1);
+    p = trace_put(p, &w->id, 4);
+    p = trace_put(p, &hit, 8);
+    p = trace_put(p, &pc, 8);
+    return trace_put(p, &st, 1);
+}
+
+static uint8_t *put_reg(uint8_t *p, uint64_t v, int size)
+{
+    return trace_put(p, &v, size);
 }
 
 static void test_hit_json(void)
 {
-    static const char *const names[] = { "rdi", "$pc", "eflags", NULL };
+    static const char *const names[] = { "rdi", "pc", "eflags", NULL };
     g_autoptr(QinsnRegTable) t = table();
     Watch *w = watch(t, names, WATCH_CAPTURE_NONE);
-    FormatContext ctx = { .regs = t };
     g_autoptr(GString) out = g_string_new(NULL);
-    Record *rec = g_new0(Record, 1);
-    uint8_t *p = rec->data;
+    uint8_t rec[256], *p;
+    LogFormatter f;
+    size_t len;
 
-    rec->watch = w;
-    rec->cpu = 1;
-    rec->pc = 0x401011;
-    rec->hit = 3;
-    rec->stale = true;
-    put_reg(&p, 0xdeadbeef, 8);
-    put_reg(&p, 0x401011, 8);
-    put_reg(&p, 0x246, 4);
-    rec->len = p - rec->data;
-    format_record(out, FORMAT_JSON, &ctx, rec);
+    formatter(&f, w);
+    p = hit_start(rec, w, 3, 0x401011, true);
+    p = put_reg(p, 0xdeadbeef, 8);
+    p = put_reg(p, 0x401011, 8);
+    p = put_reg(p, 0x246, 4);
+    len = p - rec;
+    g_assert_cmpuint(len, ==, trace_event_size(f.watches, rec, sizeof(rec)));
+    g_assert_true(logfmt_record(out, FORMAT_JSON, &f, 1, rec, len));
     g_assert_cmpstr(out->str, ==,
         "{\"type\":\"hit\",\"watch\":7,\"cpu\":1,\"pc\":\"0x401011\","
         "\"hit\":3,\"regs\":{\"rdi\":\"0xdeadbeef\",\"pc\":\"0x401011\","
         "\"eflags\":\"0x246\"},\"stale\":[\"eflags\"]}\n");
 
     g_string_truncate(out, 0);
-    format_record(out, FORMAT_TEXT, &ctx, rec);
+    g_assert_true(logfmt_record(out, FORMAT_TEXT, &f, 1, rec, len));
     g_assert_cmpstr(out->str, ==,
         "hit   w7    cpu1   #3        pc=0x0000000000401011 "
         "rdi=0x00000000deadbeef pc=0x0000000000401011 "
         "eflags=0x00000246(stale)\n");
 
     g_string_truncate(out, 0);
-    format_record(out, FORMAT_EVENT, &ctx, rec);
+    g_assert_true(logfmt_record(out, FORMAT_EVENT, &f, 1, rec, len));
     g_assert_cmpstr(out->str, ==,
         "! hit watch=7 cpu=1 pc=0x401011 hit=3 rdi=0xdeadbeef pc=0x401011 "
         "eflags=0x246 stale=eflags\n");
-    g_free(rec);
+
+    /* one byte short or long: malformed, nothing written */
+    g_string_truncate(out, 0);
+    g_assert_false(logfmt_record(out, FORMAT_TEXT, &f, 1, rec, len - 1));
+    g_assert_false(logfmt_record(out, FORMAT_TEXT, &f, 1, rec, len + 1));
+    g_assert_cmpuint(out->len, ==, 0);
+    logfmt_clear(&f);
     watch_free(w);
 }
 
@@ -95,59 +120,103 @@ static void test_capture(void)
     static const char *const names[] = { NULL };
     g_autoptr(QinsnRegTable) t = table();
     Watch *w = watch(t, names, WATCH_CAPTURE_STR);
-    FormatContext ctx = { .regs = t };
     g_autoptr(GString) out = g_string_new(NULL);
-    Record *rec = g_new0(Record, 1);
-    uint32_t len = 5;
+    uint8_t rec[256], *p;
+    uint32_t status = 5, len = 5;
     uint64_t addr = 0x2000;
+    LogFormatter f;
 
-    rec->watch = w;
-    rec->pc = 0x401000;
-    rec->hit = 1;
-    memcpy(rec->data, &len, 4);
-    memcpy(rec->data + 4, &addr, 8);
-    memcpy(rec->data + 12, "a\"b\x01\xc3", 5);
-    format_record(out, FORMAT_JSON, &ctx, rec);
+    formatter(&f, w);
+    p = hit_start(rec, w, 1, 0x401000, false);
+    p = trace_put(p, &addr, 8);
+    p = trace_put(p, &status, 4);
+    p = trace_put(p, &len, 4);
+    p = trace_put(p, "a\"b\x01\xc3", 5);
+    g_assert_true(logfmt_record(out, FORMAT_JSON, &f, 0, rec, p - rec));
     g_assert_cmpstr(out->str, ==,
         "{\"type\":\"hit\",\"watch\":7,\"cpu\":0,\"pc\":\"0x401000\","
         "\"hit\":1,\"regs\":{},\"str\":{\"addr\":\"0x2000\",\"value\":"
         "\"a\\\"b\\u0001\\u00c3\"}}\n");
 
-    len = UINT32_MAX;
-    memcpy(rec->data, &len, 4);
+    p = hit_start(rec, w, 1, 0x401000, false);
+    status = TRACE_CAP_UNREADABLE;
+    len = 0;
+    p = trace_put(p, &addr, 8);
+    p = trace_put(p, &status, 4);
+    p = trace_put(p, &len, 4);
     g_string_truncate(out, 0);
-    format_record(out, FORMAT_EVENT, &ctx, rec);
+    g_assert_true(logfmt_record(out, FORMAT_EVENT, &f, 0, rec, p - rec));
     g_assert_cmpstr(out->str, ==, "! hit watch=7 cpu=0 pc=0x401000 hit=1 "
                     "str@0x2000=<unreadable>\n");
-    g_free(rec);
+    logfmt_clear(&f);
     watch_free(w);
 }
 
 static void test_mark_drop_summary(void)
 {
-    g_autoptr(QinsnRegTable) t = table();
-    FormatContext ctx = { .regs = t };
     g_autoptr(GString) out = g_string_new(NULL);
-    Record rec = { .kind = RECORD_MARK, .len = 4 };
-    Summary s = { .hits = 5, .logged = 4, .dropped = 1 };
-    SummaryWatch sw = { .id = 2, .start = 0x10, .end = 0x10, .hits = 5,
-                        .logged = 4 };
+    g_autoptr(GByteArray) ev = g_byte_array_new();
+    TraceSummaryWatch sw = { .id = 2, .start = 0x10, .end = 0x10, .hits = 5,
+                             .logged = 4 };
+    TraceSummary s = { .hits = 5, .logged = 4, .dropped = 1,
+                       .nwatches = 1, .watches = &sw };
+    LogFormatter f;
 
-    memcpy(rec.data, "t\"1x", 4);
-    format_record(out, FORMAT_JSON, &ctx, &rec);
+    logfmt_init(&f, false);
+    trace_encode_mark(ev, "t\"1x", 0, 0);
+    g_assert_true(logfmt_record(out, FORMAT_JSON, &f, 0, ev->data, ev->len));
     g_assert_cmpstr(out->str, ==, "{\"type\":\"mark\",\"token\":\"t\\\"1x\"}\n");
     g_string_truncate(out, 0);
-    format_drop(out, FORMAT_JSON, 12);
+    g_byte_array_set_size(ev, 0);
+    trace_encode_drop(ev, 12, 0, 0);
+    g_assert_true(logfmt_record(out, FORMAT_JSON, &f, 0, ev->data, ev->len));
     g_assert_cmpstr(out->str, ==, "{\"type\":\"drop\",\"count\":12}\n");
     g_string_truncate(out, 0);
-    s.watches = g_array_new(false, true, sizeof(SummaryWatch));
-    g_array_append_val(s.watches, sw);
-    format_summary(out, FORMAT_JSON, &s);
+    g_byte_array_set_size(ev, 0);
+    trace_encode_stall(ev, 1, 3, 1000, 0, 0);
+    g_assert_true(logfmt_record(out, FORMAT_TEXT, &f, 0, ev->data, ev->len));
+    g_assert_cmpstr(out->str, ==, "stall cpu1 waited 1000 ms for the log "
+                    "writer without progress: 3 hit records dropped\n");
+    g_string_truncate(out, 0);
+    g_byte_array_set_size(ev, 0);
+    trace_encode_summary(ev, &s, 0, 0);
+    g_assert_cmpuint(trace_event_size(f.watches, ev->data, ev->len), ==,
+                     ev->len);
+    g_assert_true(logfmt_record(out, FORMAT_JSON, &f, 0, ev->data, ev->len));
     g_assert_cmpstr(out->str, ==,
         "{\"type\":\"summary\",\"hits\":5,\"logged\":4,\"dropped\":1,"
-        "\"flushes\":0,\"write_errors\":0,\"watches\":[{\"watch\":2,"
-        "\"pc\":\"0x10\",\"hits\":5,\"logged\":4}]}\n");
-    g_array_free(s.watches, true);
+        "\"flushes\":0,\"write_errors\":0,\"overflow\":\"wait\","
+        "\"watches\":[{\"watch\":2,\"pc\":\"0x10\",\"hits\":5,"
+        "\"logged\":4}]}\n");
+    logfmt_clear(&f);
+}
+
+static void test_watch_record(void)
+{
+    static const char *const names[] = { "rdi", "eflags", NULL };
+    g_autoptr(QinsnRegTable) t = table();
+    Watch *w = watch(t, names, WATCH_CAPTURE_MEM);
+    g_autoptr(GString) out = g_string_new(NULL);
+    g_autoptr(GByteArray) ev = g_byte_array_new();
+    LogFormatter f;
+
+    logfmt_init(&f, false);
+    trace_encode_watch(ev, w->layout, 0, 0);
+    g_assert_cmpuint(trace_event_size(f.watches, ev->data, ev->len), ==,
+                     ev->len);
+    g_assert_true(logfmt_record(out, FORMAT_TEXT, &f, 0, ev->data, ev->len));
+    g_assert_cmpstr(out->str, ==, "watch w7    insn addr=0x0000000000401000 "
+                    "regs=rdi,eflags regnums=5,17 mem=rdi:2\n");
+    g_string_truncate(out, 0);
+    g_assert_true(logfmt_record(out, FORMAT_JSON, &f, 0, ev->data, ev->len));
+    g_assert_cmpstr(out->str, ==, "{\"type\":\"watch\",\"watch\":7,"
+                    "\"kind\":\"insn\",\"addr\":\"0x401000\",\"regs\":"
+                    "[\"rdi\",\"eflags\"],\"regnums\":[5,17],"
+                    "\"mem\":\"rdi:2\"}\n");
+    /* a truncated definition is refused */
+    g_assert_false(logfmt_learn(&f, ev->data, ev->len - 1));
+    logfmt_clear(&f);
+    watch_free(w);
 }
 
 static void test_value_hex(void)
@@ -191,6 +260,7 @@ int main(int argc, char **argv)
     g_test_add_func("/format/hit/json-text-event", test_hit_json);
     g_test_add_func("/format/hit/capture", test_capture);
     g_test_add_func("/format/mark-drop-summary", test_mark_drop_summary);
+    g_test_add_func("/format/watch-record", test_watch_record);
     g_test_add_func("/format/value-hex", test_value_hex);
     g_test_add_func("/watch/record-limit", test_record_limit);
     return g_test_run();

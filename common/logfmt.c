@@ -1,0 +1,729 @@
+/*
+ * Record formatting: pure functions of a binary record and the watch
+ * records seen before it, so the unit tests can check every byte of every
+ * format, and a trace decodes to the same bytes as the plugin writes.
+ *
+ * Hit records are most of any log: their lines are built by hand into
+ * space reserved once per line, without printf.  The rare records use
+ * printf for clarity.
+ */
+#include "logfmt.h"
+#include "proto.h"
+
+#include <inttypes.h>
+#include <stdio.h>
+
+void logfmt_init(LogFormatter *f, bool big_endian)
+{
+    f->watches = trace_watches_new();
+    f->big_endian = big_endian;
+}
+
+void logfmt_clear(LogFormatter *f)
+{
+    g_clear_pointer(&f->watches, trace_watches_free);
+}
+
+bool logfmt_learn(LogFormatter *f, const uint8_t *ev, size_t len)
+{
+    TraceWatch *w;
+
+    if (len < TRACE_HEADER_SIZE || trace_event_id(ev) != TRACE_EV_WATCH) {
+        return true;
+    }
+    w = g_new0(TraceWatch, 1);
+    if (!trace_decode_watch(ev + TRACE_HEADER_SIZE, len - TRACE_HEADER_SIZE,
+                            w)) {
+        g_free(w);
+        return false;
+    }
+    trace_watches_add(f->watches, w);
+    return true;
+}
+
+/* Raw output into reserved space: @p moves on, the caller bounds it. */
+static char *put_dec(char *p, uint64_t v, int width)
+{
+    char buf[24];
+    int n = sizeof(buf), len;
+
+    do {
+        buf[--n] = '0' + v % 10;
+        v /= 10;
+    } while (v);
+    len = sizeof(buf) - n;
+    memcpy(p, buf + n, len);
+    p += len;
+    /* left-justified in @width columns */
+    for (; len < width; len++) {
+        *p++ = ' ';
+    }
+    return p;
+}
+
+static const char hexdigits[] = "0123456789abcdef";
+
+/* "0x" and @v in hex, zero-padded to @digits digits (0: no padding). */
+static char *put_hex(char *p, uint64_t v, int digits)
+{
+    char buf[16];
+    int n = sizeof(buf);
+
+    do {
+        buf[--n] = hexdigits[v & 15];
+        v >>= 4;
+    } while (v || (int)sizeof(buf) - n < digits);
+    *p++ = '0';
+    *p++ = 'x';
+    memcpy(p, buf + n, sizeof(buf) - n);
+    return p + sizeof(buf) - n;
+}
+
+static char *put_str(char *p, const char *s)
+{
+    size_t n = strlen(s);
+
+    memcpy(p, s, n);
+    return p + n;
+}
+
+#define put_lit(p, lit) (memcpy((p), (lit), sizeof(lit) - 1), \
+                         (p) + sizeof(lit) - 1)
+
+uint64_t format_value_u64(const uint8_t *bytes, int len, bool big_endian)
+{
+    uint64_t v = 0;
+    int n = len > 8 ? 8 : len;
+
+    for (int i = 0; i < n; i++) {
+        int k = big_endian ? len - 1 - i : i;
+        v |= (uint64_t)bytes[k] << (8 * i);
+    }
+    return v;
+}
+
+/* At most 2 + 2 * 64 characters. */
+static char *put_value(char *p, const uint8_t *bytes, int len,
+                       bool big_endian, bool pad)
+{
+    bool leading = !pad;
+
+    if (len > 0 && len <= 8) {
+        return put_hex(p, format_value_u64(bytes, len, big_endian),
+                       pad ? 2 * len : 0);
+    }
+    *p++ = '0';
+    *p++ = 'x';
+    for (int i = 0; i < len && i < 64; i++) {
+        uint8_t b = bytes[big_endian ? i : len - 1 - i];
+        if (leading && b == 0 && i != len - 1) {
+            continue;
+        }
+        if (!leading || b >> 4) {
+            *p++ = hexdigits[b >> 4];
+        }
+        *p++ = hexdigits[b & 15];
+        leading = false;
+    }
+    if (len == 0) {
+        *p++ = '0';
+    }
+    return p;
+}
+
+void format_value_hex(GString *out, const uint8_t *bytes, int len,
+                      bool big_endian, bool pad)
+{
+    gsize at = out->len;
+    char *p;
+
+    g_string_set_size(out, at + 2 + 2 * 64 + 1);
+    p = put_value(out->str + at, bytes, len, big_endian, pad);
+    g_string_truncate(out, p - out->str);
+}
+
+/* A hit record's payload, decoded once for every format. */
+typedef struct HitView {
+    const TraceWatch *w;
+    uint64_t hit, pc;
+    bool stale;
+    uint64_t addr;              /* memory records: the access */
+    int size;
+    bool store;
+    uint8_t value[16];
+    const uint8_t *val[TRACE_MAX_REGS];
+    uint64_t cap_addr;
+    uint32_t cap_status;        /* bytes read or TRACE_CAP_UNREADABLE */
+    const uint8_t *cap;
+} HitView;
+
+static bool decode_hit(const LogFormatter *f, const uint8_t *ev, size_t len,
+                       HitView *v)
+{
+    TraceCursor c = { ev + TRACE_HEADER_SIZE, ev + len, false };
+    uint32_t id, cap_len = 0;
+    uint8_t stale = 0, size = 0, store = 0;
+
+    v->w = trace_watches_get(f->watches,
+                             trace_event_id(ev) - TRACE_EV_WATCH_BASE);
+    if (!v->w) {
+        return false;
+    }
+    trace_get(&c, &id, 4);
+    trace_get(&c, &v->hit, 8);
+    trace_get(&c, &v->pc, 8);
+    trace_get(&c, &stale, 1);
+    v->stale = stale;
+    if (v->w->kind == TRACE_WATCH_MEM) {
+        trace_get(&c, &v->addr, 8);
+        trace_get(&c, &size, 1);
+        trace_get(&c, &store, 1);
+        trace_get(&c, v->value, 16);
+        v->size = MIN(size, 16);
+        v->store = store;
+    }
+    for (int i = 0; i < v->w->nregs; i++) {
+        v->val[i] = c.p;
+        if ((size_t)(c.end - c.p) < v->w->regsizes[i]) {
+            return false;
+        }
+        c.p += v->w->regsizes[i];
+    }
+    if (v->w->capture != TRACE_CAPTURE_NONE) {
+        trace_get(&c, &v->cap_addr, 8);
+        trace_get(&c, &v->cap_status, 4);
+        trace_get(&c, &cap_len, 4);
+        v->cap = c.p;
+        if (c.bad || (size_t)(c.end - c.p) < cap_len ||
+            (v->cap_status != TRACE_CAP_UNREADABLE &&
+             v->cap_status != cap_len)) {
+            return false;
+        }
+        c.p += cap_len;
+    }
+    return !c.bad && id == v->w->id && c.p == c.end;
+}
+
+static bool reg_stale(const HitView *v, int i)
+{
+    return v->stale && (v->w->regflags[i] & TRACE_REG_FLAGS);
+}
+
+static void append_str_json(GString *out, const uint8_t *s, uint32_t len)
+{
+    g_string_append_c(out, '"');
+    /* non-ASCII bytes are shown escaped so every line stays valid UTF-8 */
+    for (uint32_t i = 0; i < len && s[i]; i++) {
+        if (s[i] >= 0x80) {
+            g_string_append_printf(out, "\\u%04x", s[i]);
+        } else {
+            char one[2] = { (char)s[i], 0 };
+            qinsn_json_escape(out, one);
+        }
+    }
+    g_string_append_c(out, '"');
+}
+
+static void append_bytes(GString *out, const uint8_t *b, uint32_t len)
+{
+    for (uint32_t i = 0; i < len; i++) {
+        g_string_append_c(out, hexdigits[b[i] >> 4]);
+        g_string_append_c(out, hexdigits[b[i] & 15]);
+    }
+}
+
+static void append_capture(GString *out, OutputFormat fmt,
+                           const HitView *v)
+{
+    const char *key = v->w->capture == TRACE_CAPTURE_STR ? "str" : "mem";
+
+    if (fmt == FORMAT_JSON) {
+        g_string_append_printf(out, ",\"%s\":{\"addr\":\"0x%" PRIx64 "\",",
+                               key, v->cap_addr);
+        if (v->cap_status == TRACE_CAP_UNREADABLE) {
+            g_string_append(out, "\"error\":\"unreadable\"}");
+        } else if (v->w->capture == TRACE_CAPTURE_STR) {
+            g_string_append(out, "\"value\":");
+            append_str_json(out, v->cap, v->cap_status);
+            g_string_append_c(out, '}');
+        } else {
+            g_string_append(out, "\"bytes\":\"");
+            append_bytes(out, v->cap, v->cap_status);
+            g_string_append(out, "\"}");
+        }
+        return;
+    }
+    g_string_append_printf(out, " %s@0x%" PRIx64 "=", key, v->cap_addr);
+    if (v->cap_status == TRACE_CAP_UNREADABLE) {
+        g_string_append(out, "<unreadable>");
+    } else if (v->w->capture == TRACE_CAPTURE_STR) {
+        append_str_json(out, v->cap, v->cap_status);
+    } else {
+        append_bytes(out, v->cap, v->cap_status);
+    }
+}
+
+/* Room for a hit line without its capture. */
+static size_t hit_room(const HitView *v)
+{
+    size_t n = 256;
+
+    for (int i = 0; i < v->w->nregs; i++) {
+        n += strlen(v->w->labels[i]) * 2 + 2 * 64 + 24;
+    }
+    return n;
+}
+
+static char *put_access(char *p, const HitView *v, OutputFormat fmt)
+{
+    const char *dir = v->store ? "w" : "r";
+
+    if (fmt == FORMAT_JSON) {
+        p = put_lit(p, "\"addr\":\"");
+        p = put_hex(p, v->addr, 0);
+        p = put_lit(p, "\",\"size\":");
+        p = put_dec(p, v->size, 0);
+        p = put_lit(p, ",\"dir\":\"");
+        p = put_str(p, dir);
+        p = put_lit(p, "\",\"value\":\"");
+        p = put_value(p, v->value, v->size, false, false);
+        *p++ = '"';
+    } else {
+        p = put_lit(p, "addr=");
+        p = put_hex(p, v->addr, fmt == FORMAT_TEXT ? 16 : 0);
+        p = put_lit(p, " size=");
+        p = put_dec(p, v->size, fmt == FORMAT_TEXT ? 2 : 0);
+        p = put_lit(p, " dir=");
+        p = put_str(p, dir);
+        p = put_lit(p, " value=");
+        p = put_value(p, v->value, v->size, false, fmt == FORMAT_TEXT);
+    }
+    return p;
+}
+
+static char *put_hit_json(char *p, const LogFormatter *f, uint32_t cpu,
+                          const HitView *v)
+{
+    const TraceWatch *w = v->w;
+    bool any_stale = false;
+
+    if (w->kind == TRACE_WATCH_MEM) {
+        p = put_lit(p, "{\"type\":\"mem\",\"watch\":");
+    } else {
+        p = put_lit(p, "{\"type\":\"hit\",\"watch\":");
+    }
+    p = put_dec(p, w->id, 0);
+    p = put_lit(p, ",\"cpu\":");
+    p = put_dec(p, cpu, 0);
+    p = put_lit(p, ",\"pc\":\"");
+    p = put_hex(p, v->pc, 0);
+    p = put_lit(p, "\",\"hit\":");
+    p = put_dec(p, v->hit, 0);
+    if (w->kind == TRACE_WATCH_MEM) {
+        *p++ = ',';
+        p = put_access(p, v, FORMAT_JSON);
+    }
+    p = put_lit(p, ",\"regs\":{");
+    for (int i = 0; i < w->nregs; i++) {
+        if (i) {
+            *p++ = ',';
+        }
+        *p++ = '"';
+        p = put_str(p, w->labels[i]);   /* register names need no escape */
+        p = put_lit(p, "\":\"");
+        p = put_value(p, v->val[i], w->regsizes[i], f->big_endian, false);
+        *p++ = '"';
+        any_stale |= reg_stale(v, i);
+    }
+    *p++ = '}';
+    if (any_stale) {
+        p = put_lit(p, ",\"stale\":[");
+        for (int i = 0, n = 0; i < w->nregs; i++) {
+            if (reg_stale(v, i)) {
+                p = n++ ? put_lit(p, ",\"") : put_lit(p, "\"");
+                p = put_str(p, w->labels[i]);
+                *p++ = '"';
+            }
+        }
+        *p++ = ']';
+    }
+    return p;
+}
+
+static char *put_hit_line(char *p, OutputFormat fmt, const LogFormatter *f,
+                          uint32_t cpu, const HitView *v)
+{
+    const TraceWatch *w = v->w;
+    bool text = fmt == FORMAT_TEXT;
+    const char *kind = w->kind == TRACE_WATCH_MEM ? "mem" : "hit";
+
+    if (text) {
+        /* "%-5s w%-4u cpu%-3u #%-8lu pc=0x%016lx" */
+        p = put_str(p, kind);
+        p = put_lit(p, "   w");
+        p = put_dec(p, w->id, 4);
+        p = put_lit(p, " cpu");
+        p = put_dec(p, cpu, 3);
+        p = put_lit(p, " #");
+        p = put_dec(p, v->hit, 8);
+        p = put_lit(p, " pc=");
+        p = put_hex(p, v->pc, 16);
+    } else {
+        p = put_lit(p, "! ");
+        p = put_str(p, kind);
+        p = put_lit(p, " watch=");
+        p = put_dec(p, w->id, 0);
+        p = put_lit(p, " cpu=");
+        p = put_dec(p, cpu, 0);
+        p = put_lit(p, " pc=");
+        p = put_hex(p, v->pc, 0);
+        p = put_lit(p, " hit=");
+        p = put_dec(p, v->hit, 0);
+    }
+    if (w->kind == TRACE_WATCH_MEM) {
+        *p++ = ' ';
+        p = put_access(p, v, fmt);
+    }
+    for (int i = 0; i < w->nregs; i++) {
+        *p++ = ' ';
+        p = put_str(p, w->labels[i]);
+        *p++ = '=';
+        p = put_value(p, v->val[i], w->regsizes[i], f->big_endian, text);
+        if (text && reg_stale(v, i)) {
+            p = put_lit(p, "(stale)");
+        }
+    }
+    if (!text) {
+        for (int i = 0, n = 0; i < w->nregs; i++) {
+            if (reg_stale(v, i)) {
+                p = n++ ? put_lit(p, ",") : put_lit(p, " stale=");
+                p = put_str(p, w->labels[i]);
+            }
+        }
+    }
+    return p;
+}
+
+static bool format_hit(GString *out, OutputFormat fmt, const LogFormatter *f,
+                       uint32_t cpu, const uint8_t *ev, size_t len)
+{
+    HitView v;
+    gsize at = out->len;
+    char *p;
+
+    if (!decode_hit(f, ev, len, &v)) {
+        return false;
+    }
+    g_string_set_size(out, at + hit_room(&v));
+    p = out->str + at;
+    if (fmt == FORMAT_JSON) {
+        p = put_hit_json(p, f, cpu, &v);
+    } else {
+        p = put_hit_line(p, fmt, f, cpu, &v);
+    }
+    g_string_truncate(out, p - out->str);
+    if (v.w->capture != TRACE_CAPTURE_NONE) {
+        append_capture(out, fmt, &v);
+    }
+    g_string_append(out, fmt == FORMAT_JSON ? "}\n" : "\n");
+    return true;
+}
+
+/* The options of a watch record, in the order the protocol lists them. */
+static void watch_options(GString *out, OutputFormat fmt,
+                          const TraceWatch *w)
+{
+    bool json = fmt == FORMAT_JSON;
+
+    if (json) {
+        g_string_append(out, ",\"regs\":[");
+        for (int i = 0; i < w->nregs; i++) {
+            g_string_append_printf(out, "%s\"%s\"", i ? "," : "",
+                                   w->labels[i]);
+        }
+        g_string_append(out, "],\"regnums\":[");
+    } else {
+        g_string_append(out, " regs=");
+        for (int i = 0; i < w->nregs; i++) {
+            g_string_append_printf(out, "%s%s", i ? "," : "", w->labels[i]);
+        }
+        g_string_append(out, w->nregs ? " regnums=" : "- regnums=-");
+    }
+    for (int i = 0; i < w->nregs; i++) {
+        g_string_append_printf(out, "%s%u", i ? "," : "", w->regnums[i]);
+    }
+    if (json) {
+        g_string_append_c(out, ']');
+    }
+    if (w->cond) {
+        g_string_append(out, json ? ",\"if\":\"" : " if=");
+        qinsn_json_escape(out, w->cond);
+        g_string_append(out, json ? "\"" : "");
+    }
+    if (w->ignore) {
+        g_string_append_printf(out, json ? ",\"ignore\":%" PRIu64 :
+                               " ignore=%" PRIu64, w->ignore);
+    }
+    if (w->count) {
+        g_string_append_printf(out, json ? ",\"count\":%" PRIu64 :
+                               " count=%" PRIu64, w->count);
+    }
+    if (w->cpu >= 0) {
+        g_string_append_printf(out, json ? ",\"cpu\":%d" : " cpu=%d",
+                               w->cpu);
+    }
+    if (w->capture != TRACE_CAPTURE_NONE) {
+        const char *key = w->capture == TRACE_CAPTURE_STR ? "str" : "mem";
+        g_string_append_printf(out, json ? ",\"%s\":\"" : " %s=", key);
+        qinsn_json_escape(out, w->capture_spec ? w->capture_spec : "");
+        g_string_append(out, json ? "\"" : "");
+    }
+}
+
+static const char *const watch_kinds[] = { "insn", "mem", "break" };
+static const char *const dirs[] = { "", "r", "w", "rw" };
+
+/* The definition of a watch, written when it is created. */
+static bool format_watch(GString *out, OutputFormat fmt, const uint8_t *ev,
+                         size_t len)
+{
+    g_auto(TraceWatch) w = { 0 };
+    bool range;
+
+    if (!trace_decode_watch(ev + TRACE_HEADER_SIZE, len - TRACE_HEADER_SIZE,
+                            &w)) {
+        return false;
+    }
+    range = w.end != w.addr;
+    if (fmt == FORMAT_JSON) {
+        g_string_append_printf(out, "{\"type\":\"watch\",\"watch\":%u,"
+                               "\"kind\":\"%s\",\"addr\":\"0x%" PRIx64 "\"",
+                               w.id, watch_kinds[w.kind], w.addr);
+        if (range) {
+            g_string_append_printf(out, ",\"end\":\"0x%" PRIx64 "\"", w.end);
+        }
+        if (w.sym) {
+            g_string_append(out, ",\"sym\":\"");
+            qinsn_json_escape(out, w.sym);
+            g_string_append_c(out, '"');
+        }
+        watch_options(out, fmt, &w);
+        if (w.kind == TRACE_WATCH_MEM) {
+            g_string_append_printf(out, ",\"dir\":\"%s\"", dirs[w.dir & 3]);
+        }
+        g_string_append(out, "}\n");
+        return true;
+    }
+    if (fmt != FORMAT_TEXT) {
+        return true;            /* subscribers learn watches from `list` */
+    }
+    g_string_append_printf(out, "watch w%-4u %s addr=0x%016" PRIx64, w.id,
+                           watch_kinds[w.kind], w.addr);
+    if (range) {
+        g_string_append_printf(out, " end=0x%016" PRIx64, w.end);
+    }
+    if (w.sym) {
+        g_string_append_printf(out, " sym=%s", w.sym);
+    }
+    watch_options(out, fmt, &w);
+    if (w.kind == TRACE_WATCH_MEM) {
+        g_string_append_printf(out, " dir=%s", dirs[w.dir & 3]);
+    }
+    g_string_append_c(out, '\n');
+    return true;
+}
+
+static bool format_mark(GString *out, OutputFormat fmt, const uint8_t *ev,
+                        size_t len)
+{
+    TraceCursor c = { ev + TRACE_HEADER_SIZE, ev + len, false };
+    const char *token = trace_get_str(&c);
+
+    if (c.bad || c.p != c.end) {
+        return false;
+    }
+    switch (fmt) {
+    case FORMAT_TEXT:
+        g_string_append_printf(out, "mark  %s\n", token);
+        break;
+    case FORMAT_JSON:
+        g_string_append(out, "{\"type\":\"mark\",\"token\":\"");
+        qinsn_json_escape(out, token);
+        g_string_append(out, "\"}\n");
+        break;
+    default:
+        g_string_append_printf(out, "! mark token=%s\n", token);
+        break;
+    }
+    return true;
+}
+
+static bool format_drop(GString *out, OutputFormat fmt, const uint8_t *ev,
+                        size_t len)
+{
+    TraceCursor c = { ev + TRACE_HEADER_SIZE, ev + len, false };
+    uint64_t count;
+
+    if (!trace_get(&c, &count, 8) || c.p != c.end) {
+        return false;
+    }
+    switch (fmt) {
+    case FORMAT_TEXT:
+        g_string_append_printf(out, "drop  %" PRIu64 " hit record%s lost: "
+                               "the log could not keep up\n", count,
+                               count == 1 ? "" : "s");
+        break;
+    case FORMAT_JSON:
+        g_string_append_printf(out, "{\"type\":\"drop\",\"count\":%" PRIu64
+                               "}\n", count);
+        break;
+    default:
+        g_string_append_printf(out, "! drop count=%" PRIu64 "\n", count);
+        break;
+    }
+    return true;
+}
+
+static bool format_stall(GString *out, OutputFormat fmt, const uint8_t *ev,
+                         size_t len)
+{
+    TraceCursor c = { ev + TRACE_HEADER_SIZE, ev + len, false };
+    uint32_t cpu, ms;
+    uint64_t dropped;
+
+    trace_get(&c, &cpu, 4);
+    trace_get(&c, &dropped, 8);
+    trace_get(&c, &ms, 4);
+    if (c.bad || c.p != c.end) {
+        return false;
+    }
+    switch (fmt) {
+    case FORMAT_TEXT:
+        g_string_append_printf(out, "stall cpu%u waited %u ms for the log "
+                               "writer without progress: %" PRIu64
+                               " hit record%s dropped\n", cpu, ms, dropped,
+                               dropped == 1 ? "" : "s");
+        break;
+    case FORMAT_JSON:
+        g_string_append_printf(out, "{\"type\":\"stall\",\"cpu\":%u,"
+                               "\"ms\":%u,\"dropped\":%" PRIu64 "}\n", cpu,
+                               ms, dropped);
+        break;
+    default:
+        g_string_append_printf(out, "! stall cpu=%u ms=%u dropped=%" PRIu64
+                               "\n", cpu, ms, dropped);
+        break;
+    }
+    return true;
+}
+
+static const char *const overflow_names[] = { "wait", "drop" };
+
+static void summary_watch(GString *out, OutputFormat fmt, bool first,
+                          const TraceSummaryWatch *sw)
+{
+    if (fmt == FORMAT_JSON) {
+        g_string_append_printf(out, "%s{\"watch\":%u,\"pc\":\"0x%" PRIx64
+                               "\",", first ? "" : ",", sw->id, sw->start);
+        if (sw->end != sw->start) {
+            g_string_append_printf(out, "\"end\":\"0x%" PRIx64 "\",",
+                                   sw->end);
+        }
+        g_string_append_printf(out, "\"hits\":%" PRIu64 ",\"logged\":%"
+                               PRIu64 "}", sw->hits, sw->logged);
+    } else {
+        g_string_append_printf(out, "summary w%-4u pc=0x%016" PRIx64
+                               " hits=%" PRIu64 " logged=%" PRIu64 "\n",
+                               sw->id, sw->start, sw->hits, sw->logged);
+    }
+}
+
+static bool format_summary(GString *out, OutputFormat fmt,
+                           const uint8_t *ev, size_t len)
+{
+    TraceCursor c = { ev + TRACE_HEADER_SIZE, ev + len, false };
+    TraceSummary s = { 0 };
+    gsize at = out->len;
+
+    trace_get(&c, &s.hits, 8);
+    trace_get(&c, &s.logged, 8);
+    trace_get(&c, &s.dropped, 8);
+    trace_get(&c, &s.flushes, 8);
+    trace_get(&c, &s.write_errors, 8);
+    trace_get(&c, &s.overflow, 1);
+    trace_get(&c, &s.nwatches, 4);
+    if (c.bad || s.overflow > 1) {
+        return false;
+    }
+    if (fmt == FORMAT_JSON) {
+        g_string_append_printf(out, "{\"type\":\"summary\",\"hits\":%" PRIu64
+                               ",\"logged\":%" PRIu64 ",\"dropped\":%" PRIu64
+                               ",\"flushes\":%" PRIu64 ",\"write_errors\":%"
+                               PRIu64 ",\"overflow\":\"%s\",\"watches\":[",
+                               s.hits, s.logged, s.dropped, s.flushes,
+                               s.write_errors, overflow_names[s.overflow]);
+    } else {
+        g_string_append_printf(out, "summary hits=%" PRIu64 " logged=%" PRIu64
+                               " dropped=%" PRIu64 " flushes=%" PRIu64
+                               " write_errors=%" PRIu64 " overflow=%s\n",
+                               s.hits, s.logged, s.dropped, s.flushes,
+                               s.write_errors, overflow_names[s.overflow]);
+    }
+    for (uint32_t i = 0; i < s.nwatches; i++) {
+        TraceSummaryWatch sw;
+        trace_get(&c, &sw.id, 4);
+        trace_get(&c, &sw.start, 8);
+        trace_get(&c, &sw.end, 8);
+        trace_get(&c, &sw.hits, 8);
+        trace_get(&c, &sw.logged, 8);
+        if (c.bad) {
+            g_string_truncate(out, at);
+            return false;
+        }
+        summary_watch(out, fmt, i == 0, &sw);
+    }
+    if (c.p != c.end) {
+        g_string_truncate(out, at);
+        return false;
+    }
+    if (fmt == FORMAT_JSON) {
+        g_string_append(out, "]}\n");
+    }
+    return true;
+}
+
+bool logfmt_record(GString *out, OutputFormat fmt, const LogFormatter *f,
+                   uint32_t cpu, const uint8_t *ev, size_t len)
+{
+    gsize at = out->len;
+    bool ok;
+
+    if (len < TRACE_HEADER_SIZE || fmt == FORMAT_CTF) {
+        return false;
+    }
+    switch (trace_event_id(ev)) {
+    case TRACE_EV_WATCH:
+        ok = format_watch(out, fmt, ev, len);
+        break;
+    case TRACE_EV_MARK:
+        ok = format_mark(out, fmt, ev, len);
+        break;
+    case TRACE_EV_DROP:
+        ok = format_drop(out, fmt, ev, len);
+        break;
+    case TRACE_EV_STALL:
+        ok = format_stall(out, fmt, ev, len);
+        break;
+    case TRACE_EV_SUMMARY:
+        ok = fmt == FORMAT_EVENT || format_summary(out, fmt, ev, len);
+        break;
+    default:
+        ok = trace_event_id(ev) >= TRACE_EV_WATCH_BASE &&
+            format_hit(out, fmt, f, cpu, ev, len);
+        break;
+    }
+    if (!ok) {
+        g_string_truncate(out, at);
+    }
+    return ok;
+}

@@ -1,0 +1,37 @@
+/*
+ * The CTF 1.8 trace of format=ctf: a directory with a TSDL `metadata` file
+ * and one stream file per vCPU (`cpu0`, `cpu1` …) plus `control` for watch
+ * definitions, marks, drops, stalls and the summary.
+ *
+ * Records are already CTF events (trace.h), so writing one is a copy into
+ * its stream's current packet.  Watches come and go while QEMU runs: each
+ * new watch appends an event class describing its hit records to the
+ * metadata, as LTTng does for new event types, before any hit of it exists.
+ */
+#ifndef QINSN_CTF_H
+#define QINSN_CTF_H
+
+#include "trace.h"
+
+#define CTF_CONTROL_STREAM UINT32_MAX
+
+typedef struct CtfTrace CtfTrace;
+
+/* Create @dir (or reuse an empty one) and write the metadata's prologue. */
+CtfTrace *ctf_open(const char *dir, const char *arch, bool big_endian,
+                   GError **errp);
+/* Append the event class of @w's hit records (any thread). */
+bool ctf_define_watch(CtfTrace *t, const TraceWatch *w);
+/*
+ * Append a record to stream @stream (a vCPU index or CTF_CONTROL_STREAM),
+ * with @discarded the stream's lost records so far.  Writer thread only.
+ */
+void ctf_append(CtfTrace *t, uint32_t stream, const uint8_t *ev,
+                size_t len, uint64_t discarded);
+/* Write out every partly filled packet (the writer is going idle). */
+void ctf_flush(CtfTrace *t);
+/* Failed writes so far (a full disk): counted, never fatal. */
+uint64_t ctf_write_errors(CtfTrace *t);
+void ctf_close(CtfTrace *t);
+
+#endif /* QINSN_CTF_H */

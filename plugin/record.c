@@ -1,0 +1,433 @@
+/*
+ * Recording hits: see record.h.  The callbacks here run on vCPU threads for
+ * every watched execution, so they take no lock and allocate nothing:
+ * register reads go through a per-vCPU scratch array and the record is
+ * written straight into the vCPU's ring.
+ */
+#include <string.h>
+#include <time.h>
+
+#include "logfmt.h"
+#include "record.h"
+
+static RecordConfig config;
+static const QinsnRegTable *regs;
+static Ring *rings[QINSN_MAX_VCPUS];
+static GByteArray *scratch[QINSN_MAX_VCPUS];
+static atomic_int nrings;
+static Ring *control;
+static GMutex control_lock;     /* the control ring's producers */
+static atomic_uint_fast64_t seq;
+static atomic_uint_fast64_t lost_vcpus;
+static atomic_bool overflow_drop;
+static atomic_uint wait_epoch;
+
+void record_init(const RecordConfig *c)
+{
+    config = *c;
+    atomic_store(&overflow_drop, c->overflow_drop);
+    control = ring_new(UINT32_MAX);
+}
+
+void record_set_regs(const QinsnRegTable *r)
+{
+    regs = r;
+}
+
+void record_vcpu_init(unsigned int cpu)
+{
+    if (cpu >= QINSN_MAX_VCPUS || scratch[cpu]) {
+        return;
+    }
+    scratch[cpu] = g_byte_array_sized_new(256);
+    rings[cpu] = ring_new(cpu);
+    if ((int)cpu >= atomic_load(&nrings)) {
+        atomic_store(&nrings, cpu + 1);
+    }
+}
+
+int record_nrings(void)
+{
+    return atomic_load(&nrings);
+}
+
+Ring *record_ring(int i)
+{
+    return rings[i];
+}
+
+Ring *record_control_ring(void)
+{
+    return control;
+}
+
+uint64_t record_seq_issued(void)
+{
+    return atomic_load(&seq);
+}
+
+uint64_t record_take_seq(void)
+{
+    return atomic_fetch_add(&seq, 1);
+}
+
+uint64_t record_lost_vcpus(void)
+{
+    return atomic_load(&lost_vcpus);
+}
+
+uint64_t record_now(void)
+{
+    struct timespec ts;
+
+    clock_gettime(CLOCK_MONOTONIC, &ts);
+    return (uint64_t)ts.tv_sec * 1000000000u + ts.tv_nsec;
+}
+
+void record_set_overflow_drop(bool drop)
+{
+    atomic_store(&overflow_drop, drop);
+    record_end_waits();
+}
+
+bool record_overflow_drop(void)
+{
+    return atomic_load(&overflow_drop);
+}
+
+uint32_t record_stall_ms(void)
+{
+    return config.stall_ms;
+}
+
+void record_end_waits(void)
+{
+    atomic_fetch_add(&wait_epoch, 1);
+}
+
+/*
+ * A full ring: wait for the writer (overflow=wait) until it frees room,
+ * its tail stands still for stall_ms, or a waiter's end is asked for.
+ * NULL: the record is dropped (and counted).
+ */
+static __attribute__((noinline)) uint8_t *reserve_slow(Ring *r, size_t max)
+{
+    uint64_t tail = atomic_load(&r->tail), start, now;
+    unsigned int epoch = atomic_load(&wait_epoch);
+    gulong us = 20;
+    uint8_t *p;
+
+    if (atomic_load(&overflow_drop)) {
+        goto drop;
+    }
+    if (r->stalled) {
+        /* gave up on a writer that has not moved since: do not wait again */
+        if (tail == r->stalled_tail) {
+            atomic_fetch_add(&r->stall_dropped, 1);
+            goto drop;
+        }
+        r->stalled = false;
+    }
+    start = record_now();
+    for (;;) {
+        config.kick();
+        g_usleep(us);
+        us = MIN(us * 2, 1000);
+        if ((p = ring_reserve(r, max))) {
+            return p;
+        }
+        if (atomic_load(&wait_epoch) != epoch ||
+            atomic_load(&overflow_drop)) {
+            goto drop;
+        }
+        now = record_now();
+        if (atomic_load(&r->tail) != tail) {
+            tail = atomic_load(&r->tail);
+            start = now;
+        } else if (now - start >= config.stall_ms * 1000000ull) {
+            r->stalled = true;
+            r->stalled_tail = tail;
+            atomic_fetch_add(&r->stall_dropped, 1);
+            atomic_fetch_add(&r->stalls, 1);
+            config.kick();
+            goto drop;
+        }
+    }
+drop:
+    atomic_fetch_add_explicit(&r->dropped, 1, memory_order_relaxed);
+    return NULL;
+}
+
+static inline uint8_t *reserve(Ring *r, size_t max)
+{
+    uint8_t *p = ring_reserve(r, max);
+
+    return p ? p : reserve_slow(r, max);
+}
+
+/* Number, time and publish a record built at @rec up to @end. */
+static inline void publish(Ring *r, Watch *w, uint8_t *rec, uint8_t *end)
+{
+    uint64_t ts = config.timestamps ? record_now() : 0;
+    uint64_t n = atomic_fetch_add_explicit(&seq, 1, memory_order_relaxed);
+
+    trace_put_header(rec, w->ev_id, ts, n);
+    atomic_fetch_add_explicit(&w->logged, 1, memory_order_relaxed);
+    ring_commit(r, rec, end - rec);
+}
+
+/* Read register @idx as seen by the instruction at @pc into @out. */
+static int read_reg(unsigned int cpu, uint64_t pc, int idx, uint8_t *out,
+                    int size)
+{
+    const QinsnReg *r = qinsn_regs_at(regs, idx);
+    GByteArray *buf = scratch[cpu];
+    int n;
+
+    if (idx == regs->pc && !config.exact_state) {
+        /* The PC register holds the block's start mid-block: use ours. */
+        n = MIN(size, 8);
+        memset(out, 0, size);
+        for (int i = 0; i < n; i++) {
+            int k = config.big_endian ? size - 1 - i : i;
+            out[k] = (uint8_t)(pc >> (8 * i));
+        }
+        return size;
+    }
+    g_byte_array_set_size(buf, 0);
+    n = qemu_plugin_read_register(r->handle, buf);
+    n = n < 0 ? 0 : MIN(MIN(n, size), (int)buf->len);
+    memcpy(out, buf->data, n);
+    memset(out + n, 0, size - n);
+    return n;
+}
+
+static uint64_t reg_u64(unsigned int cpu, uint64_t pc, int idx)
+{
+    uint8_t v[64];
+    int size = MIN(qinsn_regs_at(regs, idx)->size, (int)sizeof(v));
+
+    read_reg(cpu, pc, idx, v, size);
+    return format_value_u64(v, size, config.big_endian);
+}
+
+static uint8_t *put_regs(unsigned int cpu, uint64_t pc, const Watch *w,
+                         uint8_t *p)
+{
+    for (int i = 0; i < w->nregs; i++) {
+        int size = w->layout->regsizes[i];
+        read_reg(cpu, pc, w->regs[i], p, size);
+        p += size;
+    }
+    return p;
+}
+
+/* The capture: address, status, length, bytes. */
+static uint8_t *put_capture(unsigned int cpu, uint64_t pc, const Watch *w,
+                            uint8_t *p)
+{
+    GByteArray *buf = scratch[cpu];
+    uint64_t addr = reg_u64(cpu, pc, w->capture_reg) + w->capture_off;
+    uint32_t len = 0, status = TRACE_CAP_UNREADABLE;
+    uint8_t *bytes = p + TRACE_CAPTURE_FIXED;
+
+    if (w->capture == WATCH_CAPTURE_MEM) {
+        g_byte_array_set_size(buf, 0);
+        if (qemu_plugin_read_memory_vaddr(addr, buf, w->capture_len)) {
+            len = status = w->capture_len;
+            memcpy(bytes, buf->data, len);
+        }
+    } else {
+        /* Read page by page so a short string near unmapped memory works. */
+        while (len < w->capture_len) {
+            uint32_t chunk = MIN(w->capture_len - len,
+                                 4096 - ((addr + len) & 4095));
+            uint8_t *nul;
+
+            g_byte_array_set_size(buf, 0);
+            if (!qemu_plugin_read_memory_vaddr(addr + len, buf, chunk)) {
+                break;
+            }
+            memcpy(bytes + len, buf->data, chunk);
+            nul = memchr(buf->data, 0, chunk);
+            if (nul) {
+                len += nul - buf->data;
+                status = len;
+                break;
+            }
+            len += chunk;
+            status = len;
+        }
+    }
+    if (status == TRACE_CAP_UNREADABLE) {
+        len = 0;
+    }
+    p = trace_put(p, &addr, 8);
+    p = trace_put(p, &status, 4);
+    p = trace_put(p, &len, 4);
+    return p + len;
+}
+
+/* Does @w log on this vCPU at all (enabled, cpu=, a ring to log into)? */
+static inline bool watch_applies(const Watch *w, unsigned int cpu)
+{
+    if (!atomic_load_explicit(&w->enabled, memory_order_relaxed) ||
+        (w->cpu >= 0 && (unsigned int)w->cpu != cpu)) {
+        return false;
+    }
+    if (cpu >= QINSN_MAX_VCPUS || !rings[cpu]) {
+        atomic_fetch_add(&lost_vcpus, 1);
+        return false;
+    }
+    return true;
+}
+
+/* Claim a hit of @w: counts, ignore= and count=; false when not logged. */
+static bool claim_hit(Watch *w, uint64_t *n)
+{
+    *n = atomic_fetch_add(&w->hits, 1) + 1;
+    if (*n <= w->ignore) {
+        return false;
+    }
+    if (w->count) {
+        uint64_t c = atomic_fetch_add(&w->claimed, 1) + 1;
+        if (c > w->count) {
+            return false;
+        }
+        if (c == w->count) {
+            atomic_store(&w->enabled, false);
+            atomic_store(&w->done, true);
+        }
+    }
+    return true;
+}
+
+/* The fixed part of a hit record after its header. */
+static inline uint8_t *put_hit(uint8_t *p, const Watch *w, uint64_t n,
+                               uint64_t pc)
+{
+    uint8_t stale = !config.exact_state;
+
+    /*
+     * Stock QEMU reads lazily computed flags (x86 eflags) from a field
+     * that misses the arithmetic flags until the vCPU leaves its execution
+     * loop, at block starts as much as mid-block: say so instead of lying.
+     */
+    p = trace_put(p, &w->id, 4);
+    p = trace_put(p, &n, 8);
+    p = trace_put(p, &pc, 8);
+    return trace_put(p, &stale, 1);
+}
+
+void record_insn_exec(unsigned int cpu, void *udata)
+{
+    const Hook *h = udata;
+    Watch *w = h->watch;
+    uint8_t *rec, *p;
+    uint64_t n;
+
+    if (!watch_applies(w, cpu) ||
+        (w->has_cond &&
+         !qinsn_cond_eval(w->cond_op, reg_u64(cpu, h->pc, w->cond_reg),
+                          w->cond_value)) ||
+        !claim_hit(w, &n) ||
+        !(rec = reserve(rings[cpu], w->ev_max))) {
+        return;
+    }
+    p = put_hit(rec + TRACE_HEADER_SIZE, w, n, h->pc);
+    p = put_regs(cpu, h->pc, w, p);
+    if (w->capture) {
+        p = put_capture(cpu, h->pc, w, p);
+    }
+    publish(rings[cpu], w, rec, p);
+}
+
+static uint64_t mem_value(qemu_plugin_meminfo_t info, uint64_t *hi)
+{
+    qemu_plugin_mem_value mv = qemu_plugin_mem_get_value(info);
+
+    *hi = 0;
+    switch (mv.type) {
+    case QEMU_PLUGIN_MEM_VALUE_U8:
+        return mv.data.u8;
+    case QEMU_PLUGIN_MEM_VALUE_U16:
+        return mv.data.u16;
+    case QEMU_PLUGIN_MEM_VALUE_U32:
+        return mv.data.u32;
+    case QEMU_PLUGIN_MEM_VALUE_U64:
+        return mv.data.u64;
+    case QEMU_PLUGIN_MEM_VALUE_U128:
+        *hi = mv.data.u128.high;
+        return mv.data.u128.low;
+    }
+    return 0;
+}
+
+static void mem_hit(unsigned int cpu, const Hook *site, Watch *w,
+                    qemu_plugin_meminfo_t info, uint64_t vaddr,
+                    unsigned int size, bool store)
+{
+    uint64_t lo, hi, n;
+    uint8_t *rec, *p, sz = size, st = store;
+
+    if (!watch_applies(w, cpu)) {
+        return;
+    }
+    lo = mem_value(info, &hi);
+    if ((w->has_cond && !qinsn_cond_eval(w->cond_op, lo, w->cond_value)) ||
+        !claim_hit(w, &n) ||
+        !(rec = reserve(rings[cpu], w->ev_max))) {
+        return;
+    }
+    p = put_hit(rec + TRACE_HEADER_SIZE, w, n, site->pc);
+    p = trace_put(p, &vaddr, 8);
+    p = trace_put(p, &sz, 1);
+    p = trace_put(p, &st, 1);
+    p = trace_put(p, &lo, 8);
+    p = trace_put(p, &hi, 8);
+    p = put_regs(cpu, site->pc, w, p);
+    publish(rings[cpu], w, rec, p);
+}
+
+/* Every access of every instruction while memory watches exist. */
+void record_mem_access(unsigned int cpu, qemu_plugin_meminfo_t info,
+                       uint64_t vaddr, void *udata)
+{
+    const MemSet *set = watch_table_mem(config.watches);
+    unsigned int size;
+    bool store;
+
+    if (!set) {
+        return;
+    }
+    size = 1u << qemu_plugin_mem_size_shift(info);
+    store = qemu_plugin_mem_is_store(info);
+    for (int i = 0; i < set->n; i++) {
+        Watch *w = set->w[i];
+        if ((w->mem_dir & (store ? WATCH_MEM_WRITE : WATCH_MEM_READ)) &&
+            vaddr <= w->end && vaddr + size - 1 >= w->start) {
+            mem_hit(cpu, udata, w, info, vaddr, size, store);
+        }
+    }
+}
+
+bool record_control_put(GByteArray *ev)
+{
+    g_autoptr(GMutexLocker) locker = g_mutex_locker_new(&control_lock);
+    uint8_t *rec = ring_reserve(control, ev->len);
+    uint64_t n, ts = record_now();
+
+    /*
+     * A full queue refuses the record and the caller says so: it is not a
+     * lost hit, which the drop counters would count.
+     */
+    if (!rec) {
+        return false;
+    }
+    memcpy(rec, ev->data, ev->len);
+    n = atomic_fetch_add(&seq, 1);
+    memcpy(rec + 4, &ts, 8);
+    memcpy(rec + 12, &n, 8);
+    ring_commit(control, rec, ev->len);
+    return true;
+}
