@@ -130,6 +130,22 @@ record bad.json "$GUEST_DEMO" rv.qinsn --format json
 diff_check "a JSON log against a text log" 1 \
     "a1 \(gdb 11\): good.log 0x55a, bad.json 0x5a5" good.log bad.json
 
+# a CTF trace (format=ctf, a directory) is read through qinsn decode
+record good.ctf "$GUEST_DEMO_GOOD" rv.qinsn --format ctf
+record bad.ctf "$GUEST_DEMO" rv.qinsn --format ctf
+if "$QINSN" help decode >/dev/null 2>&1; then
+    diff_check "a CTF trace against a text log of the same build" 0 \
+        "agree on 65 hits of 2 watches; both logs are complete" \
+        good.ctf good.log
+    diff_check "CTF traces of the good and the bad build" 1 \
+        "a1 \(gdb 11\): good.ctf 0x55a, bad.ctf 0x5a5" good.ctf bad.ctf
+else
+    n=$((n + 1))
+    echo "ok $n # SKIP CTF against text: this qinsn has no decode command"
+    n=$((n + 1))
+    echo "ok $n # SKIP CTF against CTF: this qinsn has no decode command"
+fi
+
 # a run shorter than the other
 record short.log "$GUEST_DEMO_GOOD" rv-short.qinsn
 diff_check "a shorter run: incomplete, and which one" 1 \
