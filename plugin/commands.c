@@ -288,7 +288,7 @@ static void sum_watch(Watch *w, void *opaque)
 static bool cmd_stats(Reply *r)
 {
     uint64_t sums[2] = { 0, 0 };
-    uint64_t written, dropped, errors;
+    uint64_t written, dropped, errors, busy, in_write;
 
     /* written first: a record is counted as logged before it is written */
     writer_stats(&written, &dropped, &errors);
@@ -312,6 +312,9 @@ static bool cmd_stats(Reply *r)
     data(r, "overflow=%s", record_overflow_drop() ? "drop" : "wait");
     data(r, "stalls=%" PRIu64, writer_stalls());
     data(r, "stall_ms=%u", record_stall_ms());
+    writer_times(&busy, &in_write);
+    data(r, "writer_busy_ns=%" PRIu64, busy);
+    data(r, "writer_write_ns=%" PRIu64, in_write);
     g_string_append(r->text, "OK\n");
     return true;
 }

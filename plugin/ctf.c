@@ -25,6 +25,7 @@
 #define PACKET_PREFIX (PACKET_HEADER + PACKET_CONTEXT)
 
 typedef struct Stream {
+    uint32_t id;
     int fd;
     uint32_t cpu;
     uint64_t instance;
@@ -42,8 +43,18 @@ struct CtfTrace {
     int meta_fd;
     bool big_endian;
     GHashTable *streams;        /* stream number -> Stream */
+    Stream *last;               /* the stream of the previous record */
     atomic_uint_fast64_t write_errors;
+    atomic_uint_fast64_t write_ns;      /* in write(2) */
 };
+
+static uint64_t now_ns(void)
+{
+    struct timespec ts;
+
+    clock_gettime(CLOCK_MONOTONIC, &ts);
+    return (uint64_t)ts.tv_sec * 1000000000u + ts.tv_nsec;
+}
 
 static bool write_all(CtfTrace *t, int fd, const void *data, size_t len)
 {
@@ -354,14 +365,21 @@ bool ctf_define_watch(CtfTrace *t, const TraceWatch *w)
 
 static Stream *stream_get(CtfTrace *t, uint32_t id)
 {
-    Stream *s = g_hash_table_lookup(t->streams, GUINT_TO_POINTER(id));
+    Stream *s;
     g_autofree char *name = NULL;
     g_autofree char *path = NULL;
 
+    /* records come in runs of one stream */
+    if (t->last && t->last->id == id) {
+        return t->last;
+    }
+    s = g_hash_table_lookup(t->streams, GUINT_TO_POINTER(id));
     if (s) {
+        t->last = s;
         return s;
     }
     s = g_new0(Stream, 1);
+    s->id = id;
     s->cpu = id == CTF_CONTROL_STREAM ? 0 : id;
     s->instance = id == CTF_CONTROL_STREAM ? 1u << 20 : id;
     name = id == CTF_CONTROL_STREAM ? g_strdup("control") :
@@ -374,6 +392,7 @@ static Stream *stream_get(CtfTrace *t, uint32_t id)
     s->buf = g_malloc(PACKET_BYTES);
     s->used = PACKET_PREFIX;
     g_hash_table_insert(t->streams, GUINT_TO_POINTER(id), s);
+    t->last = s;
     return s;
 }
 
@@ -398,7 +417,9 @@ static void packet_write(CtfTrace *t, Stream *s)
     p = trace_put(p, &s->discarded, 8);
     trace_put(p, &s->cpu, 4);
     if (s->fd >= 0) {
+        uint64_t start = now_ns();
         write_all(t, s->fd, s->buf, s->used);
+        atomic_fetch_add(&t->write_ns, now_ns() - start);
     }
     s->seq_num++;
     s->used = PACKET_PREFIX;
@@ -433,6 +454,11 @@ void ctf_flush(CtfTrace *t)
     while (g_hash_table_iter_next(&it, NULL, &s)) {
         packet_write(t, s);
     }
+}
+
+uint64_t ctf_write_ns(CtfTrace *t)
+{
+    return atomic_load(&t->write_ns);
 }
 
 uint64_t ctf_write_errors(CtfTrace *t)

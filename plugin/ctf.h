@@ -32,6 +32,8 @@ void ctf_append(CtfTrace *t, uint32_t stream, const uint8_t *ev,
 void ctf_flush(CtfTrace *t);
 /* Failed writes so far (a full disk): counted, never fatal. */
 uint64_t ctf_write_errors(CtfTrace *t);
+/* Nanoseconds spent in write(2) for stream packets. */
+uint64_t ctf_write_ns(CtfTrace *t);
 void ctf_close(CtfTrace *t);
 
 #endif /* QINSN_CTF_H */

@@ -42,6 +42,9 @@ static uint64_t pos[QINSN_MAX_VCPUS + 1];       /* consumer positions */
 static uint64_t next_seq;       /* text and JSON: the next record */
 static atomic_uint_fast64_t written;
 static atomic_uint_fast64_t write_errors;
+/* Time spent writing records, and the part of it in write(2) calls. */
+static atomic_uint_fast64_t busy_ns;
+static atomic_uint_fast64_t syscall_ns;
 static uint64_t drops_reported;
 static uint64_t stalls_reported[QINSN_MAX_VCPUS];
 static uint64_t stall_drops_reported[QINSN_MAX_VCPUS];
@@ -80,6 +83,7 @@ static void write_out(void)
 {
     const char *p = out->str;
     size_t len = out->len;
+    uint64_t start = record_now();
 
     while (len) {
         ssize_t n = write(log_fd, p, len);
@@ -95,6 +99,7 @@ static void write_out(void)
         len -= n;
     }
     g_string_truncate(out, 0);
+    atomic_fetch_add(&syscall_ns, record_now() - start);
 }
 
 static Ring *ring_by(int i)
@@ -333,7 +338,7 @@ static gpointer writer_main(gpointer unused)
 
     reclaim_snapshot();
     while (atomic_load(&running)) {
-        uint64_t n;
+        uint64_t n, start = record_now();
 
         g_mutex_lock(&drain_lock);
         n = drain(DRAIN_BATCH, false);
@@ -341,6 +346,7 @@ static gpointer writer_main(gpointer unused)
         settle(n == 0);
         g_mutex_unlock(&drain_lock);
         if (n) {
+            atomic_fetch_add(&busy_ns, record_now() - start);
             control_wake();
             last = g_get_monotonic_time();
         }
@@ -453,6 +459,12 @@ void writer_stats(uint64_t *n_written, uint64_t *dropped,
     *n_written = atomic_load(&written);
     *dropped = total_drops();
     *errors = atomic_load(&write_errors) + (ctf ? ctf_write_errors(ctf) : 0);
+}
+
+void writer_times(uint64_t *busy, uint64_t *in_write)
+{
+    *busy = atomic_load(&busy_ns);
+    *in_write = atomic_load(&syscall_ns) + (ctf ? ctf_write_ns(ctf) : 0);
 }
 
 uint64_t writer_stalls(void)

@@ -22,6 +22,8 @@ void writer_stop(void);
 void writer_kick(void);
 void writer_stats(uint64_t *written, uint64_t *dropped,
                   uint64_t *write_errors);
+/* Nanoseconds the writer spent writing records, and of them in write(2). */
+void writer_times(uint64_t *busy, uint64_t *in_write);
 /* Waits for the writer that ran out (overflow=wait). */
 uint64_t writer_stalls(void);
 /* Queue a mark from the control thread; false if the queue is full. */

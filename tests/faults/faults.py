@@ -6,8 +6,9 @@ Usage: faults.py PLUGIN SPIN_GUEST(riscv64)
 Clients killed mid-line, mid-stream and while subscribed; the socket file
 deleted or replaced under a running QEMU; a file that is not a socket in
 the socket's place; a log that cannot be written (/dev/full, and a full
-tmpfs when root may mount one); QEMU ended by SIGTERM, SIGINT, SIGHUP and
-SIGKILL.  A stale socket of a killed QEMU being replaced is checked in
+tmpfs when root may mount one); a log nobody reads (a stuck writer: the
+vCPUs stop waiting for it after stall= ms and say so); QEMU ended by
+SIGTERM, SIGINT, SIGHUP and SIGKILL.  A stale socket of a killed QEMU being replaced is checked in
 tests/e2e/socket.exp and not repeated here.
 """
 
@@ -17,6 +18,7 @@ import signal
 import stat
 import subprocess
 import sys
+import threading
 import time
 
 sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)),
@@ -298,6 +300,61 @@ def signals(tap, plugin, guest):
            (len(recs), len(tail)))
 
 
+def stuck_writer(tap, plugin, guest):
+    """A pipe nobody reads: the writer blocks, waiting vCPUs give up after
+    stall= ms, drop what they cannot place, and the log says why."""
+    work = qlib.workdir('faults-stall')
+    fifo = os.path.join(work, 'log.fifo')
+    os.mkfifo(fifo)
+    # a reader exists (so the plugin's open does not block) but reads nothing
+    rfd = os.open(fifo, os.O_RDONLY | os.O_NONBLOCK)
+    q, sock = start(tap, work, plugin, guest, ['log=' + fifo, 'stall=300'])
+    c = qlib.connect(sock)
+    tick = qlib.symbol(guest, 'spin_tick')
+    c.request('watch 0x%x regs=a0' % tick)
+    stalled = qlib.wait_for(lambda: int(qlib.stats(c)['stalls']) > 0, 120)
+    tap.ok(stalled and hits_grow(c),
+           'a log nobody reads: the vCPU stops waiting (stalls=%s) and the '
+           'guest runs on' % qlib.stats(c)['stalls'])
+    s = qlib.stats(c)
+    tap.ok(int(s['dropped']) > 0 and s['overflow'] == 'wait',
+           'what it cannot place is counted as dropped (%s)' % s['dropped'])
+    c.request('unwatch all')
+    c.close()
+    # read the pipe from now on, so that the writer can finish at exit
+    got = []
+    os.set_blocking(rfd, True)
+
+    def drain():
+        while True:
+            b = os.read(rfd, 1 << 16)
+            if not b:
+                break
+            got.append(b)
+    t = threading.Thread(target=drain)
+    t.start()
+    st = q.stop()
+    t.join(120)
+    os.close(rfd)
+    text = b''.join(got).decode('utf-8', 'replace')
+    lines = text.splitlines()
+    stalls = [l for l in lines if l.startswith('stall cpu0 waited 300 ms')]
+    drops = sum(int(l.split()[1]) for l in lines if l.startswith('drop '))
+    hits = sum(1 for l in lines if l.startswith('hit '))
+    summ = {}
+    for l in lines:
+        if l.startswith('summary hits='):
+            summ = dict(kv.split('=', 1) for kv in l.split()[1:])
+    tap.ok(st == 0 and stalls and summ and
+           int(summ.get('dropped', -1)) == drops and
+           int(summ.get('logged', -1)) == hits and
+           int(summ.get('hits', -1)) == hits + drops,
+           'QEMU exits normally; the log has %d stall record(s), drops %d = '
+           'summary dropped, hits %d logged + %d dropped = %s' %
+           (len(stalls), drops, hits, drops, summ.get('hits')),
+           '%s %s' % (st, lines[-3:]))
+
+
 def main():
     plugin, guest = sys.argv[1], sys.argv[2]
     tap = qlib.Tap()
@@ -305,6 +362,7 @@ def main():
     socket_file(tap, plugin, guest)
     dev_full(tap, plugin, guest)
     tmpfs_full(tap, plugin, guest)
+    stuck_writer(tap, plugin, guest)
     signals(tap, plugin, guest)
     tap.done()
 
