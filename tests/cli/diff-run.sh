@@ -3,8 +3,9 @@
 # "qinsn run --log FILE -x SCRIPT" with "wait", then "qinsn diff" between
 # the good and the bad build of the demo guest (riscv64 and x86_64), which
 # differ from iteration 37 (hit #38 of demo_step) on.  Also: watches set in
-# another order, a run shorter than the other, a removed watch, JSON
-# against text, and "wait" running out of time.  Prints TAP.
+# another order, a memory watch by symbol, a run shorter than the other, a
+# removed watch, JSON and CTF against text, and "wait" running out of
+# time.  Prints TAP.
 #
 # Environment (tests/cli/meson.build): QINSN, QINSN_PLUGIN, GUEST_SPIN,
 # GUEST_DEMO, GUEST_DEMO_GOOD, GUEST_DEMO_X86_64, GUEST_DEMO_GOOD_X86_64.
@@ -129,6 +130,27 @@ diff_check "  and the regression is still found in demo_step" 1 \
 record bad.json "$GUEST_DEMO" rv.qinsn --format json
 diff_check "a JSON log against a text log" 1 \
     "a1 \(gdb 11\): good.log 0x55a, bad.json 0x5a5" good.log bad.json
+
+# a memory watch by symbol: the table moves with the build (its address,
+# and pointers into it, differ); its reads compare by offset
+cat >rv-mem.qinsn <<'SCRIPT'
+watch-mem table 520 r regs=a0
+watch demo_step regs=a0,a1,a2
+continue
+wait 60
+SCRIPT
+record mgood.log "$GUEST_DEMO_GOOD" rv-mem.qinsn
+record mbad.log "$GUEST_DEMO" rv-mem.qinsn
+cp mgood.log out
+expect_out "watch-mem by symbol: the watch record has sym=table" 0 0 \
+    "^watch w1 +mem addr=0x[0-9a-f]+ end=0x[0-9a-f]+ sym=table regs=a0 regnums=10 dir=r$"
+diff_check "a pointer into data that moved differs at once" 1 \
+    "watch w1 \(table, 0x[0-9a-f]+\.\.0x[0-9a-f]+\) in mgood.log, w1 \(table, 0x[0-9a-f]+\.\.0x[0-9a-f]+\) in mbad.log, hit #1:" \
+    mgood.log mbad.log
+diff_check "without it: read #38 is of another entry (offset 0x128, not 0x130)" 1 \
+    "offset: mgood.log 0x128, mbad.log 0x130" --ignore-regs a0 mgood.log mbad.log
+diff_check "  with the value read" 1 "value: mgood.log 0x55a, mbad.log 0x5a5" \
+    --ignore-regs a0 mgood.log mbad.log
 
 # a CTF trace (format=ctf, a directory) is read through qinsn decode
 record good.ctf "$GUEST_DEMO_GOOD" rv.qinsn --format ctf
