@@ -4,15 +4,21 @@
 # the good and the bad build of the demo guest (riscv64 and x86_64), which
 # differ from iteration 37 (hit #38 of demo_step) on.  Also: watches set in
 # another order, a memory watch by symbol, a run shorter than the other, a
-# removed watch, JSON and CTF against text, and "wait" running out of
-# time.  Prints TAP.
+# removed watch, JSON and CTF against text, a real stall record, and
+# "wait" running out of time.  Prints TAP.
 #
 # Environment (tests/cli/meson.build): QINSN, QINSN_PLUGIN, GUEST_SPIN,
 # GUEST_DEMO, GUEST_DEMO_GOOD, GUEST_DEMO_X86_64, GUEST_DEMO_GOOD_X86_64.
 set -u
 : "${QINSN:?run with meson test}" "${GUEST_DEMO_GOOD_X86_64:?}"
 work=$(mktemp -d /tmp/qinsn-diff-run.XXXXXX)
-trap 'rm -rf "$work"' EXIT
+qpid= cpid=
+cleanup() {
+    [ -n "$qpid" ] && kill -KILL "$qpid" 2>/dev/null
+    [ -n "$cpid" ] && kill -KILL "$cpid" 2>/dev/null
+    rm -rf "$work"
+}
+trap cleanup EXIT
 cd "$work"
 export XDG_RUNTIME_DIR="$work/run"
 mkdir -p run
@@ -205,6 +211,43 @@ expect_out "wait 1 on a guest that runs on: the script fails" 1 $? \
 cp spin.log out
 expect_out "  QEMU was ended cleanly: the log has its summary" 0 0 \
     "^summary w1 +pc=0x[0-9a-f]+ hits=[0-9]+ logged=[0-5]$"
+
+# a real stall: the log is a pipe nobody reads until a vCPU has given up
+# waiting for the writer; the plugin then logs a stall record, and a diff
+# of that log is incomplete
+mkfifo stall.fifo
+exec 3<>stall.fifo
+qemu-system-riscv64 -M virt -bios none -display none -serial null \
+    -kernel "$GUEST_SPIN" \
+    -plugin "$QINSN_PLUGIN,sock=$work/stall.sock,log=$work/stall.fifo,stall=200" \
+    3>&- >qemu.out 2>&1 &
+qpid=$!
+i=0
+while [ ! -S stall.sock ] && [ $i -lt 300 ]; do
+    sleep 0.1
+    i=$((i + 1))
+done
+"$QINSN" -s stall.sock -e "$GUEST_SPIN" watch spin_rare regs=a0 >out 2>&1
+i=0
+while ! "$QINSN" -s stall.sock stats 2>/dev/null | grep -q '^stalls=[1-9]' &&
+      [ $i -lt 600 ]; do
+    sleep 0.2
+    i=$((i + 1))
+done
+cat stall.fifo 3>&- >stall.log &
+cpid=$!
+exec 3>&-
+kill -TERM "$qpid"
+wait "$qpid"
+qpid=
+wait "$cpid"
+cpid=
+grep -E "^(stall|drop|summary) " stall.log >out
+expect_out "a log nobody read for a while has a stall record" 0 0 \
+    "^stall cpu0 waited 200 ms for the log writer"
+diff_check "a log with a stall record: exit 1, incomplete, file:line" 1 \
+    "^incomplete: stall.log:[0-9]+: a stall record: hits after it are not compared$" \
+    stall.log stall.log
 
 "$QINSN" wait >out 2>&1
 expect_out "wait without qinsn run: a usage error" 2 $? \
