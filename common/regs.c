@@ -130,7 +130,8 @@ static const char *canonical(const QinsnRegTable *t, const char *name)
     return name;
 }
 
-bool qinsn_regs_name_valid(const char *name, GError **errp)
+/* One name, no LABEL/ part. */
+static bool plain_name_valid(const char *name, GError **errp)
 {
     const char *p = name[0] == '$' ? name + 1 : name;
     uint64_t n;
@@ -158,15 +159,48 @@ bool qinsn_regs_name_valid(const char *name, GError **errp)
     return true;
 }
 
+bool qinsn_regs_name_valid(const char *name, GError **errp)
+{
+    const char *slash = strchr(name, '/');
+    g_autofree char *label = NULL;
+
+    if (!slash) {
+        return plain_name_valid(name, errp);
+    }
+    label = g_strndup(name, slash - name);
+    if (!*label) {
+        g_set_error(errp, QINSN_ERROR, QINSN_ERR_ARG,
+                    "register '%s': empty label before '/'", name);
+        return false;
+    }
+    if (!plain_name_valid(label, errp)) {
+        g_prefix_error(errp, "label of '%s': ", name);
+        return false;
+    }
+    return plain_name_valid(slash + 1, errp);
+}
+
+char *qinsn_regs_label(const char *name)
+{
+    const char *slash = strchr(name, '/');
+    const char *p = name[0] == '$' ? name + 1 : name;
+
+    return slash ? g_strndup(p, slash - p) : g_strdup(p);
+}
+
 int qinsn_regs_resolve(const QinsnRegTable *t, const char *name,
                        GError **errp)
 {
-    const char *p = name[0] == '$' ? name + 1 : name;
+    const char *p;
     int i;
 
     if (!qinsn_regs_name_valid(name, errp)) {
         return -1;
     }
+    if (strchr(name, '/')) {
+        name = strchr(name, '/') + 1;
+    }
+    p = name[0] == '$' ? name + 1 : name;
     if (p[0] == '#') {
         uint64_t n;
 

@@ -35,7 +35,9 @@ G_DEFINE_AUTOPTR_CLEANUP_FUNC(QinsnRegTable, qinsn_regs_free)
 
 /*
  * Resolve a user's register name: a name or alias, optionally with '$', or
- * '#N' for gdb number N.  Returns the index into t->regs, or -1 with @errp
+ * '#N' for gdb number N, or LABEL/REG for register REG logged under the
+ * name LABEL (a client that maps names itself, such as gdb's, keeps the
+ * name its user typed).  Returns the index into t->regs, or -1 with @errp
  * set (class ARG) naming the register and the target.
  */
 int qinsn_regs_resolve(const QinsnRegTable *t, const char *name,
@@ -43,6 +45,9 @@ int qinsn_regs_resolve(const QinsnRegTable *t, const char *name,
 
 /* Check a name's syntax without a table (for arguments parsed early). */
 bool qinsn_regs_name_valid(const char *name, GError **errp);
+
+/* The name records show for @name: LABEL of LABEL/REG, else @name; no '$'. */
+char *qinsn_regs_label(const char *name);
 
 static inline QinsnReg *qinsn_regs_at(const QinsnRegTable *t, int i)
 {

@@ -223,6 +223,11 @@ const TraceWatch *trace_watches_get(const TraceWatches *t, uint32_t id)
     return g_hash_table_lookup(t->by_id, GUINT_TO_POINTER(id));
 }
 
+void trace_watches_remove(TraceWatches *t, uint32_t id)
+{
+    g_hash_table_remove(t->by_id, GUINT_TO_POINTER(id));
+}
+
 /* The size of a string field at @c, or fail the cursor. */
 static void skip_str(TraceCursor *c)
 {

@@ -162,6 +162,8 @@ G_DEFINE_AUTOPTR_CLEANUP_FUNC(TraceWatches, trace_watches_free)
 /* Takes ownership of @w; replaces a watch of the same id. */
 void trace_watches_add(TraceWatches *t, TraceWatch *w);
 const TraceWatch *trace_watches_get(const TraceWatches *t, uint32_t id);
+/* Forget watch @id (no record of it will come any more). */
+void trace_watches_remove(TraceWatches *t, uint32_t id);
 
 /*
  * The size of the record at @p (header included) given what @t knows, or 0

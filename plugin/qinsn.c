@@ -43,6 +43,7 @@ static Hook *mem_site(uint64_t pc)
     if (!h) {
         h = g_new0(Hook, 1);
         h->pc = pc;
+        h->lazy_state = true;
         g_hash_table_insert(sites, &h->pc, h);
     }
     return h;

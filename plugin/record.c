@@ -176,15 +176,19 @@ static inline void publish(Ring *r, Watch *w, uint8_t *rec, uint8_t *end)
     ring_commit(r, rec, end - rec);
 }
 
-/* Read register @idx as seen by the instruction at @pc into @out. */
-static int read_reg(unsigned int cpu, uint64_t pc, int idx, uint8_t *out,
-                    int size)
+/*
+ * Read register @idx as seen by the instruction at @pc into @out.  @lazy:
+ * the registers are the lazily kept state even on the patched QEMU, which
+ * shows exact state in instruction callbacks only (not memory callbacks).
+ */
+static int read_reg(unsigned int cpu, uint64_t pc, bool lazy, int idx,
+                    uint8_t *out, int size)
 {
     const QinsnReg *r = qinsn_regs_at(regs, idx);
     GByteArray *buf = scratch[cpu];
     int n;
 
-    if (idx == regs->pc && !config.exact_state) {
+    if (idx == regs->pc && (lazy || !config.exact_state)) {
         /* The PC register holds the block's start mid-block: use ours. */
         n = MIN(size, 8);
         memset(out, 0, size);
@@ -207,11 +211,11 @@ static uint64_t reg_u64(unsigned int cpu, uint64_t pc, int idx)
     uint8_t v[64];
     int size = MIN(qinsn_regs_at(regs, idx)->size, (int)sizeof(v));
 
-    read_reg(cpu, pc, idx, v, size);
+    read_reg(cpu, pc, false, idx, v, size);
     return format_value_u64(v, size, config.big_endian);
 }
 
-static uint8_t *put_regs(unsigned int cpu, uint64_t pc, const Watch *w,
+static uint8_t *put_regs(unsigned int cpu, const Hook *h, const Watch *w,
                          uint8_t *p)
 {
     GByteArray *buf = scratch[cpu];
@@ -225,8 +229,9 @@ static uint8_t *put_regs(unsigned int cpu, uint64_t pc, const Watch *w,
         int size = w->layout->regsizes[i];
         int n;
 
-        if (w->regs[i] == regs->pc && !config.exact_state) {
-            read_reg(cpu, pc, w->regs[i], p, size);
+        if (w->regs[i] == regs->pc &&
+            (h->lazy_state || !config.exact_state)) {
+            read_reg(cpu, h->pc, true, w->regs[i], p, size);
             p += size;
             continue;
         }
@@ -327,9 +332,9 @@ static bool claim_hit(Watch *w, uint64_t *n)
 
 /* The fixed part of a hit record after its header. */
 static inline uint8_t *put_hit(uint8_t *p, const Watch *w, uint64_t n,
-                               uint64_t pc)
+                               const Hook *h)
 {
-    uint8_t stale = !config.exact_state;
+    uint8_t stale = h->lazy_state || !config.exact_state;
 
     /*
      * Stock QEMU reads lazily computed flags (x86 eflags) from a field
@@ -338,7 +343,7 @@ static inline uint8_t *put_hit(uint8_t *p, const Watch *w, uint64_t n,
      */
     p = trace_put(p, &w->id, 4);
     p = trace_put(p, &n, 8);
-    p = trace_put(p, &pc, 8);
+    p = trace_put(p, &h->pc, 8);
     return trace_put(p, &stale, 1);
 }
 
@@ -357,8 +362,8 @@ void record_insn_exec(unsigned int cpu, void *udata)
         !(rec = reserve(rings[cpu], w->ev_max))) {
         return;
     }
-    p = put_hit(rec + TRACE_HEADER_SIZE, w, n, h->pc);
-    p = put_regs(cpu, h->pc, w, p);
+    p = put_hit(rec + TRACE_HEADER_SIZE, w, n, h);
+    p = put_regs(cpu, h, w, p);
     if (w->capture) {
         p = put_capture(cpu, h->pc, w, p);
     }
@@ -402,13 +407,13 @@ static void mem_hit(unsigned int cpu, const Hook *site, Watch *w,
         !(rec = reserve(rings[cpu], w->ev_max))) {
         return;
     }
-    p = put_hit(rec + TRACE_HEADER_SIZE, w, n, site->pc);
+    p = put_hit(rec + TRACE_HEADER_SIZE, w, n, site);
     p = trace_put(p, &vaddr, 8);
     p = trace_put(p, &sz, 1);
     p = trace_put(p, &st, 1);
     p = trace_put(p, &lo, 8);
     p = trace_put(p, &hi, 8);
-    p = put_regs(cpu, site->pc, w, p);
+    p = put_regs(cpu, site, w, p);
     publish(rings[cpu], w, rec, p);
 }
 

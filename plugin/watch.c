@@ -227,7 +227,7 @@ static bool add_reg(Watch *w, const QinsnRegTable *regs, const char *name,
         return false;
     }
     w->regs[w->nregs] = i;
-    w->labels[w->nregs] = g_strdup(name[0] == '$' ? name + 1 : name);
+    w->labels[w->nregs] = qinsn_regs_label(name);
     w->nregs++;
     w->record_bytes += 1 + qinsn_regs_at(regs, i)->size;
     return true;
@@ -653,7 +653,7 @@ guint watch_table_count(WatchTable *t)
     return g_hash_table_size(t->by_id);
 }
 
-void watch_table_reclaim(WatchTable *t, uint64_t flushes)
+void watch_table_reclaim(WatchTable *t, uint64_t flushes, GArray *freed)
 {
     g_autoptr(GMutexLocker) locker = g_mutex_locker_new(&t->lock);
 
@@ -672,6 +672,9 @@ void watch_table_reclaim(WatchTable *t, uint64_t flushes)
             t->retired_hits += atomic_load(&w->hits);
             t->retired_logged += atomic_load(&w->logged);
             g_ptr_array_remove_index_fast(t->graveyard, i);
+            if (freed) {
+                g_array_append_val(freed, w->id);
+            }
             watch_free(w);
         } else {
             i++;

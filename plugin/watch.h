@@ -84,6 +84,12 @@ typedef struct Watch {
 typedef struct Hook {
     Watch *watch;
     uint64_t pc;
+    /*
+     * Registers read here are the lazily kept state even on the patched
+     * QEMU, which shows exact state in instruction callbacks only: so
+     * memory callbacks (their hooks come from mem_site()).
+     */
+    bool lazy_state;
 } Hook;
 
 /* Parse watch options shared by the protocol and plugin arguments. */
@@ -131,8 +137,11 @@ int watch_table_remove_addr(WatchTable *t, uint64_t pc, uint64_t flushes);
 int watch_table_remove_all(WatchTable *t, uint64_t flushes);
 Watch *watch_table_lookup(WatchTable *t, uint32_t id);
 guint watch_table_count(WatchTable *t);
-/* Dead watches whose hooks are gone since @flushes flushes completed. */
-void watch_table_reclaim(WatchTable *t, uint64_t flushes);
+/*
+ * Free dead watches whose hooks are gone since @flushes flushes completed;
+ * their ids are appended to @freed (of uint32_t) unless it is NULL.
+ */
+void watch_table_reclaim(WatchTable *t, uint64_t flushes, GArray *freed);
 guint watch_table_graveyard(WatchTable *t);
 /* Hits and logged records of removed watches (counted when removed). */
 void watch_table_retired(WatchTable *t, uint64_t *hits, uint64_t *logged);

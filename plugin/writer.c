@@ -35,6 +35,7 @@ static int log_fd = -1;
 static CtfTrace *ctf;
 static LogFormatter formatter;
 static GMutex drain_lock;       /* the writer thread vs. the final drain */
+static GMutex ctf_lock;         /* the trace's life vs. new watches */
 static GString *out;            /* text or JSON not yet written */
 static GString *event;
 static GByteArray *own;         /* the writer's own records */
@@ -332,6 +333,19 @@ static bool reclaim_reached(void)
     return true;
 }
 
+/* Free reclaimable watches, and forget how their records look. */
+static void reclaim(void)
+{
+    g_autoptr(GArray) freed = g_array_new(false, false, sizeof(uint32_t));
+
+    watch_table_reclaim(cfg.watches, reclaim_flushes, freed);
+    for (guint i = 0; i < freed->len; i++) {
+        trace_watches_remove(formatter.watches,
+                             g_array_index(freed, uint32_t, i));
+    }
+    reclaim_snapshot();
+}
+
 static gpointer writer_main(gpointer unused)
 {
     gint64 last = g_get_monotonic_time();
@@ -351,8 +365,7 @@ static gpointer writer_main(gpointer unused)
             last = g_get_monotonic_time();
         }
         if (reclaim_reached()) {
-            watch_table_reclaim(cfg.watches, reclaim_flushes);
-            reclaim_snapshot();
+            reclaim();
         }
         if (!n) {
             sleep_ms(g_get_monotonic_time() - last > G_USEC_PER_SEC ?
@@ -441,8 +454,10 @@ void writer_stop(void)
     report_losses();
     write_summary();
     if (ctf) {
+        g_mutex_lock(&ctf_lock);
         ctf_close(ctf);
         ctf = NULL;
+        g_mutex_unlock(&ctf_lock);
     } else {
         write_out();
         if (log_fd != STDERR_FILENO) {
@@ -494,11 +509,12 @@ bool writer_watch(Watch *w)
 {
     g_autoptr(GByteArray) ev = g_byte_array_new();
 
-    g_mutex_lock(&drain_lock);
+    /* not drain_lock: the writer holds that while it waits on the log */
+    g_mutex_lock(&ctf_lock);
     if (ctf) {
         ctf_define_watch(ctf, w->layout);
     }
-    g_mutex_unlock(&drain_lock);
+    g_mutex_unlock(&ctf_lock);
     trace_encode_watch(ev, w->layout, 0, 0);
     return record_control_put(ev);
 }

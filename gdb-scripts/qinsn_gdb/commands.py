@@ -67,27 +67,36 @@ Usage: qinsn-disconnect"""
         session.replace(None)
 
 
+def shown_spec(spec):
+    """``s0 (fp)`` for the plugin's register word ``s0/fp``."""
+    label, _, name = spec.partition("/")
+    return "%s (%s)" % (label, name) if name else label
+
+
 class QinsnLogCommand(QinsnCommand):
     """Set the registers that new qinsn watches log, or show them.
 
 Usage: qinsn-log [REG...]
 
 REG is a register as gdb names it (rip, $a0, lr, $pc) or #N for gdb
-remote register number N.  Names are mapped to the plugin's; gdb's
-computed registers ($fp on x86_64 and aarch64, pseudo-registers such
-as eax or w0) are refused, since the plugin could not log what gdb
-shows for them.  Watches already set keep their registers."""
+remote register number N.  Names are mapped to the plugin's; records
+keep the name as typed ("s0 (fp)": s0 logs the register the plugin
+calls fp, keyed "s0").  gdb's computed registers ($fp on x86_64 and
+aarch64, pseudo-registers such as eax or w0) are refused, since the
+plugin could not log what gdb shows for them.  Watches already set keep
+their registers."""
 
     name = "qinsn-log"
     category = gdb.COMMAND_DATA
 
     def invoke(self, arg, from_tty):
         current = session.current()
-        names = [current.resolve(n) for n in gdb.string_to_argv(arg)]
+        names = [current.register_spec(n) for n in gdb.string_to_argv(arg)]
         reply = current.request(" ".join(["log"] + names))
-        regs = reply.fields().get("regs", "")
+        regs = [shown_spec(s) for s in
+                reply.fields().get("regs", "").split(",") if s]
         gdb.write("New watches log: %s.\n" %
-                  (regs.replace(",", ", ") or "(the plugin's default)"))
+                  (", ".join(regs) or "(the plugin's default)"))
 
     def complete(self, text, word):
         return complete.registers(word)

@@ -98,7 +98,8 @@ def condition_option(text, resolve):
     return "if=%s%s%#x" % (resolve(reg), op, opts.evaluate(value, "value"))
 
 
-def watch_options(args, resolve):
-    """The plugin's option words for @args."""
+def watch_options(args, resolve, register_spec):
+    """The plugin's option words for @args: registers of regs= as
+    @register_spec words them, the condition's as @resolve does."""
     return opts.plugin_options(
-        args, lambda text: condition_option(text, resolve), resolve)
+        args, lambda text: condition_option(text, resolve), register_spec)

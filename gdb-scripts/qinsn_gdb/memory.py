@@ -179,10 +179,11 @@ def condition_option(text, target):
     return "if=value%s%#x" % (op, number & ((1 << bits) - 1))
 
 
-def watch_options(args, target, resolve):
-    """The plugin's option words for @args (after addr, len, direction)."""
+def watch_options(args, target, register_spec):
+    """The plugin's option words for @args (after addr, len, direction),
+    registers as @register_spec words them."""
     return opts.plugin_options(
-        args, lambda text: condition_option(text, target), resolve,
+        args, lambda text: condition_option(text, target), register_spec,
         skip=("len",))
 
 

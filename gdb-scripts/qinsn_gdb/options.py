@@ -52,7 +52,7 @@ def evaluate(text, what):
 def plugin_options(args, condition_option, resolve, skip=()):
     """The plugin's option words for @args: the condition as
     @condition_option(text) words it, then the options in their order,
-    registers named as the plugin does (@resolve), numbers evaluated by
+    registers as @resolve words them for the plugin, numbers evaluated by
     gdb.  Options in @skip are left out (the request has them elsewhere)."""
     words = []
     if args.condition is not None:

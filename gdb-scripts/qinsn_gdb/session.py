@@ -206,6 +206,15 @@ class Session:
         except RegisterError as err:
             raise gdb.GdbError(str(err))
 
+    def register_spec(self, name):
+        """What to ask the plugin to log for gdb's register @name: the
+        plugin's name, labelled with @name as typed (``s0/fp``) where the
+        two differ, so that records show the name the user typed."""
+        plugin_name = self.resolve(name)
+        typed = name[1:] if name.startswith("$") else name
+        return plugin_name if typed == plugin_name else "%s/%s" % (
+            typed, plugin_name)
+
     # -- watches -----------------------------------------------------------
 
     def _watcher(self):

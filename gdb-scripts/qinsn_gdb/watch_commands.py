@@ -36,9 +36,10 @@ regs= overrides the registers set with qinsn-log; ignore=N skips the
 first N hits; count=N stops logging after N (once means count=1);
 cpu=N logs only vCPU N.
 
-QEMU applies a watch when a vCPU next runs.  While gdb holds the guest
-stopped this command therefore returns at once and reports the watch as
-pending (unless QEMU has translated nothing since its last flush: then
+Stock QEMU applies a watch when a vCPU next runs.  While gdb holds the
+guest stopped this command therefore returns at once and reports the
+watch as pending (unless QEMU has translated nothing since its last
+flush, or QEMU is the patched one, which flushes a stopped guest: then
 the watch is live at once); once the guest has run, gdb prints
 "qinsn: watch N at ... is live" at the next stop, prompt or qinsn
 command.  When the guest is running the command waits for the watch to
@@ -51,7 +52,8 @@ be live, but no more than a second, so as never to hold gdb up."""
         current = _checked_session()
         args = location.split_watch_args(arg)
         addrs = location.resolve_location(args.location)
-        options = location.watch_options(args, current.resolve)
+        options = location.watch_options(args, current.resolve,
+                                         current.register_spec)
         before = current.watch_ids("insn")
         _send_and_report(current, before, lambda: [
             current.send_watch(a, options, args.location) for a in addrs])
@@ -157,7 +159,7 @@ qinsn-unwatch, qinsn-enable and qinsn-disable take its number."""
         current = _checked_session()
         args = memory.split_args(arg)
         target = memory.resolve_target(args.expr, args.option("len"))
-        options = memory.watch_options(args, target, current.resolve)
+        options = memory.watch_options(args, target, current.register_spec)
         label = memory.describe(args, target)
         info = MemWatch(args.expr, target.addr, target.length, target.type)
 

@@ -108,7 +108,7 @@ static void try_watch(const QinsnRequest *req, const QinsnRegTable *regs,
         FUZZ_CHECK(watch_table_lookup(t, id) == w);
         FUZZ_CHECK(watch_table_remove(t, id, 0, &err) && !err);
         FUZZ_CHECK(watch_table_count(t) == 0);
-        watch_table_reclaim(t, 1);
+        watch_table_reclaim(t, 1, NULL);
         FUZZ_CHECK(watch_table_graveyard(t) == 0);
     } else {
         FUZZ_CHECK(err && err->code == QINSN_ERR_LIMIT);

@@ -17,6 +17,7 @@ Usage: test_gdb.py ARCH PLUGIN PROBE_GUEST SPIN_GUEST
               once) and at a stop (pending until the guest runs)
 """
 
+import os
 import re
 import sys
 
@@ -29,11 +30,11 @@ ARCH = {
     "x86_64": {"args": ["rdi", "rsi", "rdx"], "flags": "eflags",
                "pc": "rip"},
 }
-# Known wrong values that the plugin does not mark stale (stock QEMU).
-STALE_FLAGS = {
-    "x86_64": "plugin reads eflags without the lazily computed arithmetic "
-              "flags, at block starts too, and does not mark it stale",
-}
+# The second run, on the patched QEMU (gdbtest.patched_run): it flushes
+# while gdb holds the guest stopped, so watches set at a stop are live at
+# once instead of pending until the guest runs.
+PATCHED = bool(os.environ.get("QINSN_GDB_PATCHED"))
+AT_STOP = "live (gen" if PATCHED else "pending until the guest runs"
 LABELS = ["probe_args", "probe_loop", "probe_mid_start", "probe_mid",
           "probe_str", "probe_end"]
 
@@ -108,8 +109,7 @@ def crosscheck(tap, arch, plugin, guest, directory):
         tap.ok(logged.get(flags) == stop["regs"][flags],
                name + ": %s equals gdb's" % flags,
                "gdb %#x, qinsn %#x" % (stop["regs"][flags],
-                                       logged.get(flags, -1)),
-               todo=STALE_FLAGS.get(arch))
+                                       logged.get(flags, -1)))
     expected = sum(len(ids[stop["pc"]]) for stop in stops)
     tap.ok(len(hits) == expected,
            "%s crosscheck: one hit per stop and watch (%d hits)" %
@@ -176,7 +176,7 @@ def freerun(tap, arch, plugin, guest, directory):
            "%s free run: the log's watch records name their symbols (sym=)"
            % arch, "got %r, want %r" % (got, want))
     hits = {(h["watch"], h["hit"]): h for h in res["hits"]}
-    pc_name = ARCH[arch]["pc"]
+    pc_name = "pc"      # the watches log $pc: records keep the name typed
     for (label, n), want in sorted(values.items()):
         watch, addr = ids.get(label, (None, None))
         hit = hits.get((watch, n))
@@ -198,8 +198,7 @@ def freerun(tap, arch, plugin, guest, directory):
                 tap.ok(True, name + " marked stale (mid-block, stock QEMU)")
             else:
                 tap.ok(hit["regs"].get(reg) == value, name + " as expected",
-                       "got %r, want %#x" % (hit["regs"].get(reg), value),
-                       todo=STALE_FLAGS.get(arch))
+                       "got %r, want %#x" % (hit["regs"].get(reg), value))
     shown = [s for s in res["steps"] if s["cmd"] == "qinsn-hits 100"][0]
     args_addr = ids["probe_args"][1]
     tap.ok("%s=%#x <probe_args>" % (pc_name, args_addr) in
@@ -229,18 +228,22 @@ def running(tap, arch, plugin, spin, directory):
     pid = res["pending_id"]
     tap.ok(pid is not None and
            "Watch %d at" % pid in out["qinsn-watch"][0] and
-           "pending until the guest runs" in out["qinsn-watch"][0],
-           "%s running: qinsn-watch while stopped returns, pending" % arch,
-           repr(out["qinsn-watch"][0]))
+           AT_STOP in out["qinsn-watch"][0],
+           "%s running: qinsn-watch while stopped returns, %s" %
+           (arch, AT_STOP), repr(out["qinsn-watch"][0]))
+    waiting = "waiting for the guest to run: %s" % pid
     tap.ok(" pending " in out["qinsn-list"][0] and
-           "waiting for the guest to run: %s" % pid in out["qinsn-status"][0],
-           "%s running: qinsn-list and qinsn-status show it pending" % arch,
+           (waiting in out["qinsn-status"][0]) != PATCHED,
+           "%s running: qinsn-list shows it untranslated, qinsn-status %s" %
+           (arch, "not waiting" if PATCHED else "waiting"),
            out["qinsn-list"][0] + out["qinsn-status"][0])
     live = "qinsn: watch %d at" % pid
     said = "".join(s.get("out", "") for s in res["steps"]) + run.out
-    tap.ok(said.count(live) == 1 and "is live (gen" in said,
-           "%s running: gdb announces the watch live once it ran" % arch,
-           said)
+    tap.ok(said.count(live) == 1 and "is live (gen" in said
+           if not PATCHED else said.count(live) == 0,
+           "%s running: gdb %s" % (arch, "said live at once" if PATCHED
+                                   else "announces the watch live once "
+                                   "it ran"), said)
     hits = res["pending_hits"]
     tap.ok(res["hits_while_stopped"] == 0 and len(hits) == 5 and
            all(h["regs"][a1] == 0x5a5a for h in hits) and
@@ -252,7 +255,7 @@ def running(tap, arch, plugin, spin, directory):
            "%s running: the spent watch is listed done" % arch,
            out["qinsn-list"][1])
     hits = res["pc_hits"]
-    tap.ok("pending until the guest runs" in out["qinsn-watch"][1] and
+    tap.ok(AT_STOP in out["qinsn-watch"][1] and
            len(hits) == 1 and hits[0]["pc"] == res["spin_rare"] and
            hits[0]["regs"][a0] % 1024 == 0,
            "%s running: qinsn-watch $pc at a breakpoint, once" % arch,
@@ -302,16 +305,30 @@ def running(tap, arch, plugin, spin, directory):
            repr(out["qinsn-unwatch"]) + out["qinsn-list"][-1])
 
 
-# qinsn-log arguments -> the plugin names they must map to.
+# qinsn-log arguments -> the plugin names they must map to, shown with
+# the name as typed where that differs ("s0 (fp)").
 NAMES = {
-    "riscv64": [("$s0 x8 #8 fp", "fp, fp, fp, fp"),
-                ("x10 $a0 #10 a1", "a0, a0, a0, a1"),
-                ("$pc $sp zero x0 f0 fa0", "pc, sp, zero, zero, ft0, fa0")],
-    "aarch64": [("lr ip0 ip1 $x30", "x30, x16, x17, x30"),
-                ("$pc sp cpsr x29 #32 #33", "pc, sp, cpsr, x29, pc, cpsr")],
-    "x86_64": [("$pc $sp $ps", "rip, rsp, eflags"),
-               ("#16 #17 rbp fs_base #24", "rip, eflags, rbp, fs_base, "
-                "fs_base")],
+    "riscv64": [("$s0 x8 #8 fp", "s0 (fp), x8 (fp), #8 (fp), fp"),
+                ("x10 $a0 #10 a1", "x10 (a0), a0, #10 (a0), a1"),
+                ("$pc $sp zero x0 f0 fa0",
+                 "pc, sp, zero, x0 (zero), f0 (ft0), fa0")],
+    "aarch64": [("lr ip0 ip1 $x30", "lr (x30), ip0 (x16), ip1 (x17), x30"),
+                ("$pc sp cpsr x29 #32 #33",
+                 "pc, sp, cpsr, x29, #32 (pc), #33 (cpsr)")],
+    "x86_64": [("$pc $sp $ps", "pc (rip), sp (rsp), ps (eflags)"),
+               ("#16 #17 rbp fs_base #24", "#16 (rip), #17 (eflags), rbp, "
+                "fs_base, #24 (fs_base)")],
+}
+# qinsn-log arguments whose records must be keyed as typed, and the
+# register (as the plugin's regs names it) each one reads: ARG0 at
+# spin_fn's entry is its n, ARG1 is 0x5a5a.
+TYPED = {
+    "riscv64": ("a0 s0 $a1 x11", ["a0", "s0", "a1", "x11"],
+                ["a0", "fp", "a1", "a1"]),
+    "aarch64": ("x0 lr $x1 ip0", ["x0", "lr", "x1", "ip0"],
+                ["x0", "x30", "x1", "x16"]),
+    "x86_64": ("rdi $pc $sp rsi", ["rdi", "pc", "sp", "rsi"],
+               ["rdi", "rip", "rsp", "rsi"]),
 }
 # names gdb shows differently from any one register -> the error
 REFUSED = {
@@ -388,6 +405,43 @@ def names(tap, arch, plugin, spin, directory):
             tap.ok(run.rc == 1 and message in run.err and run.clean(),
                    "%s names: qinsn-log %s is refused" % (arch, args),
                    run.text)
+
+
+def typed_names(tap, arch, plugin, spin, directory):
+    """Records key registers by the name the gdb user typed, in
+    qinsn-hits and in the plugin's log alike."""
+    args, keys, plugin_names = TYPED[arch]
+    with Qemu(arch, spin, plugin, directory, "typed", gdb=False) as qemu:
+        run = run_gdb(["qinsn-connect " + qemu.sock, "qinsn-log " + args,
+                       "qinsn-watch spin_fn count=2",
+                       "qinsn-watch spin_fn regs=%s count=1" %
+                       ",".join(args.split()),
+                       "shell sleep 2", "qinsn-hits 3"], elf=spin)
+        qemu.stop()
+        logged = [r for r in qemu.log_records() if r["type"] == "hit"]
+    tap.ok(run.rc == 0 and run.clean() and len(logged) == 3,
+           "%s typed names: two watches log 3 hits" % arch,
+           run.text + repr(logged))
+    tap.ok(logged and all(list(r["regs"]) == keys for r in logged),
+           "%s typed names: qinsn-log %s and regs= key records %s" %
+           (arch, args, ", ".join(keys)), repr(logged))
+    # each name read its own register: names of one register agree, and
+    # spin_fn's second argument is 0x5a5a
+    ok = bool(logged)
+    for r in logged:
+        for i, key in enumerate(keys):
+            same = [k for k, n in zip(keys, plugin_names)
+                    if n == plugin_names[i]]
+            ok &= all(r["regs"][k] == r["regs"][key] for k in same)
+            if plugin_names[i] == ARCH[arch]["args"][1]:
+                ok &= int(r["regs"][key], 16) == 0x5a5a
+    tap.ok(ok, "%s typed names: each name logs the register it stands for"
+           % arch, repr(logged))
+    hits = [line for line in run.out.splitlines() if " watch " in line]
+    tap.ok(len(hits) == 3 and
+           all(all(" %s=" % k in line for k in keys) for line in hits),
+           "%s typed names: qinsn-hits shows them as typed" % arch,
+           run.out)
 
 
 # probe_mem's accesses (tests/guests/README.md): label -> (offset in
@@ -568,24 +622,30 @@ def memory_pending(tap, arch, plugin, guest, directory):
             for n, e, r, _ in watches}
     tap.ok(all(ids[n] is not None and
                out.startswith("Memory watch %d on %s (" % (ids[n], e)) and
-               out.endswith(": pending until the guest runs.\n")
+               (out.endswith(": pending until the guest runs.\n")
+                if not PATCHED else ": live (gen " in out)
                for (n, e, _, _), out in zip(watches, outs.values())),
-           "%s memory pending: set at a stop, the watches wait for the "
-           "guest to run" % arch, repr(outs))
+           "%s memory pending: set at a stop, the watches %s" %
+           (arch, "are live at once" if PATCHED else
+            "wait for the guest to run"), repr(outs))
     status = step_output(res, "qinsn-status")
-    tap.ok("waiting for the guest to run: %d, %d\n" % (ids["sb"],
-                                                       ids["overlap"])
-           in status and res["records_before_run"] == 0,
-           "%s memory pending: qinsn-status lists them (not the removed "
-           "one)" % arch, status)
+    waiting = "waiting for the guest to run: %d, %d\n" % (ids["sb"],
+                                                          ids["overlap"])
+    tap.ok((waiting in status) != PATCHED and
+           res["records_before_run"] == 0,
+           "%s memory pending: qinsn-status %s, no record before the "
+           "guest runs" % (arch, "lists no watch waiting" if PATCHED else
+                           "lists them (not the removed one)"), status)
     said = "".join(s.get("out", "") for s in res["steps"]) + run.out
     live = ["qinsn: memory watch %d on %s (" % (ids[n], e)
             for n, e, _, _ in watches[:2]]
-    tap.ok(all(said.count(text) == 1 for text in live) and
-           said.count(" is live (gen ") == 2 and
+    tap.ok(all(said.count(text) == (0 if PATCHED else 1) for text in live)
+           and said.count(" is live (gen ") == (0 if PATCHED else 2) and
            "memory watch %d " % ids["dropped"] not in said,
-           "%s memory pending: gdb announces each live once it ran" % arch,
-           said)
+           "%s memory pending: %s" % (arch, "no late announcement" if
+                                      PATCHED else
+                                      "gdb announces each live once it "
+                                      "ran"), said)
     check_records(tap, arch + " memory pending", guest, res, qemu,
                   mem_expected(guest, res, watches),
                   {(ids["sb"], 1): {ARCH[arch]["args"][0]: res["buf"]}})
@@ -593,12 +653,14 @@ def memory_pending(tap, arch, plugin, guest, directory):
 
 def main():
     arch, plugin, guest, spin = sys.argv[1:5]
+    gdbtest.patched_run(arch)
     tap = Tap()
     directory = gdbtest.workdir()
     crosscheck(tap, arch, plugin, guest, directory)
     freerun(tap, arch, plugin, guest, directory)
     running(tap, arch, plugin, spin, directory)
     names(tap, arch, plugin, spin, directory)
+    typed_names(tap, arch, plugin, spin, directory)
     memory(tap, arch, plugin, guest, directory)
     memory_pending(tap, arch, plugin, guest, directory)
     tap.done(directory)

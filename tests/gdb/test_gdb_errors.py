@@ -259,6 +259,7 @@ def loading(tap, spin, directory):
 
 def main():
     plugin, spin = sys.argv[1:3]
+    gdbtest.patched_run("riscv64")
     tap = Tap()
     directory = gdbtest.workdir()
     with Qemu("riscv64", spin, plugin, directory, "errors") as qemu:

@@ -9,7 +9,8 @@
 # Usage: verify-expected.sh BUILDDIR [ARCH...]
 #   BUILDDIR is the meson build directory (or the directory holding the
 #   guest-<arch>.elf files); ARCH defaults to riscv64 aarch64 x86_64.
-# Exits 0 when everything matches, 1 on a mismatch, 2 on usage errors.
+# Exits 0 when everything matches, 1 on a mismatch, 2 on usage errors,
+# 77 (meson's "skipped") when gdb-multiarch or a QEMU is not installed.
 
 set -u
 
@@ -23,6 +24,14 @@ guests=$1/tests/guests
 [ -d "$guests" ] || guests=$1
 shift
 arches=${*:-riscv64 aarch64 x86_64}
+
+for tool in gdb-multiarch qemu-system-riscv64 qemu-system-aarch64 \
+            qemu-system-x86_64; do
+    if ! command -v "$tool" > /dev/null; then
+        echo "SKIP: $tool is not installed"
+        exit 77
+    fi
+done
 
 work=$(mktemp -d)
 trap 'rm -rf "$work"' EXIT

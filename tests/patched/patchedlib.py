@@ -253,25 +253,50 @@ def expected(path, label):
     return [per_hit[k] for k in sorted(per_hit)]
 
 
+def wait_hits_grow(c, timeout=10):
+    """Wait until the watches' hits (stats hits=) grow: the watched code
+    ran, so it was translated again since the last flush.  False on
+    timeout."""
+    before = int(c.stats().get('hits', 0))
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        time.sleep(0.005)
+        if int(c.stats().get('hits', 0)) > before:
+            return True
+    return False
+
+
 def flush_latency(t, c, n):
-    """Send @n flush requests on client @c, each after a pause that lets
-    the guest translate again (so that each is a real flush, not one the
-    plugin answers at once), check the OKs and report the latency."""
+    """Send @n flush requests on client @c, each once the guest has run
+    watched code again since the previous flush (so that there is
+    translated code to throw away and each one is a real flush, not one the
+    plugin answers at once); check the OKs, that each request made exactly
+    one real flush, and report the latency.  Needs a watch that hits."""
     # Unsubscribed, so that replies do not queue behind a flood of hits.
     c.request('unsubscribe')
-    before = int(c.stats().get('flushes', 0))
     lat = []
     status = None
-    for _ in range(n):
-        time.sleep(0.02)
+    real = 0
+    problem = None
+    for i in range(n):
+        if not wait_hits_grow(c):
+            problem = 'flush %d: the watched code did not run again' % i
+            break
+        before = int(c.stats().get('flushes', 0))
         _, status, secs = c.request('flush')
         if not status.startswith('OK gen='):
+            problem = 'flush %d: %s' % (i, status)
             break
         lat.append(secs * 1000)
-    real = int(c.stats().get('flushes', 0)) - before
+        done = int(c.stats().get('flushes', 0)) - before
+        if done != 1:
+            problem = ('flush %d: %d flushes completed, want 1' % (i, done))
+            break
+        real += 1
     c.request('subscribe')
-    t.ok(len(lat) == n, '%d flushes answered OK' % n, status)
-    t.ok(real >= 1, '%d of them were real flushes' % real)
+    t.ok(len(lat) == n, '%d flushes answered OK' % n, problem or status)
+    t.ok(real == n, 'each of the %d was a real flush (%d)' % (n, real),
+         problem)
     if lat:
         t.diag('flush request-to-OK latency over %d requests (%d real '
                'flushes): min %.2f ms, median %.2f ms, max %.2f ms'

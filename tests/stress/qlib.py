@@ -242,7 +242,7 @@ class LogCounter(threading.Thread):
     storing it.  Drop counts and the summary are parsed.
     """
 
-    KINDS = ('hit', 'mem', 'mark', 'drop', 'summary')
+    KINDS = ('watch', 'hit', 'mem', 'mark', 'drop', 'stall', 'summary')
 
     def __init__(self, path):
         super().__init__(daemon=True)

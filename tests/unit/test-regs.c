@@ -58,6 +58,38 @@ static void test_unknown(void)
     g_clear_error(&e2);
 }
 
+/* LABEL/REG: REG is read, LABEL names it in records. */
+static void test_labels(void)
+{
+    g_autoptr(QinsnRegTable) t = riscv_table();
+    GError *err = NULL;
+    struct {
+        const char *spec, *label;
+        int index;
+    } ok[] = {
+        { "s0/fp", "s0", 8 }, { "$s0/fp", "s0", 8 }, { "#8/fp", "#8", 8 },
+        { "x8/#8", "x8", 8 }, { "a0", "a0", 10 }, { "$a0", "a0", 10 },
+    };
+    const char *bad[] = { "/fp", "s0/", "s-0/fp", "s0/f-p", "s0/fp/fp" };
+
+    for (size_t i = 0; i < G_N_ELEMENTS(ok); i++) {
+        g_autofree char *label = qinsn_regs_label(ok[i].spec);
+
+        g_assert_cmpint(qinsn_regs_resolve(t, ok[i].spec, NULL), ==,
+                        ok[i].index);
+        g_assert_cmpstr(label, ==, ok[i].label);
+    }
+    for (size_t i = 0; i < G_N_ELEMENTS(bad); i++) {
+        g_assert_false(qinsn_regs_name_valid(bad[i], &err));
+        g_assert_error(err, QINSN_ERROR, QINSN_ERR_ARG);
+        g_assert_nonnull(strstr(err->message, "register"));
+        g_clear_error(&err);
+    }
+    g_assert_cmpint(qinsn_regs_resolve(t, "s0/nosuch", &err), ==, -1);
+    g_assert_nonnull(strstr(err->message, "unknown register 'nosuch'"));
+    g_clear_error(&err);
+}
+
 static void test_x86_aliases(void)
 {
     g_autoptr(QinsnRegTable) t = qinsn_regs_new("x86_64");
@@ -100,6 +132,7 @@ int main(int argc, char **argv)
     g_test_init(&argc, &argv, NULL);
     g_test_add_func("/regs/riscv64/aliases", test_riscv_aliases);
     g_test_add_func("/regs/riscv64/unknown", test_unknown);
+    g_test_add_func("/regs/riscv64/labels", test_labels);
     g_test_add_func("/regs/x86_64/aliases", test_x86_aliases);
     g_test_add_func("/regs/aarch64/aliases", test_aarch64_aliases);
     return g_test_run();
