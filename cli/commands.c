@@ -220,6 +220,10 @@ bool cmd_subscribe(Session *s, const QinsnRequest *req, GError **errp)
         return false;
     }
     s->subscribed = g_str_equal(req->spec->name, "subscribe");
+    /* the user's choice now: every event, printed as usual */
+    s->holding = false;
+    s->conn->max_events = 0;
+    s->conn->events_dropped = 0;
     return true;
 }
 
@@ -325,7 +329,7 @@ static void describe_new_watch(Session *s, const char *id, char **extra,
         if (kv_get(kv, "insn")) {
             *note = session_describe_pc(s, pc, false);
         } else if (!s->json) {
-            g_autofree char *sym = elf_symbolize(s->elf, pc);
+            g_autofree char *sym = elf_symbolize(session_elf(s), pc);
             *note = g_strdup_printf("%s%s(not yet translated)",
                                     sym ? sym : "", sym ? ": " : "");
         }

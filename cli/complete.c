@@ -67,7 +67,7 @@ void complete_symbols(Session *s, const char *text, GPtrArray *out)
 {
     g_autoptr(GPtrArray) names = g_ptr_array_new();
 
-    elf_complete(s->elf, text, names);
+    elf_complete(session_elf(s), text, names);
     for (guint i = 0; i < names->len; i++) {
         g_ptr_array_add(out, g_strdup(g_ptr_array_index(names, i)));
     }

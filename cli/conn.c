@@ -157,7 +157,11 @@ static bool is_status(const char *line)
 static bool take_stray(Conn *c, char *line)
 {
     if (g_str_has_prefix(line, "! ")) {
-        g_queue_push_tail(&c->events, g_strdup(line + 2));
+        if (c->max_events && c->events.length >= c->max_events) {
+            c->events_dropped++;
+        } else {
+            g_queue_push_tail(&c->events, g_strdup(line + 2));
+        }
         return true;
     }
     if (c->skip_replies && is_status(line)) {

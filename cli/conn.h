@@ -10,6 +10,7 @@
 
 #include <glib.h>
 #include <stdbool.h>
+#include <stdint.h>
 
 typedef struct Reply {
     bool ok;
@@ -30,6 +31,8 @@ typedef struct Conn {
     char *path;
     GString *in;            /* bytes read, not yet split into lines */
     GQueue events;          /* of char *, without the "! " */
+    unsigned max_events;    /* queue no more than this (0: no bound) */
+    uint64_t events_dropped; /* events not queued for that bound */
     unsigned skip_replies;  /* replies to requests given up on (SIGINT) */
     char *greeting;
     char *arch;

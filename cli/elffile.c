@@ -175,7 +175,7 @@ ElfFile *elf_open(const char *path, GError **errp)
     e->syms = g_array_new(false, false, sizeof(ElfSym));
     g_array_set_clear_func(e->syms, sym_clear);
     if (data[EI_CLASS] == ELFCLASS64 && size >= sizeof(Elf64_Ehdr)) {
-        e->dynamic = h->e_type == ET_DYN;
+        e->dynamic = e->pie = h->e_type == ET_DYN;
         read_interp(e, data, size);
         read_symbols(e, data, size);
     }
@@ -196,7 +196,7 @@ bool elf_lookup(const ElfFile *e, const char *expr, uint64_t *addr)
         const ElfSym *s = &g_array_index(e->syms, ElfSym, i);
 
         if (g_str_equal(s->name, name)) {
-            *addr = s->addr + off;
+            *addr = s->addr + e->bias + off;
             return true;
         }
     }
@@ -208,6 +208,9 @@ char *elf_symbolize(const ElfFile *e, uint64_t addr)
     const ElfSym *best = NULL;
     uint64_t off;
 
+    if (e) {
+        addr -= e->bias;
+    }
     for (guint i = 0; e && i < e->syms->len; i++) {
         const ElfSym *s = &g_array_index(e->syms, ElfSym, i);
 

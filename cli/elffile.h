@@ -15,6 +15,8 @@ typedef struct ElfFile {
     const char *arch;       /* QEMU target name, or NULL if unknown */
     unsigned machine;       /* e_machine */
     bool dynamic;           /* ET_DYN, or has a PT_INTERP */
+    bool pie;               /* ET_DYN: loaded at an offset chosen at run */
+    uint64_t bias;          /* that offset, added to every symbol */
     GArray *syms;           /* of ElfSym, sorted by address */
 } ElfFile;
 

@@ -124,30 +124,45 @@ bool cmd_continue(Session *s, const QinsnRequest *req, GError **errp)
     return true;
 }
 
-static bool set_subscribed(Session *s, bool on, GError **errp)
+static bool send_subscribe(Session *s, bool on, GError **errp)
 {
-    g_autoptr(Reply) r = NULL;
+    g_autoptr(Reply) r = session_request(s, on ? "subscribe" : "unsubscribe",
+                                         errp);
 
-    if (s->subscribed == on) {
-        return true;
-    }
-    r = session_request(s, on ? "subscribe" : "unsubscribe", errp);
-    if (r) {
-        s->subscribed = on;
-    }
     return r != NULL;
 }
 
+/*
+ * Events held before tail came (session_hold_events) are its first hits;
+ * say so if some could not be kept.
+ */
+static void tail_start(Session *s)
+{
+    g_autofree char *msg = NULL;
+
+    s->conn->max_events = 0;
+    if (s->conn->events_dropped) {
+        msg = g_strdup_printf("qinsn: tail: %" G_GUINT64_FORMAT " events "
+                              "came before tail and were not kept\n",
+                              s->conn->events_dropped);
+        session_print(s, msg, true);
+        s->conn->events_dropped = 0;
+    }
+}
+
 /* After tail: events that came after the last one shown are dropped. */
-static void tail_done(Session *s, bool was_subscribed)
+static void tail_done(Session *s, bool own_subscription)
 {
     char *ev;
 
-    if (!was_subscribed && conn_is_open(s->conn)) {
-        set_subscribed(s, false, NULL);
+    if (own_subscription && conn_is_open(s->conn)) {
+        send_subscribe(s, false, NULL);
     }
     while (s->conn && (ev = conn_next_event(s->conn))) {
         g_free(ev);
+    }
+    if (s->conn && s->holding && !s->subscribed) {
+        s->conn->max_events = HELD_EVENTS_MAX;
     }
     cli_interrupted = 0;
 }
@@ -156,16 +171,18 @@ bool cmd_tail(Session *s, const QinsnRequest *req, GError **errp)
 {
     uint64_t limit = 0, seen = 0;
     g_autoptr(GError) err = NULL;
-    bool was_subscribed = s->subscribed;
+    /* subscribed for its own duration unless events already come */
+    bool own = !s->subscribed && !s->holding;
 
     if (req->args->len &&
         !qinsn_parse_u64(g_ptr_array_index(req->args, 0), &limit, errp)) {
         g_prefix_error(errp, "tail: ");
         return false;
     }
-    if (!set_subscribed(s, true, errp)) {
+    if (own && !send_subscribe(s, true, errp)) {
         return false;
     }
+    tail_start(s);
     cli_interrupted = 0;
     for (;;) {
         seen += session_flush_hits(s, limit ? limit - seen : 0);
@@ -183,6 +200,6 @@ bool cmd_tail(Session *s, const QinsnRequest *req, GError **errp)
             break;
         }
     }
-    tail_done(s, was_subscribed);
+    tail_done(s, own);
     return true;
 }

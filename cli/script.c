@@ -5,7 +5,10 @@
  *
  * Events are printed by tail and when the script ends, not after each
  * command: "subscribe", "watch … count=2", "tail 2" then shows both hits
- * however fast they came.
+ * however fast they came.  Without "subscribe" the script subscribes by
+ * itself before the first command that makes hits come, and holds them for
+ * a tail: "watch … count=3", "continue", "tail 3" shows the three hits even
+ * when the guest made them before tail started.
  */
 #include <errno.h>
 #include <stdio.h>
@@ -27,13 +30,30 @@ static FILE *open_script(const char *path, GError **errp)
     return f;
 }
 
+/* Whether the command of @text can make hits come. */
+static bool starts_hits(const char *text)
+{
+    static const char *const names[] = {
+        "watch", "watch-mem", "enable", "continue",
+    };
+    size_t len = strcspn(text, " \t");
+
+    for (size_t i = 0; i < G_N_ELEMENTS(names); i++) {
+        if (strlen(names[i]) == len && !strncmp(text, names[i], len)) {
+            return true;
+        }
+    }
+    return false;
+}
+
 /* Run one line; false when it failed (and was reported). */
 static bool script_line(Session *s, const char *text, const char *where,
                         int *rc)
 {
     g_autoptr(GError) err = NULL;
 
-    if (commands_execute(s, text, &err)) {
+    if ((!starts_hits(text) || session_hold_events(s, &err)) &&
+        commands_execute(s, text, &err)) {
         return true;
     }
     session_report(s, err, where);

@@ -35,6 +35,7 @@ void session_free(Session *s)
     conn_free(s->conn);
     disas_free(s->disas);
     elf_free(s->elf);
+    g_free(s->elf_problem);
     g_hash_table_unref(s->insn);
     g_hash_table_unref(s->asked);
     if (s->reg_names) {
@@ -107,8 +108,33 @@ Reply *session_request(Session *s, const char *line, GError **errp)
     return NULL;
 }
 
+bool session_hold_events(Session *s, GError **errp)
+{
+    g_autoptr(Reply) r = NULL;
+
+    if (s->subscribed || s->holding || !conn_is_open(s->conn)) {
+        return true;
+    }
+    r = session_request(s, "subscribe", errp);
+    if (!r) {
+        return false;
+    }
+    s->holding = true;
+    s->conn->max_events = HELD_EVENTS_MAX;
+    return true;
+}
+
 unsigned session_flush_events(Session *s)
 {
+    char *ev;
+
+    if (s->conn && s->holding && !s->subscribed) {
+        while ((ev = conn_next_event(s->conn))) {
+            g_free(ev);
+        }
+        s->conn->events_dropped = 0;
+        return 0;
+    }
     return session_flush_hits(s, 0);
 }
 
@@ -173,7 +199,7 @@ static void fetch_insn(Session *s, uint64_t pc)
 
 char *session_describe_pc(Session *s, uint64_t pc, bool fetch)
 {
-    g_autofree char *sym = elf_symbolize(s->elf, pc);
+    g_autofree char *sym = elf_symbolize(session_elf(s), pc);
     g_autofree char *text = NULL;
     const char *hex = g_hash_table_lookup(s->insn, &pc);
 
@@ -232,8 +258,81 @@ GPtrArray *session_watch_ids(Session *s)
     return ids;
 }
 
+/* What stats says about the guest program: its path and load offset. */
+static bool ask_program(Session *s, char **path, uint64_t *load,
+                        bool *load_known)
+{
+    g_autoptr(Reply) r = conn_is_open(s->conn) ?
+        conn_request(s->conn, "stats", NULL) : NULL;
+
+    for (guint i = 0; r && r->ok && i < r->data->len; i++) {
+        const char *line = g_ptr_array_index(r->data, i);
+
+        if (g_str_has_prefix(line, "program=")) {
+            *path = qinsn_unquote(line + 8, NULL);
+        } else if (g_str_has_prefix(line, "load=")) {
+            *load_known = qinsn_parse_u64(line + 5, load, NULL);
+        }
+    }
+    return r && r->ok;
+}
+
+static void set_problem(Session *s, char *text)
+{
+    g_free(s->elf_problem);
+    s->elf_problem = text;
+}
+
+/* Open the program the plugin named, or say why it has no symbols. */
+static void open_program(Session *s, const char *path)
+{
+    g_autoptr(GError) err = NULL;
+
+    s->elf = elf_open(path, &err);
+    if (!s->elf) {
+        set_problem(s, g_strdup_printf(
+            "the guest program has no symbols: %s (a compressed or raw "
+            "kernel image?); give its ELF file with -e FILE", err->message));
+    }
+}
+
+ElfFile *session_elf(Session *s)
+{
+    g_autofree char *path = NULL;
+    uint64_t load = 0;
+    bool load_known = false;
+    bool system = s->conn && s->conn->greeting &&
+                  strstr(s->conn->greeting, " mode=system");
+
+    /* user mode learns its program as the guest starts: ask again later */
+    if (s->elf_learned || !s->conn ||
+        g_get_monotonic_time() - s->elf_asked_at < G_USEC_PER_SEC) {
+        return s->elf;
+    }
+    s->elf_asked_at = g_get_monotonic_time();
+    if (!ask_program(s, &path, &load, &load_known)) {
+        return s->elf;
+    }
+    s->elf_learned = path || system;
+    if (!s->elf && path) {
+        open_program(s, path);
+    } else if (!s->elf && s->elf_learned) {
+        set_problem(s, g_strdup("QEMU was started without -kernel, so the "
+                                "guest program is not known; give its ELF "
+                                "file with -e FILE"));
+    } else if (!s->elf) {
+        set_problem(s, g_strdup("the guest program is not known yet (no "
+                                "vCPU has started); give it with -e FILE"));
+    }
+    if (s->elf && s->elf->pie && load_known) {
+        s->elf->bias = load;
+    }
+    return s->elf;
+}
+
 char *session_resolve_addr(Session *s, const char *word, GError **errp)
 {
+    ElfFile *elf;
     uint64_t addr;
 
     if (g_ascii_isdigit(word[0])) {
@@ -242,12 +341,24 @@ char *session_resolve_addr(Session *s, const char *word, GError **errp)
         }
         return g_strdup(word);
     }
-    if (elf_lookup(s->elf, word, &addr)) {
+    elf = session_elf(s);
+    if (elf_lookup(elf, word, &addr)) {
         return g_strdup_printf("0x%" PRIx64, addr);
     }
-    g_set_error(errp, CLI_ERROR, CLI_EXIT_USAGE,
-                "'%s' is neither an address nor a known symbol%s", word,
-                s->elf ? "" : " (symbols need the guest ELF: -e FILE, or "
-                "'qinsn run')");
+    if (elf && elf->syms->len) {
+        g_set_error(errp, CLI_ERROR, CLI_EXIT_USAGE,
+                    "'%s' is neither an address nor a known symbol of %s",
+                    word, elf->path);
+    } else if (elf) {
+        g_set_error(errp, CLI_ERROR, CLI_EXIT_USAGE,
+                    "'%s' is not an address, and %s has no symbol table "
+                    "(stripped?): give an unstripped copy with -e FILE",
+                    word, elf->path);
+    } else {
+        g_set_error(errp, CLI_ERROR, CLI_EXIT_USAGE,
+                    "'%s' is not an address, and %s", word,
+                    s->elf_problem ? s->elf_problem :
+                    "there are no symbols: give the guest ELF with -e FILE");
+    }
     return NULL;
 }

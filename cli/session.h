@@ -26,7 +26,10 @@ typedef bool (*SessionQemuWaitFn)(void *opaque, int timeout_ms);
 typedef struct Session {
     Conn *conn;             /* NULL for client-only commands */
     Disas *disas;           /* NULL when the arch has no disassembler */
-    ElfFile *elf;           /* symbols of the guest, or NULL */
+    ElfFile *elf;           /* symbols of the guest (-e, run, or learned) */
+    bool elf_learned;       /* asked the plugin which program runs */
+    gint64 elf_asked_at;    /* when, if it did not know yet */
+    char *elf_problem;      /* why there are no symbols */
     GHashTable *insn;       /* pc -> hex bytes, from list lines */
     GHashTable *asked;      /* pcs already looked up with list */
     GPtrArray *reg_names;   /* from regs, fetched on first use */
@@ -34,7 +37,8 @@ typedef struct Session {
     char *err_class;        /* class of the last ERR reply */
     char *err_text;         /* "command: text" of the last ERR reply */
     bool json;              /* --json: replies and events as JSON */
-    bool subscribed;
+    bool subscribed;        /* the user subscribed (or the REPL did) */
+    bool holding;           /* subscribed by the client for a later tail */
     bool quit;              /* quit/exit was given */
     SessionEmitFn emit;     /* set by the REPL while it waits for input */
     SessionQemuWaitFn qemu_wait;    /* NULL: QEMU is not ours */
@@ -57,7 +61,19 @@ void session_report(Session *s, const GError *err, const char *where);
  */
 Reply *session_request(Session *s, const char *line, GError **errp);
 
-/* Print the queued events; returns how many of them were hits. */
+/*
+ * Subscribe on the user's behalf, before a command that makes hits come
+ * (watch, continue…), so that a tail later in a script shows them: they
+ * are held (a bounded number) and printed only by tail.
+ */
+bool session_hold_events(Session *s, GError **errp);
+/* At most this many events are held for a tail. */
+#define HELD_EVENTS_MAX 10000
+
+/*
+ * Print the queued events; returns how many of them were hits.  Events
+ * held for a tail the user never asked to see are dropped instead.
+ */
 unsigned session_flush_events(Session *s);
 /* The same, stopping after @max hits (0: no limit). */
 unsigned session_flush_hits(Session *s, unsigned max);
@@ -76,6 +92,14 @@ GPtrArray *session_registers(Session *s);
 
 /* The ids of the current watches, as strings (fetched now). */
 GPtrArray *session_watch_ids(Session *s);
+
+/*
+ * The guest's symbols: from -e or qinsn run, else from the program the
+ * plugin reports (stats: program=, load=); NULL with s->elf_problem set
+ * when there are none.  A position-independent program gets its load
+ * offset either way.
+ */
+ElfFile *session_elf(Session *s);
 
 /* A word naming an address: a number, or a symbol with optional +off. */
 char *session_resolve_addr(Session *s, const char *word, GError **errp);

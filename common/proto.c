@@ -426,3 +426,62 @@ void qinsn_json_escape(GString *out, const char *s)
         }
     }
 }
+
+void qinsn_quote(GString *out, const char *s)
+{
+    g_string_append_c(out, '"');
+    qinsn_json_escape(out, s);
+    g_string_append_c(out, '"');
+}
+
+/* The byte or character of the escape at @p (just past its backslash). */
+static bool unescape(GString *out, const char **p)
+{
+    static const char from[] = "\"\\/bfnrt", to[] = "\"\\/\b\f\n\r\t";
+    const char *e = strchr(from, **p);
+    gunichar u = 0;
+
+    if (**p && e) {
+        g_string_append_c(out, to[e - from]);
+        return true;
+    }
+    if (**p != 'u') {
+        return false;
+    }
+    for (int i = 1; i <= 4; i++) {
+        if (!g_ascii_isxdigit((*p)[i])) {
+            return false;
+        }
+        u = u * 16 + g_ascii_xdigit_value((*p)[i]);
+    }
+    if (!u || (u >= 0xd800 && u < 0xe000)) {
+        return false;       /* NUL and surrogate halves name no byte */
+    }
+    g_string_append_unichar(out, u);
+    *p += 4;
+    return true;
+}
+
+char *qinsn_unquote(const char *s, GError **errp)
+{
+    g_autoptr(GString) out = g_string_new(NULL);
+    const char *p = s + 1;
+
+    if (*s != '"') {
+        goto bad;
+    }
+    for (; *p && *p != '"'; p++) {
+        if (*p != '\\') {
+            g_string_append_c(out, *p);
+        } else if (p++, !unescape(out, &p)) {
+            goto bad;
+        }
+    }
+    if (*p == '"' && !p[1]) {
+        return g_string_free(g_steal_pointer(&out), false);
+    }
+bad:
+    g_set_error(errp, QINSN_ERROR, QINSN_ERR_ARG,
+                "not a quoted string: %s", s);
+    return NULL;
+}

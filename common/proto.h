@@ -116,4 +116,12 @@ void qinsn_mem_spec_clear(QinsnMemSpec *spec);
 /* Escape @s for a JSON string body (no quotes added). */
 void qinsn_json_escape(GString *out, const char *s);
 
+/*
+ * A value that may hold spaces (a path), as one word of a line: a JSON
+ * string, as str= captures are written.  qinsn_unquote() reverses it
+ * (NULL and @errp set if @s is not one quoted string).
+ */
+void qinsn_quote(GString *out, const char *s);
+char *qinsn_unquote(const char *s, GError **errp);
+
 #endif /* QINSN_PROTO_H */

@@ -6,6 +6,7 @@
 #include <string.h>
 
 #include "commands.h"
+#include "program.h"
 #include "qinsn.h"
 
 typedef struct Reply {
@@ -315,6 +316,7 @@ static bool cmd_stats(Reply *r)
     writer_times(&busy, &in_write);
     data(r, "writer_busy_ns=%" PRIu64, busy);
     data(r, "writer_write_ns=%" PRIu64, in_write);
+    program_stats(r->text);
     g_string_append(r->text, "OK\n");
     return true;
 }

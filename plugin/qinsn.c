@@ -12,6 +12,7 @@
 #include <string.h>
 
 #include "args.h"
+#include "program.h"
 #include "qinsn.h"
 #include "qemu-ext.h"
 
@@ -154,6 +155,10 @@ static void vcpu_init(qemu_plugin_id_t id, unsigned int cpu)
 {
     g_autoptr(GMutexLocker) locker = g_mutex_locker_new(&qinsn.regs_lock);
 
+    if (cpu >= QINSN_MAX_VCPUS) {
+        return;
+    }
+    program_learn();
     record_vcpu_init(cpu);
     if (qinsn.regs) {
         return;
@@ -225,6 +230,7 @@ QEMU_PLUGIN_EXPORT int qemu_plugin_install(qemu_plugin_id_t id,
     qinsn.arch = g_strdup(info->target_name);
     qinsn.big_endian = target_big_endian(info->target_name);
     qinsn.system_mode = info->system_emulation;
+    program_init(qinsn.system_mode);
     g_mutex_init(&qinsn.regs_lock);
     qinsn.watches = watch_table_new(200000, 1 << 24);
 

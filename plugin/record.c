@@ -21,6 +21,7 @@ static atomic_uint_fast64_t seq;
 static atomic_uint_fast64_t lost_vcpus;
 static atomic_bool overflow_drop;
 static atomic_uint wait_epoch;
+static atomic_bool writer_idle;     /* the writer sleeps long: wake it */
 
 void record_init(const RecordConfig *c)
 {
@@ -174,6 +175,17 @@ static inline void publish(Ring *r, Watch *w, uint8_t *rec, uint8_t *end)
     trace_put_header(rec, w->ev_id, ts, n);
     atomic_fetch_add_explicit(&w->logged, 1, memory_order_relaxed);
     ring_commit(r, rec, end - rec);
+    if (G_UNLIKELY(atomic_load_explicit(&writer_idle,
+                                        memory_order_relaxed))) {
+        /* the first records after a quiet time reach the log at once */
+        atomic_store(&writer_idle, false);
+        config.kick();
+    }
+}
+
+void record_writer_idle(bool idle)
+{
+    atomic_store(&writer_idle, idle);
 }
 
 /*

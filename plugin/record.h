@@ -59,6 +59,8 @@ uint64_t record_now(void);
 void record_set_overflow_drop(bool drop);
 bool record_overflow_drop(void);
 uint32_t record_stall_ms(void);
+/* The writer is going to sleep long (@idle): the next record wakes it. */
+void record_writer_idle(bool idle);
 /* End every current wait for the writer (quit, unwatch all, exit). */
 void record_end_waits(void);
 

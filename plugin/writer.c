@@ -57,12 +57,13 @@ static bool kicked;
 
 void writer_kick(void)
 {
+    /* rare (a quiet writer's first record, a waiting vCPU): lock always */
+    g_mutex_lock(&sleep_lock);
+    kicked = true;
     if (atomic_load(&asleep)) {
-        g_mutex_lock(&sleep_lock);
-        kicked = true;
         g_cond_signal(&sleep_cond);
-        g_mutex_unlock(&sleep_lock);
     }
+    g_mutex_unlock(&sleep_lock);
 }
 
 static void sleep_ms(int ms)
@@ -367,9 +368,13 @@ static gpointer writer_main(gpointer unused)
         if (reclaim_reached()) {
             reclaim();
         }
-        if (!n) {
-            sleep_ms(g_get_monotonic_time() - last > G_USEC_PER_SEC ?
-                     100 : 1);
+        if (!n && g_get_monotonic_time() - last > G_USEC_PER_SEC) {
+            /* quiet for a second: sleep until a record comes */
+            record_writer_idle(true);
+            sleep_ms(100);
+            record_writer_idle(false);
+        } else if (!n) {
+            sleep_ms(1);
         }
     }
     return NULL;

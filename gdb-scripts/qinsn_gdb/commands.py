@@ -131,6 +131,7 @@ The hits stay available after QEMU has exited."""
         if len(argv) > 1 or (argv and not argv[0].isdigit()):
             raise gdb.GdbError("Usage: qinsn-hits [N]")
         current = session.current()
+        current.events.drain()
         items = current.ring.last(int(argv[0]) if argv else 10)
         if not items:
             gdb.write("No hits received.\n")

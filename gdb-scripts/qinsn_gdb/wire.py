@@ -8,8 +8,10 @@ the guest runs.  Nothing here imports gdb, so it runs on any thread.
 """
 
 import collections
+import select
 import socket
 import threading
+import time
 
 PROTOCOL_VERSION = 1
 
@@ -139,6 +141,20 @@ class Connection:
                 self._pending.pop()
                 reply.finish("ERR IO %s" % err)
         return reply
+
+    def drain(self, timeout=1.0):
+        """Wait (at most @timeout) until the reader has taken what has
+        arrived: the last events of a guest that has just ended are still
+        unread when gdb reports its exit."""
+        deadline = time.monotonic() + timeout
+        while not self.closed and time.monotonic() < deadline:
+            try:
+                readable = select.select([self._sock], [], [], 0)[0]
+            except (OSError, ValueError):
+                return
+            if not readable:
+                return
+            time.sleep(0.01)
 
     def busy(self):
         """True while a request of this connection has no reply yet."""

@@ -14,6 +14,7 @@
 
 #include "commands.h"
 #include "fuzzlib.h"
+#include "program.h"
 #include "qinsn.h"
 
 Qinsn qinsn;
@@ -119,6 +120,10 @@ void record_end_waits(void)
 uint32_t control_clients(void)
 {
     return 1;
+}
+
+void program_stats(GString *text)
+{
 }
 
 void control_subscribe(Client *c, bool on)

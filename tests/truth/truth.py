@@ -203,7 +203,7 @@ def main():
          repr(truth))
     with open(log) as f:
         recs = [json.loads(line) for line in f if line.strip()]
-    recs = [r for r in recs if r.get('type') != 'summary']
+    recs = [r for r in recs if r.get('type') not in ('summary', 'watch')]
     ids = {'hit': int(fields(insn).get('id', -1)),
            'mem': int(fields(mem).get('id', -1))}
     by_key = {(r['type'], r['hit']): r for r in recs

@@ -158,6 +158,37 @@ static void test_error_classes(void)
     g_assert_cmpint(qinsn_error_class_from_name("NOPE"), ==, -1);
 }
 
+static void test_quote(void)
+{
+    static const char *const values[] = {
+        "/plain/path.elf", "/tmp/my guest/a b.elf", "q\"uo\\te",
+        "tab\there\nnl\x7f", "\xc3\xa9t\xc3\xa9", "",
+    };
+    static const char *const bad[] = {
+        "plain", "\"open", "\"a\"b\"", "\"bad\\q\"", "\"nul\\u0000\"",
+        "\"short\\u004\"", "\"half\\ud800\"", "\"end\\\"",
+    };
+    g_autofree char *json = NULL;
+
+    for (size_t i = 0; i < G_N_ELEMENTS(values); i++) {
+        g_autoptr(GString) q = g_string_new(NULL);
+        g_autofree char *back = NULL;
+
+        qinsn_quote(q, values[i]);
+        g_assert_null(strpbrk(q->str, "\t\n\x7f"));
+        back = qinsn_unquote(q->str, NULL);
+        g_assert_cmpstr(back, ==, values[i]);
+    }
+    json = qinsn_unquote("\"a\\/b\\u00e9\\tc\"", NULL);
+    g_assert_cmpstr(json, ==, "a/b\xc3\xa9\tc");
+    for (size_t i = 0; i < G_N_ELEMENTS(bad); i++) {
+        g_autoptr(GError) err = NULL;
+
+        g_assert_null(qinsn_unquote(bad[i], &err));
+        g_assert_nonnull(err);
+    }
+}
+
 int main(int argc, char **argv)
 {
     g_test_init(&argc, &argv, NULL);
@@ -170,5 +201,6 @@ int main(int argc, char **argv)
     g_test_add_func("/proto/request/ok", test_request_ok);
     g_test_add_func("/proto/request/errors", test_request_errors);
     g_test_add_func("/proto/error-classes", test_error_classes);
+    g_test_add_func("/proto/quote", test_quote);
     return g_test_run();
 }
