@@ -15,6 +15,8 @@
 #include "output.h"
 #include "regs.h"
 
+static const char *const decode_flags[] = { "--json", NULL };
+
 static const QinsnCommandSpec client_specs[] = {
     { "tail", "[<count>]", 0, 1, NULL, NULL, false,
       "print hits as they happen, until Ctrl-C, <count> hits, or QEMU "
@@ -30,6 +32,9 @@ static const QinsnCommandSpec client_specs[] = {
       "fail" },
     { "diff", "[<options>] <A> <B>", 0, -1, NULL, NULL, false,
       "the first divergent hit between two logs (from the shell)" },
+    { "decode", "<dir>", 1, 1, NULL, decode_flags, false,
+      "print a CTF trace (format=ctf) as the text log, or JSON with "
+      "--json" },
 };
 
 /*
@@ -59,6 +64,7 @@ static const struct {
     { "run", NULL, cmd_run, NULL, true },
     { "wait", NULL, cmd_wait, NULL, true },
     { "diff", NULL, cmd_diff, NULL, true },
+    { "decode", NULL, cmd_decode, NULL, true },
     { "quit", "exit", cmd_quit, NULL, true },
 };
 

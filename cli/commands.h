@@ -1,6 +1,7 @@
 /*
  * The client's command table: every protocol command of the shared table
- * (common/proto.c) plus the client's own (help, tail, quit, continue, run).
+ * (common/proto.c) plus the client's own (help, tail, quit, continue, run,
+ * decode).
  * One row per command drives dispatch, argument checking, help and
  * completion, in one-shot, script and REPL mode alike.
  */

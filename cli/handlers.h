@@ -27,6 +27,9 @@ bool cmd_diff(Session *s, const QinsnRequest *req, GError **errp);
 /* wait.c */
 bool cmd_wait(Session *s, const QinsnRequest *req, GError **errp);
 
+/* decode.c */
+bool cmd_decode(Session *s, const QinsnRequest *req, GError **errp);
+
 /* complete.c: positional arguments */
 void complete_commands(Session *s, const char *text, GPtrArray *out);
 void complete_ids(Session *s, const char *text, GPtrArray *out);

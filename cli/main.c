@@ -15,6 +15,7 @@
 
 #include "cli.h"
 #include "commands.h"
+#include "decode.h"
 #include "output.h"
 #include "session.h"
 
@@ -88,6 +89,7 @@ static const char usage_text[] =
     "       qinsn [<options>] run [<run-options>] [--] <kernel.elf>|"
     "<qemu-args>\n"
     "       qinsn [<options>] diff [<diff-options>] <A> <B>\n"
+    "       qinsn decode [--json] <dir>\n"
     "\n"
     "Without a command: the REPL on a terminal, else commands from stdin.\n"
     "\n"
@@ -104,7 +106,8 @@ static const char usage_text[] =
     "  -V, --version       the client's and the protocol's version\n"
     "\n"
     "exit status: 0 ok, 1 the plugin answered ERR, 2 usage error,\n"
-    "3 cannot connect or protocol mismatch.  See qinsn(1).\n";
+    "3 cannot connect or protocol mismatch (decode: 1 trace cut short,\n"
+    "2 malformed trace).  See qinsn(1).\n";
 
 enum { OPT_JSON = 256, OPT_QMP };
 
@@ -249,6 +252,9 @@ int main(int argc, char **argv)
     }
     if (argc && g_str_equal(argv[0], "diff")) {
         return diff_main(argc, argv, &o);
+    }
+    if (argc && g_str_equal(argv[0], "decode")) {
+        return decode_main(argc, argv, &o);
     }
     if (argc) {
         return one_shot(argc, argv, &o);

@@ -542,6 +542,12 @@ static bool format_mark(GString *out, OutputFormat fmt, const uint8_t *ev,
     if (c.bad || c.p != c.end) {
         return false;
     }
+    /* a token is a request word: a damaged trace must not break lines */
+    for (const char *p = token; *p; p++) {
+        if (*p < 0x21 || *p > 0x7e) {
+            return false;
+        }
+    }
     switch (fmt) {
     case FORMAT_TEXT:
         g_string_append_printf(out, "mark  %s\n", token);

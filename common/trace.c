@@ -4,6 +4,7 @@
  * reader needs to lay out hit records, and record sizes for readers that
  * walk a trace.
  */
+#include "regs.h"
 #include "trace.h"
 
 void trace_watch_clear(TraceWatch *w)
@@ -107,6 +108,34 @@ static char *str_or_null(const char *s)
     return *s ? g_strdup(s) : NULL;
 }
 
+/*
+ * The strings of a watch record come from request words: printable ASCII
+ * without blanks.  A trace read from a file is checked for that, so that
+ * no record of it can break a line of the text or JSON it decodes to.
+ */
+static bool word_ok(const char *s)
+{
+    for (; s && *s; s++) {
+        if (*s < 0x21 || *s > 0x7e) {
+            return false;
+        }
+    }
+    return true;
+}
+
+static bool strings_ok(const TraceWatch *w)
+{
+    if (!word_ok(w->sym) || !word_ok(w->cond) || !word_ok(w->capture_spec)) {
+        return false;
+    }
+    for (int i = 0; i < w->nregs; i++) {
+        if (!qinsn_regs_name_valid(w->labels[i], NULL)) {
+            return false;
+        }
+    }
+    return true;
+}
+
 bool trace_decode_watch(const uint8_t *payload, size_t len, TraceWatch *w)
 {
     TraceCursor c = { payload, payload + len, false };
@@ -141,7 +170,7 @@ bool trace_decode_watch(const uint8_t *payload, size_t len, TraceWatch *w)
     trace_get(&c, w->regnums, 2 * w->nregs);
     trace_get(&c, w->regsizes, w->nregs);
     trace_get(&c, w->regflags, w->nregs);
-    if (c.bad || c.p != c.end) {
+    if (c.bad || c.p != c.end || !strings_ok(w)) {
         trace_watch_clear(w);
         return false;
     }

@@ -396,14 +396,14 @@ static Stream *stream_get(CtfTrace *t, uint32_t id)
     return s;
 }
 
-static void packet_write(CtfTrace *t, Stream *s)
+static bool packet_write(CtfTrace *t, Stream *s)
 {
     uint8_t *p = s->buf;
     uint32_t magic = CTF_MAGIC, stream_id = 0;
     uint64_t bits = (uint64_t)s->used * 8;
 
     if (s->used == PACKET_PREFIX) {
-        return;
+        return false;
     }
     p = trace_put(p, &magic, 4);
     p = trace_put(p, t->uuid, 16);
@@ -424,6 +424,7 @@ static void packet_write(CtfTrace *t, Stream *s)
     s->seq_num++;
     s->used = PACKET_PREFIX;
     s->ts_end = 0;
+    return true;
 }
 
 void ctf_append(CtfTrace *t, uint32_t stream, const uint8_t *ev,
@@ -445,15 +446,17 @@ void ctf_append(CtfTrace *t, uint32_t stream, const uint8_t *ev,
     s->used += len;
 }
 
-void ctf_flush(CtfTrace *t)
+bool ctf_flush(CtfTrace *t)
 {
     GHashTableIter it;
     gpointer s;
+    bool wrote = false;
 
     g_hash_table_iter_init(&it, t->streams);
     while (g_hash_table_iter_next(&it, NULL, &s)) {
-        packet_write(t, s);
+        wrote |= packet_write(t, s);
     }
+    return wrote;
 }
 
 uint64_t ctf_write_ns(CtfTrace *t)

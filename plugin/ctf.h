@@ -29,7 +29,7 @@ bool ctf_define_watch(CtfTrace *t, const TraceWatch *w);
 void ctf_append(CtfTrace *t, uint32_t stream, const uint8_t *ev,
                 size_t len, uint64_t discarded);
 /* Write out every partly filled packet (the writer is going idle). */
-void ctf_flush(CtfTrace *t);
+bool ctf_flush(CtfTrace *t);
 /* Failed writes so far (a full disk): counted, never fatal. */
 uint64_t ctf_write_errors(CtfTrace *t);
 /* Nanoseconds spent in write(2) for stream packets. */

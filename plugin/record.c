@@ -69,6 +69,9 @@ uint64_t record_seq_issued(void)
 
 uint64_t record_take_seq(void)
 {
+    /* so every control record numbered before it is in the ring */
+    g_autoptr(GMutexLocker) locker = g_mutex_locker_new(&control_lock);
+
     return atomic_fetch_add(&seq, 1);
 }
 

@@ -50,7 +50,11 @@ Ring *record_ring(int i);
 Ring *record_control_ring(void);
 /* Numbers handed out so far: every number below is or will be published. */
 uint64_t record_seq_issued(void);
-/* A number for a record the writer makes itself (a CTF trace only). */
+/*
+ * A number for a record the writer makes itself (a CTF trace only).  Every
+ * control record numbered before it has been committed to the control ring
+ * by the time it returns.
+ */
 uint64_t record_take_seq(void);
 /* Hits of vCPUs beyond QINSN_MAX_VCPUS (no ring): counted as dropped. */
 uint64_t record_lost_vcpus(void);

@@ -31,6 +31,7 @@ typedef struct Ring {
     atomic_uint_fast64_t stalls;        /* waits that ran out */
     atomic_uint_fast64_t stall_dropped; /* records dropped while stalled */
     uint64_t stalled_tail;      /* producer: tail when it last stalled */
+    uint64_t seen_tail;         /* producer: tail as last read */
     bool stalled;               /* producer: drop until tail moves */
     uint32_t cpu;               /* the vCPU, or UINT32_MAX: control */
     uint8_t *buf;
@@ -65,14 +66,20 @@ static inline uint64_t ring_frame(size_t len)
 static inline uint8_t *ring_reserve(Ring *r, size_t max)
 {
     uint64_t head = atomic_load_explicit(&r->head, memory_order_relaxed);
-    uint64_t tail = atomic_load_explicit(&r->tail, memory_order_acquire);
     uint64_t off = head & (QINSN_RING_BYTES - 1);
     uint64_t need = ring_frame(max);
     uint64_t pad = off + need > QINSN_RING_BYTES ?
         QINSN_RING_BYTES - off : 0;
 
-    if (head + pad + need - tail > QINSN_RING_BYTES) {
-        return NULL;
+    /*
+     * The consumer moves tail record by record: read it (a cache line the
+     * consumer writes) only when the value seen last says there is no room.
+     */
+    if (head + pad + need - r->seen_tail > QINSN_RING_BYTES) {
+        r->seen_tail = atomic_load_explicit(&r->tail, memory_order_acquire);
+        if (head + pad + need - r->seen_tail > QINSN_RING_BYTES) {
+            return NULL;
+        }
     }
     if (pad) {
         uint32_t mark = RING_PAD;

@@ -153,9 +153,13 @@ static uint64_t drain_ring(int i, uint64_t max)
     while (n < max && (ev = ring_at(r, &pos[i], head, &len))) {
         handle(i, ev, len);
         pos[i] += ring_frame(len);
+        /*
+         * Room goes back record by record: handling the next one may block
+         * in write(2), and a waiting vCPU should not wait for that too.
+         */
+        ring_release(r, pos[i]);
         n++;
     }
-    ring_release(r, pos[i]);
     return n;
 }
 
@@ -212,10 +216,10 @@ static uint64_t drain_ordered(uint64_t max, bool final)
                trace_event_seq(ev) == next_seq) {
             handle(k, ev, len);
             pos[k] += ring_frame(len);
+            ring_release(r, pos[k]);        /* as in drain_ring() */
             next_seq++;
             n++;
         }
-        ring_release(r, pos[k]);
     }
     return n;
 }
@@ -235,6 +239,27 @@ static uint64_t drain(uint64_t max, bool final)
     return n;
 }
 
+/*
+ * Control records numbered below @seq that are still in the ring: in the
+ * control stream they must precede the writer's own record @seq, or a
+ * reader merging by number meets hits of a watch whose record still waits
+ * behind it.
+ */
+static void drain_control_before(uint64_t seq)
+{
+    Ring *r = record_control_ring();
+    uint64_t head = ring_head(r);
+    uint32_t len;
+    uint8_t *ev;
+
+    while ((ev = ring_at(r, &pos[CONTROL], head, &len)) &&
+           trace_event_seq(ev) < seq) {
+        handle(CONTROL, ev, len);
+        pos[CONTROL] += ring_frame(len);
+    }
+    ring_release(r, pos[CONTROL]);
+}
+
 /* A record of the writer's own (drop, stall, summary), in @own. */
 static void emit_own(void)
 {
@@ -242,6 +267,7 @@ static void emit_own(void)
 
     memcpy(own->data + 12, &seq, 8);
     if (ctf) {
+        drain_control_before(seq);
         ctf_append(ctf, CTF_CONTROL_STREAM, own->data, own->len, 0);
     } else {
         logfmt_record(out, cfg.format, &formatter, 0, own->data, own->len);
@@ -295,16 +321,20 @@ static void report_losses(void)
     }
 }
 
-/* Make what was handled visible: to the log file, and to subscribers. */
-static void settle(bool idle)
+/*
+ * Make what was handled visible in the log file.  True when something was
+ * written out.
+ */
+static bool settle(bool idle)
 {
     if (ctf) {
-        if (idle) {
-            ctf_flush(ctf);
-        }
-    } else if (out->len && (idle || out->len >= OUT_FLUSH)) {
-        write_out();
+        return idle && ctf_flush(ctf);
     }
+    if (out->len && (idle || out->len >= OUT_FLUSH)) {
+        write_out();
+        return true;
+    }
+    return false;
 }
 
 /*
@@ -354,14 +384,17 @@ static gpointer writer_main(gpointer unused)
     reclaim_snapshot();
     while (atomic_load(&running)) {
         uint64_t n, start = record_now();
+        bool wrote;
 
         g_mutex_lock(&drain_lock);
         n = drain(DRAIN_BATCH, false);
         report_losses();
-        settle(n == 0);
+        wrote = settle(n == 0);
         g_mutex_unlock(&drain_lock);
-        if (n) {
+        if (n || wrote) {
             atomic_fetch_add(&busy_ns, record_now() - start);
+        }
+        if (n) {
             control_wake();
             last = g_get_monotonic_time();
         }

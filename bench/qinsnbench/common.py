@@ -30,6 +30,8 @@ class Env:
         self.build = os.path.abspath(build)
         self.plugin = os.path.join(self.build, "plugin", "libqinsn.so")
         self.guests = os.path.join(self.build, "tests", "guests")
+        cli = os.path.join(self.build, "cli", "qinsn")
+        self.cli = cli if os.access(cli, os.X_OK) else None
         for p in (self.plugin, self.guests):
             if not os.path.exists(p):
                 raise SystemExit(f"bench: {p} missing: run scripts/build")
@@ -121,9 +123,20 @@ def percentile(values, p):
 class Lines:
     """A line-oriented client of a UNIX socket."""
 
-    def __init__(self, path):
-        self.sock = socket.socket(socket.AF_UNIX)
-        self.sock.connect(path)
+    def __init__(self, path, secs=5):
+        # the socket file exists from bind(); until listen() a connect is
+        # refused, a window a loaded machine can make long
+        end = time.monotonic() + secs
+        while True:
+            self.sock = socket.socket(socket.AF_UNIX)
+            try:
+                self.sock.connect(path)
+                break
+            except ConnectionRefusedError:
+                self.sock.close()
+                if time.monotonic() > end:
+                    raise
+                time.sleep(0.01)
         self.file = self.sock.makefile("rw", buffering=1)
 
     def line(self):

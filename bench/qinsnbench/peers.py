@@ -5,11 +5,13 @@
   plugin header; its afilter= argument limits logging to one address.
 - bench/naive/naive.c: a callback on every instruction and the watch set
   looked up at execution.
+- bench/floor/floor.c: one callback on the hot PC that only reads the
+  registers: the floor of a register-logging hit on stock QEMU.
 - gdb-multiarch through QEMU's gdbstub: a dprintf at the hot PC, and a
   write watchpoint on a hot variable, each stopped after a fixed number of
   hits (every hit stops the guest, so a full run would take hours).
 
-Both plugins are built into cache/plugins, keyed by a hash of their source
+The plugins are built into cache/plugins, keyed by a hash of their source
 and the header, so a changed source is rebuilt.
 """
 
@@ -23,6 +25,7 @@ from .common import TOP, digest, run_tool, say
 HEADER_DIR = os.environ.get("QINSN_QEMU_INCLUDE",
                             "/usr/local/include/qinsn-qemu")
 NAIVE_SRC = os.path.join(TOP, "bench", "naive", "naive.c")
+FLOOR_SRC = os.path.join(TOP, "bench", "floor", "floor.c")
 EXECLOG_MEMBER = "contrib/plugins/execlog.c"
 
 
@@ -68,15 +71,34 @@ def execlog(env):
     return out
 
 
-def naive(env):
-    """Path of the naive plugin, built from bench/naive/naive.c."""
+def _own(env, name, src):
+    """Path of one of bench/'s own plugins, built from @src."""
     header = os.path.join(HEADER_DIR, "qemu-plugin.h")
     out = os.path.join(env.cache_dir("plugins"),
-                       f"naive-{digest(NAIVE_SRC, header)}.so")
+                       f"{name}-{digest(src, header)}.so")
     if not os.path.exists(out):
-        say("building bench/naive/naive.c")
-        _compile(NAIVE_SRC, out)
+        say(f"building {os.path.relpath(src, TOP)}")
+        _compile(src, out)
     return out
+
+
+def naive(env):
+    """Path of the naive plugin, built from bench/naive/naive.c."""
+    return _own(env, "naive", NAIVE_SRC)
+
+
+def floor(env):
+    """Path of the floor plugin, built from bench/floor/floor.c."""
+    return _own(env, "floor", FLOOR_SRC)
+
+
+def floor_hits(stderr_path):
+    """The hit count that the floor plugin prints at exit, or None."""
+    with open(stderr_path, errors="replace") as f:
+        for line in f:
+            if line.startswith("floor hits="):
+                return int(line.split()[1].split("=")[1])
+    return None
 
 
 def count_lines(path):

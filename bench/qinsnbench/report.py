@@ -3,9 +3,12 @@ CSV/JSON files, a Markdown report and gnuplot plots.
 
 Ratios compare medians with the median of the configuration's own
 baseline (same invocation, same QEMU build).  Cost per hit is
-(t - t_base) / hits; for gdb, whose runs stop after a fixed number of
-hits, the guest's own share of those hits (t_base / hits of a full run)
-is subtracted instead.
+(t - t_base) / hits and cost per logged hit (t - t_base) / logged hits;
+for gdb, whose runs stop after a fixed number of hits, the guest's own
+share of those hits (t_base / hits of a full run) is subtracted instead.
+Writer throughput is written / writer_busy_ns from the last `stats` reply
+of the run, or logged records / t ("end to end") when the plugin has no
+such counters.
 """
 
 import csv
@@ -16,13 +19,16 @@ import shutil
 import statistics
 import subprocess
 
-from . import plots
+from . import disk, plots
 
+HOT = "hot-riscv64"
+FLOOR = "floor-hot-4-regs"
 COLUMNS = ["workload", "config", "qemu", "runs", "failed", "median_s",
            "min_s", "max_s", "ratio", "ns_per_hit", "ns_per_hit_noise",
-           "hits", "logged",
-           "dropped", "flushes", "ms_per_flush", "flush_p50_ms",
-           "flush_p99_ms", "maxrss_mb", "what"]
+           "ns_per_logged", "hits", "logged", "dropped", "records_per_s",
+           "writer_records_per_s", "writer_write_share", "bytes_per_record",
+           "flushes", "ms_per_flush", "flush_p50_ms", "flush_p99_ms",
+           "maxrss_mb", "what"]
 
 
 def _median(xs):
@@ -58,10 +64,12 @@ def summarize(wl, configs, samples, extra):
                                      if "logged" in i])
             row["dropped"] = _median([i["dropped"] for i in infos
                                       if "dropped" in i])
+        _writer(row, infos, m)
         if c.gdb:
             full = hits.get(c.ref)
             if base and full and h:
                 row["ns_per_hit"] = (m - h * base / full) * 1e9 / h
+                row["ns_per_logged"] = row["ns_per_hit"]
         elif base:
             row["ratio"] = m / base
             bs = samples[c.base]
@@ -71,6 +79,8 @@ def summarize(wl, configs, samples, extra):
                 # within the baseline's own spread: not a measurement
                 spread = max(samples[c.base]) - min(samples[c.base])
                 row["ns_per_hit_noise"] = abs(m - base) <= spread
+            if row.get("logged") and c.name != c.base:
+                row["ns_per_logged"] = (m - base) * 1e9 / row["logged"]
         if c.flush_every:
             fl = [i for i in infos if "flushes" in i]
             n = _median([i["flushes"] for i in fl])
@@ -84,6 +94,28 @@ def summarize(wl, configs, samples, extra):
             if n and med.get(zero):
                 row["ms_per_flush"] = (m - med[zero]) * 1e3 / n
     return rows
+
+
+def _writer(row, infos, m):
+    """Records a second and log bytes a record of a row that logged."""
+    logged = row.get("logged")
+    if not logged:
+        return
+    row["records_per_s"] = logged / m
+    size = _median([i["log_bytes"] for i in infos if i.get("log_bytes")])
+    if size:
+        row["bytes_per_record"] = size / logged
+    # the writer's own counters, from the run's last `stats`
+    own = [i["writer"] for i in infos
+           if i.get("writer", {}).get("writer_busy_ns")
+           and i["writer"].get("written")]
+    if own:
+        row["writer_records_per_s"] = _median(
+            [s["written"] / (s["writer_busy_ns"] / 1e9) for s in own])
+        shares = [s["writer_write_ns"] / s["writer_busy_ns"] for s in own
+                  if s.get("writer_write_ns") is not None]
+        if shares:
+            row["writer_write_share"] = _median(shares)
 
 
 def _find(rows, workload, config):
@@ -101,7 +133,7 @@ def targets(rows, lats):
         note = "within the run-to-run spread of its baseline" if noise else ""
         if value is None:
             out.append({"target": name, "limit": limit, "unit": unit,
-                        "value": None, "met": None,
+                        "value": None, "met": None, "better": better,
                         "note": "not measured in this invocation"})
             return
         met = value <= limit if better == "below" else value >= limit
@@ -113,7 +145,7 @@ def targets(rows, lats):
         else:
             miss = f"missed: {value:.3g} vs {limit:.3g}"
         out.append({"target": name, "limit": limit, "unit": unit,
-                    "value": value, "met": met,
+                    "value": value, "met": met, "better": better,
                     "note": "; ".join(x for x in (miss, note) if x)})
 
     def overhead(cfg, limit, name):
@@ -123,23 +155,31 @@ def targets(rows, lats):
         pct = (r["ratio"] - 1) * 100
         add(name, pct, limit, "%", noise=abs(pct) <= r["base_spread_pct"])
 
-    def per_hit(cfg, name):
-        r = _find(rows, "compute-riscv64", cfg) or {}
-        add(name, r.get("ns_per_hit"), 150, "ns",
-            noise=r.get("ns_per_hit_noise", False))
-        return r.get("ns_per_hit")
+    def writer(cfg, limit, name):
+        r = _find(rows, HOT, cfg) or {}
+        own = r.get("writer_records_per_s")
+        v = own if own else r.get("records_per_s")
+        label = name + (" (writer busy time)" if own else " (end to end)")
+        add(label, None if v is None else v / 1e6, limit, "M records/s",
+            better="above")
 
     overhead("0-watches-patched", 1, "0-watch overhead, Linux, patched QEMU")
     overhead("0-watches", 10, "0-watch overhead, Linux, stock fallback")
-    hot_ns = per_hit("1-hot-4-regs",
-                     "cost per hit, 4 registers (compute-riscv64, stock)")
-    per_hit("1-hot-4-regs-patched",
-            "cost per hit, 4 registers (compute-riscv64, patched)")
+    ctf = _find(rows, HOT, "ctf-hot-4-regs") or {}
+    ctf_ns = ctf.get("ns_per_logged")
+    add(f"CTF: cost per logged hit, 4 registers ({HOT}, stock, lossless)",
+        ctf_ns, 200, "ns", noise=ctf.get("ns_per_hit_noise", False))
+    floor = (_find(rows, HOT, FLOOR) or {}).get("ns_per_logged")
+    add("CTF: cost per logged hit / floor (reads only)",
+        ctf_ns / floor if ctf_ns and floor and floor > 0 else None, 1.3,
+        "x")
+    writer("text-hot-4-regs", 3, "text writer, lossless")
+    writer("ctf-hot-4-regs", 20, "CTF writer, lossless")
     gdb = _find(rows, "peers-riscv64", "gdb-dprintf")
     ratio = None
-    if gdb and gdb.get("ns_per_hit") and hot_ns and hot_ns > 0:
-        ratio = gdb["ns_per_hit"] / hot_ns
-    add("cheaper per hit than gdb dprintf", ratio, 5000, "x",
+    if gdb and gdb.get("ns_per_hit") and ctf_ns and ctf_ns > 0:
+        ratio = gdb["ns_per_hit"] / ctf_ns
+    add("cheaper per logged hit than gdb dprintf (CTF)", ratio, 5000, "x",
         better="above")
     for lat in lats:
         limit = 2 if lat["qemu"] == "patched" else 20
@@ -197,7 +237,8 @@ def _ns(r):
 
 def results_table(rows):
     head = ["workload", "configuration", "median s", "min s", "max s",
-            "ratio", "ns/hit", "hits", "logged", "max RSS MB"]
+            "ratio", "ns/hit", "ns/logged hit", "hits", "logged",
+            "max RSS MB"]
     lines = ["| " + " | ".join(head) + " |",
              "|" + "---|" * len(head)]
     for r in rows:
@@ -206,7 +247,7 @@ def results_table(rows):
             r["workload"], r["config"] + failed,
             _fmt(r.get("median_s")), _fmt(r.get("min_s")),
             _fmt(r.get("max_s")), _fmt(r.get("ratio")),
-            _ns(r), _fmt(r.get("hits")),
+            _ns(r), _fmt(r.get("ns_per_logged")), _fmt(r.get("hits")),
             _fmt(r.get("logged")), _fmt(r.get("maxrss_mb"))]) + " |")
     lines += ["", "ns/hit in parentheses: the difference from the baseline "
               "is within the baseline's own spread (min to max), so the "
@@ -215,23 +256,76 @@ def results_table(rows):
 
 
 def hits_table(rows):
-    """Cost per hit of every tool, next to qinsn's (stock QEMU) for the
-    same kind of watch."""
-    lines = ["| tool | workload / configuration | hits | ns per hit | "
-             "/ qinsn |", "|---|---|---|---|---|"]
+    """Cost per logged hit of every tool, next to qinsn's (stock QEMU)
+    for the same kind of watch."""
+    lines = ["| tool | workload / configuration | logged hits | ns per "
+             "logged hit | / qinsn |", "|---|---|---|---|---|"]
     for label, w, c, kind in plots.HIT_BARS:
         r = _find(rows, w, c)
-        if not r or r.get("ns_per_hit") is None:
+        if not r or r.get("ns_per_logged") is None:
             continue
         ref = (_find(rows, *plots.HIT_REFERENCE[kind]) or {}).get(
-            "ns_per_hit")
-        x = r["ns_per_hit"] / ref if ref and ref > 0 else None
-        lines.append(f"| {label} | {w} / {c} | {_fmt(r.get('hits'))} | "
-                     f"{_ns(r)} | {_fmt(x)} |")
+            "ns_per_logged")
+        x = r["ns_per_logged"] / ref if ref and ref > 0 else None
+        v = _fmt(r["ns_per_logged"])
+        v = f"({v})" if r.get("ns_per_hit_noise") else v
+        lines.append(f"| {label} | {w} / {c} | {_fmt(r.get('logged'))} | "
+                     f"{v} | {_fmt(x)} |")
     if len(lines) == 2:
         return ""
-    lines += ["", "/ qinsn: ns per hit divided by qinsn's on stock QEMU for "
-              "the same kind of watch (instruction or memory)."]
+    lines += ["", "/ qinsn: ns per logged hit divided by qinsn's (CTF, "
+              "lossless, stock QEMU) for instruction watches, by qinsn's "
+              "watch-mem for memory watches."]
+    return "\n".join(lines)
+
+
+def hot_table(rows, meta):
+    """Every tool logging every hit of the same hot watch, side by side:
+    cost per logged hit, against the floor, writer throughput and the
+    disk's bound on it."""
+    hot = [r for r in rows if r["workload"] == HOT and r.get("logged")]
+    if not hot:
+        return ""
+    floor = (_find(rows, HOT, FLOOR) or {}).get("ns_per_logged")
+    bw = meta.get("disk")
+    lines = ["| configuration | what | median s | hits | logged | dropped | "
+             "ns per logged hit | / floor | records/s | bytes/record | "
+             "disk bound records/s (write / fsync) |", "|" + "---|" * 11]
+    for r in hot:
+        ns = r.get("ns_per_logged")
+        x = ns / floor if ns and floor and floor > 0 else None
+        own = r.get("writer_records_per_s")
+        rps = _fmt(own or r.get("records_per_s"))
+        if rps and not own:
+            rps += " (end to end)"
+        elif rps and r.get("writer_write_share") is not None:
+            share = r["writer_write_share"]
+            # write(2) time is a part of busy time: more is a counter bug
+            odd = ", **more than its busy time**" if share > 1 else ""
+            rps += f" (writer busy time, {share:.0%} in write{odd})"
+        elif rps:
+            rps += " (writer busy time)"
+        bpr = r.get("bytes_per_record")
+        bound = ""
+        if bw and bpr:
+            bound = (f"{_fmt(bw['bytes'] / bw['write_s'] / bpr)} / "
+                     f"{_fmt(bw['bytes'] / bw['fsync_s'] / bpr)}")
+        failed = f" (**{r['failed']} failed**)" if r.get("failed") else ""
+        lines.append("| " + " | ".join([
+            r["config"] + failed, r.get("what", ""), _fmt(r.get("median_s")),
+            _fmt(r.get("hits")), _fmt(r.get("logged")),
+            _fmt(r.get("dropped")), _fmt(ns), _fmt(x), rps, _fmt(bpr),
+            bound]) + " |")
+    lines += ["", "ns per logged hit: (median − baseline median) / logged "
+              "hits; the floor plugin logs nothing, its figure is per hit. "
+              "records/s: the writer's own rate (written / writer_busy_ns of "
+              "the run's last `stats`), or, marked end to end, logged hits "
+              "/ median run time (the guest's own time included) when the "
+              "plugin lacks those counters."]
+    if bw:
+        lines += ["", "Disk bound: " + disk.describe(bw) + ". A lossless "
+                  "writer cannot outrun it: its bound in records/s is each "
+                  "rate / the row's bytes per record."]
     return "\n".join(lines)
 
 
@@ -267,7 +361,7 @@ def targets_table(tg):
         v = "" if t["value"] is None else f"{_fmt(t['value'])} {t['unit']}"
         met = {True: "yes", False: "**no**", None: "n/a"}[t["met"]]
         note = f" ({t['note']})" if t["note"] else ""
-        cmp_ = "≥" if t["unit"] == "x" else "≤"
+        cmp_ = "≥" if t.get("better") == "above" else "≤"
         lines.append(f"| {t['target']} | {cmp_} {_fmt(t['limit'])} "
                      f"{t['unit']} | {v} | {met}{note} |")
     return "\n".join(lines)
@@ -309,9 +403,12 @@ def markdown(rows, lats, tg, meta, skipped, images, image_dir):
     if skipped:
         parts.append("Skipped: " + "; ".join(skipped) + ".")
     parts += ["", "### Targets", "", targets_table(tg)]
+    hot = hot_table(rows, meta)
+    if hot:
+        parts += ["", f"### Every hit logged ({HOT})", "", hot]
     ht = hits_table(rows)
     if ht:
-        parts += ["", "### Cost per hit, side by side", "", ht]
+        parts += ["", "### Cost per logged hit, side by side", "", ht]
     parts += ["", "### All configurations", "", results_table(rows)]
     ft = flush_table(rows)
     if ft:

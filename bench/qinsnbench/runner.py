@@ -3,10 +3,10 @@
 QEMU starts paused (-S); qinsn's watches are set through its control
 socket; the guest is resumed through QMP and timed from the resume to
 QEMU's exit.  gdb runs are resumed and timed by gdb itself (see peers.py).
-A run is checked: QEMU's exit status and, for Linux, the console.
+A run is checked: QEMU's exit status and, for Linux, the console; a qinsn
+run whose configuration says so, that its log is complete (logs.py).
 """
 
-import json
 import os
 import select
 import subprocess
@@ -15,7 +15,9 @@ import threading
 import time
 
 from .common import Qmp, free_port, qinsn_connect, qinsn_requests, wait_path
-from . import peers
+from . import logs, peers
+
+STATS_EVERY = 0.2       # seconds between `stats` requests of a logging run
 
 
 class Flusher(threading.Thread):
@@ -42,6 +44,42 @@ class Flusher(threading.Thread):
             pass
 
 
+class StatsPoller(threading.Thread):
+    """Sends `stats` every @every seconds until QEMU goes away and keeps
+    the writer's counters of the last reply that has them (the writer's
+    rate is written / writer_busy_ns; QEMU's exit leaves no later time
+    to ask)."""
+
+    KEYS = ("written", "writer_busy_ns", "writer_write_ns")
+
+    def __init__(self, sock, every):
+        super().__init__(daemon=True)
+        self.client = qinsn_connect(sock)
+        self.every = every
+        self.last = None
+
+    def run(self):
+        try:
+            while True:
+                self.client.send("stats\n")
+                got = {}
+                while True:
+                    r = self.client.line()
+                    if r.startswith("= "):
+                        k, _, v = r[2:].partition("=")
+                        if k in self.KEYS and v.isdigit():
+                            got[k] = int(v)
+                    elif not r.startswith("! "):
+                        break
+                if not r.startswith("OK"):
+                    break
+                if got.get("writer_busy_ns"):
+                    self.last = got
+                time.sleep(self.every)
+        except (EOFError, OSError):
+            pass
+
+
 def _qemu_cmd(env, wl, cfg, tmp, tools):
     cmd = [env.qemu(wl.arch, cfg.flavour), "-display", "none",
            "-serial", f"file:{tmp}/console", "-S"] + wl.args
@@ -50,8 +88,9 @@ def _qemu_cmd(env, wl, cfg, tmp, tools):
     else:
         cmd += ["-qmp", f"unix:{tmp}/qmp.sock,server=on,wait=off"]
     if cfg.plugin == "qinsn":
-        cmd += ["-plugin", f"{env.plugin},sock={tmp}/q.sock,log={tmp}/log,"
-                "format=json"]
+        cmd += ["-plugin", ",".join(
+            [env.plugin, f"sock={tmp}/q.sock",
+             f"log={logs.log_path(tmp, cfg.qargs)}"] + cfg.qargs)]
     elif cfg.plugin == "execlog":
         # execlog writes through QEMU's log, which -d plugin turns on
         cmd += ["-plugin", ",".join([tools["execlog"]] + cfg.args),
@@ -59,24 +98,28 @@ def _qemu_cmd(env, wl, cfg, tmp, tools):
     elif cfg.plugin == "naive":
         cmd += ["-plugin", ",".join([tools["naive"]] + cfg.args +
                                     [f"log={tmp}/log"])]
+    elif cfg.plugin == "floor":
+        cmd += ["-plugin", ",".join([tools["floor"]] + cfg.args)]
     return cmd
 
 
-def _plugin_info(cfg, tmp):
-    """Hit counts from the plugin's log."""
+def _plugin_info(env, wl, cfg, tmp):
+    """Hit counts from the plugin's log; "error" when the log fails the
+    configuration's check."""
     log = os.path.join(tmp, "log")
     info = {}
-    if not os.path.exists(log):
+    if cfg.plugin == "floor":
+        # it logs nothing: its hit count is on QEMU's stderr
+        n = peers.floor_hits(os.path.join(tmp, "stderr"))
+        if n is not None:
+            info.update(hits=n, logged=n, dropped=0)
         return info
     if cfg.plugin == "qinsn":
-        with open(log, "rb") as f:
-            f.seek(max(0, os.path.getsize(log) - 65536))
-            for line in f.read().decode(errors="replace").splitlines():
-                if line.startswith('{"type":"summary"'):
-                    s = json.loads(line)
-                    info.update(hits=s["hits"], logged=s["logged"],
-                                dropped=s["dropped"])
-    elif cfg.plugin == "execlog":
+        return _qinsn_info(env, wl, cfg, tmp)
+    if not os.path.exists(log):
+        return info
+    info["log_bytes"] = logs.log_bytes(log)
+    if cfg.plugin == "execlog":
         # one line per executed instruction that passed the filter
         n = peers.count_lines(log)
         info.update(hits=n, logged=n, dropped=0)
@@ -90,6 +133,33 @@ def _plugin_info(cfg, tmp):
     return info
 
 
+def _qinsn_info(env, wl, cfg, tmp):
+    path = logs.log_path(tmp, cfg.qargs)
+    info = {}
+    try:
+        s, how = logs.summary(path, cfg.qargs, env.cli)
+    except (OSError, RuntimeError, ValueError) as e:
+        return {"error": f"reading the log: {e}"}
+    if s:
+        info.update(hits=s.get("hits"), logged=s.get("logged"),
+                    dropped=s.get("dropped"), log_bytes=logs.log_bytes(path),
+                    summary=s, summary_read_by=how)
+    if cfg.check:
+        problem = logs.check(cfg.check, s, wl.hot_hits)
+        if problem:
+            info["error"] = f"log check ({how}): {problem}"
+    return info
+
+
+def _check_hits(wl, cfg, info):
+    """A peer that logs every hit must have logged the guest's count."""
+    if cfg.check != "hits" or wl.hot_hits is None or "error" in info:
+        return
+    if info.get("hits") != wl.hot_hits:
+        info["error"] = (f"logged {info.get('hits')} hits, the guest ran "
+                         f"{wl.hot_hits}")
+
+
 def run_once(env, wl, cfg, tools, timeout):
     """(seconds, info) of one run; info["error"] says what went wrong."""
     with tempfile.TemporaryDirectory(prefix="qinsn-bench-") as tmp:
@@ -98,6 +168,7 @@ def run_once(env, wl, cfg, tools, timeout):
         cmd = _qemu_cmd(env, wl, cfg, tmp, tools)
         info = {}
         flusher = None
+        poller = None
         proc = None
         try:
             with open(os.path.join(tmp, "stderr"), "w") as err:
@@ -114,10 +185,13 @@ def run_once(env, wl, cfg, tools, timeout):
                         qinsn_requests(f"{tmp}/q.sock", cfg.watches)
                     if cfg.flush_every:
                         flusher = Flusher(f"{tmp}/q.sock", cfg.flush_every)
+                    if cfg.check:
+                        poller = StatsPoller(f"{tmp}/q.sock", STATS_EVERY)
                 qmp = Qmp(f"{tmp}/qmp.sock")
                 start = qmp.cont()
-                if flusher:
-                    flusher.start()
+                for t in (flusher, poller):
+                    if t:
+                        t.start()
                 status, rss, exited = _reap(proc, timeout)
                 elapsed = exited - start
                 qmp.close()
@@ -132,6 +206,10 @@ def run_once(env, wl, cfg, tools, timeout):
             flusher.join(5)
             info["flushes"] = len(flusher.latencies)
             info["flush_ms"] = [x * 1e3 for x in flusher.latencies]
+        if poller:
+            poller.join(5)
+            if poller.last:
+                info["writer"] = poller.last
         if rss and not cfg.gdb:
             info["maxrss_kb"] = rss
         with open(os.path.join(tmp, "console"), errors="replace") as f:
@@ -142,7 +220,12 @@ def run_once(env, wl, cfg, tools, timeout):
         if problem:
             with open(os.path.join(tmp, "stderr"), errors="replace") as f:
                 info["error"] = problem + ": " + f.read()[-500:]
-        info.update(_plugin_info(cfg, tmp))
+        if cfg.plugin:
+            pinfo = _plugin_info(env, wl, cfg, tmp)
+            if "error" in info:
+                pinfo.pop("error", None)
+            info.update(pinfo)
+            _check_hits(wl, cfg, info)
         return elapsed, info
 
 

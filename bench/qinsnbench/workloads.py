@@ -7,6 +7,9 @@ good run ends.
 - peers-riscv64: the same compute program built here with 1 M items, so
   that peers that log every hit synchronously (QEMU's execlog, the naive
   plugin) and gdb finish in seconds;
+- hot-riscv64: the same compute program with 50 M items (--hot-items),
+  the issue's worst case for a logging watch: one hit every few guest
+  instructions, every hit logged by qinsn (CTF and text) and its peers;
 - linux-x86_64: Debian's kernel booting busybox and running a fixed script
   (see linux.py).
 """
@@ -26,6 +29,7 @@ ARG_REGS = {
 # Addresses in RAM that no freestanding guest executes: many-watch ranges.
 UNUSED_RAM = {"riscv64": 0x87000000, "x86_64": 0x7000000}
 PEER_ITEMS = 1000000
+HOT_ITEMS = 50000000
 
 
 @dataclass
@@ -40,8 +44,9 @@ class Workload:
     elf: str = None             # symbols for gdb
     mem: int = None             # 8 bytes stored to regularly
     console: list = field(default_factory=list)  # lines a good run prints
-    kind: str = "guest"         # guest | peers | linux
+    kind: str = "guest"         # guest | peers | hot | linux
     regs: list = field(default_factory=list)
+    hot_hits: int = None        # executions of the hot PC, when known
 
     def check(self, status, console):
         if status != self.ok_status:
@@ -59,14 +64,14 @@ def _machine(arch, elf):
             "-kernel", elf]
 
 
-def _guest(name, arch, elf, hot_sym, kind="guest"):
+def _guest(name, arch, elf, hot_sym, kind="guest", hot_hits=None):
     syms = symbols(elf)
     return Workload(
         name=name, arch=arch, args=_machine(arch, elf), hot=syms[hot_sym],
         cold=syms["guest_trap"], many_base=UNUSED_RAM[arch],
         ok_status=0 if arch == "riscv64" else 33, elf=elf,
         mem=syms.get("table"), kind=kind, regs=ARG_REGS[arch],
-        console=["bench result 0x"])
+        console=["bench result 0x"], hot_hits=hot_hits)
 
 
 def build_compute(env, arch, items):
@@ -108,23 +113,38 @@ def linux_workload(env, rounds):
         regs=ARG_REGS[linux.ARCH])
 
 
-def all_workloads(env, quick):
-    """Every workload of an invocation; --quick leaves out the x86_64
-    ones but Linux and runs fewer rounds of the Linux script."""
+def all_workloads(env, quick, hot_items=HOT_ITEMS, only=None):
+    """Every workload of an invocation, or those named in @only (the
+    others are not even built); --quick leaves out the x86_64 ones but
+    Linux and runs fewer rounds of the Linux script."""
     g = env.guest
-    w = [
-        _guest("tight-riscv64", "riscv64", g("guest-bench-tight-riscv64"),
-               "bench_tight_body"),
-        _guest("compute-riscv64", "riscv64",
-               g("guest-bench-compute-riscv64"), "bench_hot"),
-        _guest("peers-riscv64", "riscv64",
-               build_compute(env, "riscv64", PEER_ITEMS), "bench_hot",
-               kind="peers"),
+    makers = [
+        ("tight-riscv64", lambda: _guest(
+            "tight-riscv64", "riscv64", g("guest-bench-tight-riscv64"),
+            "bench_tight_body")),
+        ("tight-x86_64", lambda: _guest(
+            "tight-x86_64", "x86_64", g("guest-bench-tight-x86_64"),
+            "bench_tight_body")),
+        ("compute-riscv64", lambda: _guest(
+            "compute-riscv64", "riscv64", g("guest-bench-compute-riscv64"),
+            "bench_hot")),
+        ("compute-x86_64", lambda: _guest(
+            "compute-x86_64", "x86_64", g("guest-bench-compute-x86_64"),
+            "bench_hot")),
+        ("peers-riscv64", lambda: _guest(
+            "peers-riscv64", "riscv64",
+            build_compute(env, "riscv64", PEER_ITEMS), "bench_hot",
+            kind="peers", hot_hits=PEER_ITEMS)),
+        ("hot-riscv64", lambda: _guest(
+            "hot-riscv64", "riscv64",
+            build_compute(env, "riscv64", hot_items), "bench_hot",
+            kind="hot", hot_hits=hot_items)),
+        ("linux-x86_64", lambda: linux_workload(
+            env, rounds=50 if quick else 200)),
     ]
-    if not quick:
-        w[1:1] = [_guest("tight-x86_64", "x86_64",
-                         g("guest-bench-tight-x86_64"), "bench_tight_body")]
-        w[3:3] = [_guest("compute-x86_64", "x86_64",
-                         g("guest-bench-compute-x86_64"), "bench_hot")]
-    w.append(linux_workload(env, rounds=50 if quick else 200))
-    return w
+    if quick:
+        makers = [m for m in makers if not m[0].endswith("-x86_64")
+                  or m[0].startswith("linux")]
+    if only is not None:
+        makers = [m for m in makers if m[0] in only]
+    return [make() for _, make in makers]

@@ -1,18 +1,22 @@
 /*
- * Fuzz harness: record formatting (plugin/format.c) in its three formats,
- * with records laid out as the plugin's execution callbacks lay them out.
+ * Fuzz harness: record formatting (common/logfmt.c) in its three formats,
+ * with binary records (common/trace.h) laid out as the plugin's hit
+ * callbacks (plugin/record.c) lay them out, after the watch record that
+ * defines them.
  *
- * Input: bytes that choose a target, a record kind, registers, value
- * lengths, captures and all the bytes of the values.  Checks: each format
- * gives exactly one printable line; the JSON line is valid JSON; every
- * register value read back from each format is the value put in (compared
- * with an independent rendering); drops and summaries are valid JSON too.
+ * Input: bytes that choose a target, a record kind, registers, captures
+ * and all the bytes of the values.  Checks: each format gives exactly one
+ * printable line; the JSON line is valid JSON; every register value read
+ * back from each format is the value put in (compared with an independent
+ * rendering); the record's size is what trace_event_size() says; watch
+ * records, marks, drops, stalls and summaries are valid JSON too.
  */
 #include <inttypes.h>
 #include <string.h>
 
-#include "format.h"
 #include "fuzzlib.h"
+#include "logfmt.h"
+#include "watch.h"
 
 int LLVMFuzzerInitialize(int *argc, char ***argv)
 {
@@ -81,47 +85,85 @@ static Watch *make_watch(Reader *r, const QinsnRegTable *t, WatchKind kind,
     w = watch_new(&o, t, NULL, &err);
     watch_options_clear(&o);
     if (w) {
-        w->id = take(r) | take(r) << 8;
+        /* what the watch table does when it gives the watch its id */
+        w->id = w->layout->id = take(r) | take(r) << 8;
+        w->ev_id = TRACE_EV_WATCH_BASE + w->id;
     } else {
         FUZZ_CHECK(err->code == QINSN_ERR_LIMIT);
     }
     return w;
 }
 
-/* Fill @rec as qinsn.c does; the expected renderings go to @want_*. */
-static void fill(Reader *r, Record *rec, const Watch *w,
-                 const QinsnRegTable *t, bool big_endian,
-                 GString *want_json, GString *want_event, GString *want_text)
+/* One line, newline-terminated, printable: returns its length. */
+static size_t check_one_line(const GString *s)
 {
-    uint8_t *p = rec->data;
+    size_t len = check_line(s);
 
-    if (rec->kind == RECORD_MEM) {
-        uint64_t addr = take64(r);
+    FUZZ_CHECK(!memchr(s->str, '\n', len));
+    return len;
+}
+
+/*
+ * The watch record of @w, learnt by @f as the writer learns it: its text
+ * and JSON lines are single valid lines, and it has no event line.
+ */
+static void learn_watch(LogFormatter *f, const Watch *w)
+{
+    g_autoptr(GByteArray) ev = g_byte_array_new();
+    g_autoptr(GString) out = g_string_new(NULL);
+
+    trace_encode_watch(ev, w->layout, 1, 0);
+    FUZZ_CHECK(trace_event_size(f->watches, ev->data, ev->len) == ev->len);
+    FUZZ_CHECK(logfmt_learn(f, ev->data, ev->len));
+    FUZZ_CHECK(logfmt_record(out, FORMAT_JSON, f, 0, ev->data, ev->len));
+    FUZZ_CHECK(fuzz_json_valid(out->str, check_one_line(out)));
+    g_string_truncate(out, 0);
+    FUZZ_CHECK(logfmt_record(out, FORMAT_TEXT, f, 0, ev->data, ev->len));
+    check_one_line(out);
+    FUZZ_CHECK(g_str_has_prefix(out->str, "watch w"));
+    g_string_truncate(out, 0);
+    FUZZ_CHECK(logfmt_record(out, FORMAT_EVENT, f, 0, ev->data, ev->len));
+    FUZZ_CHECK(out->len == 0);
+}
+
+/* Build @w's hit record at @rec as record.c does; expected renderings. */
+static size_t fill(Reader *r, uint8_t *rec, const Watch *w, bool stale,
+                   bool big_endian, GString *want_json, GString *want_event,
+                   GString *want_text)
+{
+    const TraceWatch *l = w->layout;
+    uint64_t hit = take64(r), pc = take64(r);
+    uint8_t st = stale, *p;
+
+    p = trace_put_header(rec, w->ev_id, take64(r), take64(r));
+    p = trace_put(p, &w->id, 4);
+    p = trace_put(p, &hit, 8);
+    p = trace_put(p, &pc, 8);
+    p = trace_put(p, &st, 1);
+    if (l->kind == TRACE_WATCH_MEM) {
         static const uint8_t sizes[] = { 1, 2, 4, 8, 16 };
+        uint64_t addr = take64(r);
 
-        memcpy(p, &addr, 8);
-        p[8] = sizes[take(r) % 5];
-        p[9] = take(r) & 1;
+        p = trace_put(p, &addr, 8);
+        *p++ = sizes[take(r) % 5];
+        *p++ = take(r) & 1;
         for (int i = 0; i < 16; i++) {
-            p[10 + i] = take(r);
+            *p++ = take(r);
         }
-        p += 26;
     }
-    for (int i = 0; i < w->nregs; i++) {
-        int max = qinsn_regs_at(t, w->regs[i])->size;
+    for (int i = 0; i < l->nregs; i++) {
+        /* read_reg() fills the register's size, zeros past what it read */
+        int len = l->regsizes[i];
         g_autofree char *hex = NULL;
-        /* read_reg() gives at most the register's size */
-        int len = max ? take(r) % (max + 1) : 0;
 
-        *p++ = (uint8_t)len;
         for (int k = 0; k < len; k++) {
             p[k] = take(r);
         }
         hex = fuzz_expected_hex(p, len, big_endian);
         g_string_append_printf(want_json, "%s\"%s\":\"%s\"", i ? "," : "",
-                               w->labels[i], hex);
-        g_string_append_printf(want_event, " %s=%s", w->labels[i], hex);
-        g_string_append_printf(want_text, " %s=0x", w->labels[i]);
+                               l->labels[i], hex);
+        g_string_append_printf(want_event, " %s=%s", l->labels[i], hex);
+        g_string_append_printf(want_text, " %s=0x", l->labels[i]);
         for (int k = 0; k < len; k++) {
             g_string_append_printf(want_text, "%02x",
                                    p[big_endian ? k : len - 1 - k]);
@@ -129,27 +171,28 @@ static void fill(Reader *r, Record *rec, const Watch *w,
         if (!len) {
             g_string_append_c(want_text, '0');
         }
-        if (rec->stale && w->regs[i] == t->flags) {
+        if (stale && (l->regflags[i] & TRACE_REG_FLAGS)) {
             g_string_append(want_text, "(stale)");
         }
         p += len;
     }
-    if (rec->kind == RECORD_HIT && w->capture) {
-        uint32_t status = take(r) & 1 ? UINT32_MAX :
-            take(r) % (w->capture_len + 1);
+    if (l->capture != TRACE_CAPTURE_NONE) {
+        uint32_t status = take(r) & 1 ? TRACE_CAP_UNREADABLE :
+            take(r) % (l->capture_len + 1);
+        uint32_t len = status == TRACE_CAP_UNREADABLE ? 0 : status;
         uint64_t addr = take64(r);
 
-        memcpy(p, &status, 4);
-        memcpy(p + 4, &addr, 8);
-        p += 12;
-        for (uint32_t k = 0; status != UINT32_MAX && k < status; k++) {
+        p = trace_put(p, &addr, 8);
+        p = trace_put(p, &status, 4);
+        p = trace_put(p, &len, 4);
+        for (uint32_t k = 0; k < len; k++) {
             uint8_t b = take(r);
             /* a string capture stops at its NUL: none inside */
-            *p++ = (w->capture == WATCH_CAPTURE_STR && !b) ? 1 : b;
+            *p++ = (l->capture == TRACE_CAPTURE_STR && !b) ? 1 : b;
         }
     }
-    rec->len = p - rec->data;
-    FUZZ_CHECK(rec->len <= w->record_bytes);
+    FUZZ_CHECK((size_t)(p - rec) <= trace_hit_max(l));
+    return p - rec;
 }
 
 static void check_hit(Reader *r, const QinsnRegTable *t, uint8_t how)
@@ -158,95 +201,125 @@ static void check_hit(Reader *r, const QinsnRegTable *t, uint8_t how)
     g_autoptr(GString) want_event = g_string_new(NULL);
     g_autoptr(GString) want_text = g_string_new(NULL);
     g_autoptr(GString) out = g_string_new(NULL);
-    g_autofree Record *rec = g_new0(Record, 1);
-    bool big_endian = how & 0x40;
-    FormatContext ctx = { .regs = t, .big_endian = big_endian };
+    bool big_endian = how & 0x40, mem = how & 1;
+    uint32_t cpu;
+    g_autofree uint8_t *rec = NULL;
+    LogFormatter f;
+    size_t len;
     Watch *w;
 
-    rec->kind = how & 1 ? RECORD_MEM : RECORD_HIT;
-    w = make_watch(r, t, rec->kind == RECORD_MEM ? WATCH_MEM : WATCH_INSN,
+    w = make_watch(r, t, mem ? WATCH_MEM : WATCH_INSN,
                    ((how >> 1) & 3) % 3);
     if (!w) {
         return;
     }
-    rec->watch = w;
-    rec->cpu = take(r);
-    rec->pc = take64(r);
-    rec->hit = take64(r);
-    rec->stale = how & 0x20;
-    fill(r, rec, w, t, big_endian, want_json, want_event, want_text);
+    logfmt_init(&f, big_endian);
+    learn_watch(&f, w);
+    cpu = take(r);
+    rec = g_malloc(trace_hit_max(w->layout));
+    len = fill(r, rec, w, how & 0x20, big_endian, want_json, want_event,
+               want_text);
     g_string_append_c(want_json, '}');
+    FUZZ_CHECK(trace_event_size(f.watches, rec, len) == len);
+    /* a byte short: the size says it does not fit, formats refuse it */
+    FUZZ_CHECK(trace_event_size(f.watches, rec, len - 1) == 0);
+    FUZZ_CHECK(!logfmt_record(out, FORMAT_TEXT, &f, cpu, rec, len - 1));
+    FUZZ_CHECK(out->len == 0);
 
-    format_record(out, FORMAT_JSON, &ctx, rec);
-    FUZZ_CHECK(fuzz_json_valid(out->str, check_line(out)));
+    FUZZ_CHECK(logfmt_record(out, FORMAT_JSON, &f, cpu, rec, len));
+    FUZZ_CHECK(fuzz_json_valid(out->str, check_one_line(out)));
     FUZZ_CHECK(strstr(out->str, want_json->str));
 
     g_string_truncate(out, 0);
-    format_record(out, FORMAT_EVENT, &ctx, rec);
-    check_line(out);
-    FUZZ_CHECK(g_str_has_prefix(out->str, rec->kind == RECORD_MEM ?
-                                "! mem watch=" : "! hit watch="));
+    FUZZ_CHECK(logfmt_record(out, FORMAT_EVENT, &f, cpu, rec, len));
+    check_one_line(out);
+    FUZZ_CHECK(g_str_has_prefix(out->str, mem ? "! mem watch=" :
+                                "! hit watch="));
     FUZZ_CHECK(strstr(out->str, want_event->str));
 
     g_string_truncate(out, 0);
-    format_record(out, FORMAT_TEXT, &ctx, rec);
-    check_line(out);
+    FUZZ_CHECK(logfmt_record(out, FORMAT_TEXT, &f, cpu, rec, len));
+    check_one_line(out);
     FUZZ_CHECK(strstr(out->str, want_text->str));
+    logfmt_clear(&f);
     watch_free(w);
 }
 
-static void check_mark(Reader *r, const QinsnRegTable *t)
+static void check_mark(Reader *r)
 {
     g_autoptr(GString) out = g_string_new(NULL);
-    g_autofree Record *rec = g_new0(Record, 1);
+    g_autoptr(GByteArray) ev = g_byte_array_new();
     g_autofree char *token = NULL;
-    FormatContext ctx = { .regs = t };
     size_t len = 1 + (take(r) | (take(r) & 3) << 8);
+    LogFormatter f;
 
-    rec->kind = RECORD_MARK;
+    token = g_malloc(len + 1);
     for (size_t i = 0; i < len; i++) {
         /* tokens are request words: printable, no blanks */
-        rec->data[i] = 0x21 + take(r) % 94;
+        token[i] = 0x21 + take(r) % 94;
     }
-    rec->len = len;
-    token = g_strndup((char *)rec->data, len);
-    for (OutputFormat f = FORMAT_TEXT; f <= FORMAT_EVENT; f++) {
+    token[len] = 0;
+    trace_encode_mark(ev, token, take64(r), take64(r));
+    logfmt_init(&f, false);
+    FUZZ_CHECK(trace_event_size(f.watches, ev->data, ev->len) == ev->len);
+    for (OutputFormat fmt = FORMAT_TEXT; fmt <= FORMAT_EVENT; fmt++) {
         g_string_truncate(out, 0);
-        format_record(out, f, &ctx, rec);
-        check_line(out);
-        if (f == FORMAT_JSON) {
+        FUZZ_CHECK(logfmt_record(out, fmt, &f, 0, ev->data, ev->len));
+        check_one_line(out);
+        if (fmt == FORMAT_JSON) {
             FUZZ_CHECK(fuzz_json_valid(out->str, out->len - 1));
         } else {
             FUZZ_CHECK(strstr(out->str, token));
         }
     }
+    logfmt_clear(&f);
 }
 
+/* Drop, stall and summary records: valid JSON, one text line a watch. */
 static void check_totals(Reader *r)
 {
     g_autoptr(GString) out = g_string_new(NULL);
-    Summary s = {
+    g_autoptr(GByteArray) ev = g_byte_array_new();
+    g_autoptr(GArray) ws = g_array_new(false, true,
+                                       sizeof(TraceSummaryWatch));
+    TraceSummary s = {
         .hits = take64(r), .logged = take64(r), .dropped = take64(r),
         .flushes = take64(r), .write_errors = take64(r),
+        .overflow = take(r) & 1,
     };
     int n = take(r) % 8;
+    LogFormatter f;
 
-    format_drop(out, FORMAT_JSON, s.dropped);
-    FUZZ_CHECK(fuzz_json_valid(out->str, check_line(out)));
-    s.watches = g_array_new(false, true, sizeof(SummaryWatch));
+    logfmt_init(&f, false);
+    trace_encode_drop(ev, s.dropped, 0, 0);
+    FUZZ_CHECK(logfmt_record(out, FORMAT_JSON, &f, 0, ev->data, ev->len));
+    FUZZ_CHECK(fuzz_json_valid(out->str, check_one_line(out)));
+    g_byte_array_set_size(ev, 0);
+    trace_encode_stall(ev, take(r), take64(r), take64(r), 0, 0);
+    g_string_truncate(out, 0);
+    FUZZ_CHECK(logfmt_record(out, FORMAT_JSON, &f, 0, ev->data, ev->len));
+    FUZZ_CHECK(fuzz_json_valid(out->str, check_one_line(out)));
+    g_string_truncate(out, 0);
+    FUZZ_CHECK(logfmt_record(out, FORMAT_TEXT, &f, 0, ev->data, ev->len));
+    check_one_line(out);
     for (int i = 0; i < n; i++) {
-        SummaryWatch sw = {
+        TraceSummaryWatch sw = {
             .id = take(r), .start = take64(r), .hits = take64(r),
             .logged = take64(r),
         };
         sw.end = take(r) & 1 ? sw.start : sw.start + take(r);
-        g_array_append_val(s.watches, sw);
+        g_array_append_val(ws, sw);
     }
+    s.nwatches = n;
+    s.watches = (TraceSummaryWatch *)(void *)ws->data;
+    g_byte_array_set_size(ev, 0);
+    trace_encode_summary(ev, &s, 0, 0);
+    FUZZ_CHECK(trace_event_size(f.watches, ev->data, ev->len) == ev->len);
     g_string_truncate(out, 0);
-    format_summary(out, FORMAT_JSON, &s);
-    FUZZ_CHECK(fuzz_json_valid(out->str, check_line(out)));
+    FUZZ_CHECK(logfmt_record(out, FORMAT_JSON, &f, 0, ev->data, ev->len));
+    FUZZ_CHECK(fuzz_json_valid(out->str, check_one_line(out)));
     g_string_truncate(out, 0);
-    format_summary(out, FORMAT_TEXT, &s);
+    FUZZ_CHECK(logfmt_record(out, FORMAT_TEXT, &f, 0, ev->data, ev->len));
     /* a totals line, then one line per watch */
     {
         g_auto(GStrv) lines = g_strsplit(out->str, "\n", -1);
@@ -257,7 +330,7 @@ static void check_totals(Reader *r)
                        : !*lines[i]);
         }
     }
-    g_array_free(s.watches, true);
+    logfmt_clear(&f);
 }
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
@@ -275,7 +348,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
         check_hit(&r, t, how);
         break;
     case 2:
-        check_mark(&r, t);
+        check_mark(&r);
         break;
     case 3:
         check_totals(&r);
