@@ -67,4 +67,7 @@ int cli_drive(Session *s, const CliOptions *o);
 /* "qinsn run …": @argv starts with "run". */
 int run_main(int argc, char **argv, CliOptions *o);
 
+/* "qinsn diff …": @argv starts with "diff" (diff.c). */
+int diff_main(int argc, char **argv, CliOptions *o);
+
 #endif /* QINSN_CLI_H */

@@ -27,6 +27,11 @@ static const QinsnCommandSpec client_specs[] = {
       false, "start QEMU with the plugin and connect (from the shell)" },
     { "quit", "", 0, 0, NULL, NULL, false,
       "leave the client (after qinsn run: stop QEMU too)" },
+    { "wait", "[<seconds>]", 0, 1, NULL, NULL, false,
+      "wait until QEMU exits (qinsn run); after <seconds>, end it and "
+      "fail" },
+    { "diff", "[<options>] <A> <B>", 0, -1, NULL, NULL, false,
+      "the first divergent hit between two logs (from the shell)" },
     { "decode", "<dir>", 1, 1, NULL, decode_flags, false,
       "print a CTF trace (format=ctf) as the text log, or JSON with "
       "--json" },
@@ -58,6 +63,8 @@ static const struct {
     { "tail", "follow", cmd_tail, NULL, false },
     { "continue", NULL, cmd_continue, NULL, true },
     { "run", NULL, cmd_run, NULL, true },
+    { "wait", NULL, cmd_wait, NULL, true },
+    { "diff", NULL, cmd_diff, NULL, true },
     { "decode", NULL, cmd_decode, NULL, true },
     { "quit", "exit", cmd_quit, NULL, true },
 };
@@ -78,7 +85,7 @@ static void add_row(const QinsnCommandSpec *spec)
             row.needs_conn = !overrides[i].local;
         }
     }
-    row.shell_only = row.handler == cmd_run;
+    row.shell_only = row.handler == cmd_run || row.handler == cmd_diff;
     g_array_append_val(table, row);
 }
 
@@ -174,6 +181,26 @@ static char *rebuild(const QinsnRequest *req, const char *arg0)
         g_string_append_printf(line, "%s%s", i ? " " : "", w);
     }
     return g_string_free(g_steal_pointer(&line), false);
+}
+
+/*
+ * The request with its address argument replaced by @addr, and, when the
+ * user named the place by a symbol, that symbol as sym=: the log then
+ * says which function a watch was set on, and qinsn diff matches the
+ * watches of two builds by it.
+ */
+static char *rebuild_watch(const QinsnRequest *req, const char *addr)
+{
+    const char *arg = g_ptr_array_index(req->args, 0);
+    char *line = rebuild(req, addr);
+    char *with;
+
+    if (g_ascii_isdigit(arg[0]) || qinsn_request_opt(req, "sym")) {
+        return line;
+    }
+    with = g_strdup_printf("%s sym=%s", line, arg);
+    g_free(line);
+    return with;
 }
 
 static bool print_reply(Session *s, const Reply *r, const char *extra,
@@ -331,7 +358,7 @@ static bool send_watch(Session *s, const QinsnRequest *req, GError **errp)
         g_prefix_error(errp, "%s: ", req->spec->name);
         return false;
     }
-    line = rebuild(req, range);
+    line = rebuild_watch(req, range);
     r = session_request(s, line, errp);
     if (!r) {
         return false;
@@ -381,7 +408,7 @@ bool cmd_watch_mem(Session *s, const QinsnRequest *req, GError **errp)
         g_prefix_error(errp, "watch-mem: ");
         return false;
     }
-    line = rebuild(req, addr);
+    line = rebuild_watch(req, addr);
     r = session_request(s, line, errp);
     return r && print_reply(s, r, NULL, NULL);
 }

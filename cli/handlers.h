@@ -23,6 +23,10 @@ bool cmd_tail(Session *s, const QinsnRequest *req, GError **errp);
 bool cmd_quit(Session *s, const QinsnRequest *req, GError **errp);
 bool cmd_continue(Session *s, const QinsnRequest *req, GError **errp);
 bool cmd_run(Session *s, const QinsnRequest *req, GError **errp);
+bool cmd_diff(Session *s, const QinsnRequest *req, GError **errp);
+
+/* wait.c */
+bool cmd_wait(Session *s, const QinsnRequest *req, GError **errp);
 
 /* decode.c */
 bool cmd_decode(Session *s, const QinsnRequest *req, GError **errp);

@@ -109,6 +109,13 @@ bool cmd_run(Session *s, const QinsnRequest *req, GError **errp)
     return false;
 }
 
+bool cmd_diff(Session *s, const QinsnRequest *req, GError **errp)
+{
+    g_set_error(errp, CLI_ERROR, CLI_EXIT_USAGE,
+                "diff: only from the shell, as 'qinsn diff [<options>] A B'");
+    return false;
+}
+
 bool cmd_continue(Session *s, const QinsnRequest *req, GError **errp)
 {
     if (!s->qmp_path) {

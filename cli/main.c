@@ -88,6 +88,7 @@ static const char usage_text[] =
     "usage: qinsn [<options>] [<command> [<args>...]]\n"
     "       qinsn [<options>] run [<run-options>] [--] <kernel.elf>|"
     "<qemu-args>\n"
+    "       qinsn [<options>] diff [<diff-options>] <A> <B>\n"
     "       qinsn decode [--json] <dir>\n"
     "\n"
     "Without a command: the REPL on a terminal, else commands from stdin.\n"
@@ -248,6 +249,9 @@ int main(int argc, char **argv)
     argv += optind;
     if (argc && g_str_equal(argv[0], "run")) {
         return run_main(argc, argv, &o);
+    }
+    if (argc && g_str_equal(argv[0], "diff")) {
+        return diff_main(argc, argv, &o);
     }
     if (argc && g_str_equal(argv[0], "decode")) {
         return decode_main(argc, argv, &o);

@@ -11,6 +11,7 @@
  * naming Linux) and run under the patched qemu-<arch> (run_user_argv()).
  */
 #include <getopt.h>
+#include <poll.h>
 #include <stdio.h>
 #include <unistd.h>
 
@@ -316,6 +317,29 @@ static void serial_ready(int fd, void *opaque)
     }
 }
 
+/* The "wait" command's view of QEMU (session.h: SessionQemuWaitFn). */
+static bool qemu_wait(void *opaque, int timeout_ms)
+{
+    RunState *st = opaque;
+    gint64 deadline = g_get_monotonic_time() + timeout_ms * 1000LL;
+
+    while (!launch_exited(&st->launch)) {
+        gint64 left = (deadline - g_get_monotonic_time()) / 1000;
+        struct pollfd p = { .fd = st->launch.out_fd, .events = POLLIN };
+
+        if (left <= 0) {
+            return false;
+        }
+        /* short slices: the exit itself wakes nobody */
+        if (p.fd >= 0 && poll(&p, 1, MIN(left, 20)) > 0) {
+            launch_read_output(&st->launch, print_serial, st->session, false);
+        } else if (p.fd < 0) {
+            g_usleep(MIN(left, 20) * 1000);
+        }
+    }
+    return true;
+}
+
 static bool start_qemu(RunState *st, const RunOptions *r, const RunDir *d,
                        ElfFile *elf, GError **errp)
 {
@@ -342,6 +366,8 @@ static bool start_qemu(RunState *st, const RunOptions *r, const RunDir *d,
     }
     st->session = session_new(c, false);
     st->session->qmp_path = g_strdup(d->qmp);
+    st->session->qemu_wait = qemu_wait;
+    st->session->qemu_opaque = st;
     if (st->launch.out_fd >= 0) {
         conn_set_aux(c, st->launch.out_fd, serial_ready, st);
     }

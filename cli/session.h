@@ -17,6 +17,12 @@
 /* Print @text (one or more whole lines) without clobbering the prompt. */
 typedef void (*SessionEmitFn)(const char *text, bool to_stderr);
 
+/*
+ * Set by "qinsn run", which owns the QEMU: whether it has exited, waiting
+ * at most @timeout_ms (relaying its output meanwhile).
+ */
+typedef bool (*SessionQemuWaitFn)(void *opaque, int timeout_ms);
+
 typedef struct Session {
     Conn *conn;             /* NULL for client-only commands */
     Disas *disas;           /* NULL when the arch has no disassembler */
@@ -35,6 +41,8 @@ typedef struct Session {
     bool holding;           /* subscribed by the client for a later tail */
     bool quit;              /* quit/exit was given */
     SessionEmitFn emit;     /* set by the REPL while it waits for input */
+    SessionQemuWaitFn qemu_wait;    /* NULL: QEMU is not ours */
+    void *qemu_opaque;
 } Session;
 
 Session *session_new(Conn *conn, bool json);

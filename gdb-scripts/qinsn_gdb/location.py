@@ -65,6 +65,29 @@ def resolve_location(location):
     return addrs
 
 
+_IDENTIFIER = re.compile(r"^[A-Za-z_.$][A-Za-z0-9_.$]*$")
+_INFO_SYMBOL = re.compile(r"^(\S+)(?: \+ (\d+))? in section ")
+
+
+def symbol_option(location, addr):
+    """``sym=NAME`` naming the place of a watch, or None: the function or
+    label the user typed, else gdb's symbol at @addr (``NAME+OFF`` inside
+    one).  The log records it, and qinsn diff matches the watches of two
+    builds by it, where addresses differ."""
+    text = location.strip()
+    if _IDENTIFIER.match(text) and not text.startswith("$"):
+        return "sym=" + text
+    try:
+        found = gdb.execute("info symbol %#x" % addr, to_string=True)
+    except gdb.error:
+        return None
+    match = _INFO_SYMBOL.match(found.strip())
+    if not match:
+        return None
+    name, offset = match.groups()
+    return "sym=%s%s" % (name, "+%s" % offset if offset else "")
+
+
 def condition_option(text, resolve):
     """``a0 >= 5`` -> ``if=a0>=0x5``, the register named as the plugin does."""
     match = opts.CONDITION.match(text)

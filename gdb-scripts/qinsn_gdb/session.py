@@ -17,6 +17,7 @@ import threading
 import gdb
 
 from . import format as fmt
+from . import location
 from .events import EventRing
 from .registers import (GDB_ARCHES, RegisterError, RegisterMap,
                         parse_plugin_regs, parse_remote_registers)
@@ -239,7 +240,9 @@ class Session:
 
     def send_watch(self, addr, options, where, verb="watch"):
         """Send one watch (or break) request; returns its PendingWatch."""
-        line = " ".join([verb, "%#x" % addr] + options)
+        sym = location.symbol_option(where, addr)
+        line = " ".join([verb, "%#x" % addr] + options +
+                        ([sym] if sym else []))
         return PendingWatch(addr, where, self._watcher().send(line),
                             kind="insn" if verb == "watch" else verb)
 

@@ -25,6 +25,8 @@ LOCATION is what 'break' accepts: *ADDRESS, FUNCTION, FILE:LINE, $pc.
 A function stands for its first instruction (as 'break *FUNCTION' does),
 so the registers are those the caller passed.  A location with several
 addresses (a line inlined twice, say) gets one watch per address.
+The log names each watch by its symbol (FUNCTION, or FUNCTION+OFFSET),
+for qinsn diff.
 
 REG is a register as gdb names it ($a0, rip, lr) or #N, N being its gdb
 remote number (the "Rmt Nr" of 'maint print remote-registers').  The

@@ -18,6 +18,7 @@ Usage: test_gdb.py ARCH PLUGIN PROBE_GUEST SPIN_GUEST
 """
 
 import os
+import re
 import sys
 
 import gdbtest
@@ -146,7 +147,7 @@ def freerun_spec(arch, guest):
 
 def freerun(tap, arch, plugin, guest, directory):
     watches, values, flags = freerun_spec(arch, guest)
-    _, run, res = script_in_qemu(
+    qemu, run, res = script_in_qemu(
         tap, arch + " free run", "gdb_freerun.py",
         {"watches": watches, "main": "guest_main"},
         arch, plugin, guest, directory, "free")
@@ -162,6 +163,18 @@ def freerun(tap, arch, plugin, guest, directory):
                "%s free run: qinsn-watch %s is live at once (guest not run "
                "yet)" % (arch, watch["loc"]), repr(step))
     ids = {label: found[0] for label, found in res["ids"].items() if found}
+    # each watch is defined in the log by the symbol it was set by (what
+    # qinsn diff matches by): the name typed, else gdb's symbol there,
+    # FUNCTION+OFFSET inside a function (FILE:LINE, *ADDRESS)
+    syms = {r["watch"]: r.get("sym") for r in qemu.log_records()
+            if r["type"] == "watch"}
+    got = {w["label"]: syms.get(ids.get(w["label"], (None,))[0])
+           for w in watches}
+    want = {w["label"]: w["loc"].lstrip("*") if w["loc"].lstrip("*") in
+            ids else r"probe_\w+\+\d+" for w in watches}
+    tap.ok(all(re.fullmatch(want[k], got[k] or "") for k in want),
+           "%s free run: the log's watch records name their symbols (sym=)"
+           % arch, "got %r, want %r" % (got, want))
     hits = {(h["watch"], h["hit"]): h for h in res["hits"]}
     pc_name = "pc"      # the watches log $pc: records keep the name typed
     for (label, n), want in sorted(values.items()):

@@ -64,7 +64,7 @@ void probe_mem(uint8_t *buf);
 /* <arch>/spin.S: returns once the safety limit is reached. */
 void spin_run(unsigned long cpu);
 
-/* riscv64/demo.S */
+/* <arch>/demo.S */
 uint64_t demo_sum(const uint64_t *table);
 
 #endif /* __ASSEMBLER__ */
