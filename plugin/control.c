@@ -127,11 +127,6 @@ void control_subscribe(Client *c, bool on)
     g_mutex_unlock(&lock);
 }
 
-const char *control_path(void)
-{
-    return sock_path ? sock_path : "none";
-}
-
 /* Append a whole reply; under the lock, so no event splits it. */
 void client_reply(Client *c, const char *text)
 {
@@ -171,8 +166,9 @@ static void reply_overlong(Client *c)
 }
 
 /*
- * A request that changes no instrumentation (list, stats, unwatch, mark…)
- * is served only once every earlier reply of its client has gone out, so it
+ * A request whose reply needs no flush (list, stats, unwatch, mark…: the
+ * table marks them, though an unwatch may ask for a flush of its own) is
+ * served only once every earlier reply of its client has gone out, so it
  * sees their changes live.  Changes are served at once, to share one flush.
  */
 static bool waits_for_held(const char *req)

@@ -76,6 +76,5 @@ void control_broadcast(const char *line);
 void control_wake(void);
 uint32_t control_clients(void);
 uint32_t control_subscribers(void);
-const char *control_path(void);
 
 #endif /* QINSN_PLUGIN_H */

@@ -154,7 +154,7 @@ void watch_table_retired(WatchTable *t, uint64_t *hits, uint64_t *logged);
  */
 void watch_table_hooks_for(WatchTable *t, uint64_t pc, const uint8_t *bytes,
                            int len, GPtrArray *hooks);
-/* Quick check without allocation: is any watch at @pc? */
+/* Quick check without allocation: is there any live watch at all? */
 bool watch_table_any(WatchTable *t);
 
 /* The memory watches, published for lock-free reads at execution. */
