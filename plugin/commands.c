@@ -65,10 +65,14 @@ out:
     return w;
 }
 
-static bool cmd_watch(const QinsnRequest *req, Reply *r, GError **errp)
+/* An instruction watch (or break): live once a flush has completed. */
+static bool add_insn_watch(const QinsnRequest *req,
+                           bool (*parse)(WatchOptions *,
+                                         const QinsnRequest *, GError **),
+                           Reply *r, GError **errp)
 {
     bool first_mem;
-    Watch *w = add_watch(req, watch_options_from_request, &first_mem, errp);
+    Watch *w = add_watch(req, parse, &first_mem, errp);
 
     if (!w) {
         return false;
@@ -77,6 +81,11 @@ static bool cmd_watch(const QinsnRequest *req, Reply *r, GError **errp)
     g_string_append_printf(r->text, "OK id=%u gen=%" PRIu64 "\n", w->id,
                            r->wait_gen);
     return true;
+}
+
+static bool cmd_watch(const QinsnRequest *req, Reply *r, GError **errp)
+{
+    return add_insn_watch(req, watch_options_from_request, r, errp);
 }
 
 static bool break_options_from_request(WatchOptions *o,
@@ -92,16 +101,7 @@ static bool break_options_from_request(WatchOptions *o,
 /* A break is a watch that also stops the guest (stop.c). */
 static bool cmd_break(const QinsnRequest *req, Reply *r, GError **errp)
 {
-    bool first_mem;
-    Watch *w = add_watch(req, break_options_from_request, &first_mem, errp);
-
-    if (!w) {
-        return false;
-    }
-    r->wait_gen = flush_request();
-    g_string_append_printf(r->text, "OK id=%u gen=%" PRIu64 "\n", w->id,
-                           r->wait_gen);
-    return true;
+    return add_insn_watch(req, break_options_from_request, r, errp);
 }
 
 /*
