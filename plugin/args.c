@@ -19,7 +19,7 @@ void qinsn_args_init(QinsnArgs *a)
     a->initial = g_ptr_array_new_with_free_func(options_free);
     a->default_regs = g_ptr_array_new_with_free_func(g_free);
     a->format = FORMAT_TEXT;
-    a->stall_ms = 1000;
+    a->stall_ms = 5000;
 }
 
 void qinsn_args_clear(QinsnArgs *a)
