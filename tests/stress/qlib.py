@@ -12,6 +12,7 @@ has it preloaded, and the test ends with an assertion that no QEMU printed
 a sanitizer report.
 """
 
+import atexit
 import os
 import re
 import shutil
@@ -31,6 +32,22 @@ from qinsntest import skip_all, symbol  # noqa: E402,F401
 
 # Sanitizer reports seen in the output of the QEMUs of this test.
 SANITIZER_REPORTS = []
+# QEMUs started here and not yet ended: ended on the way out, even when a
+# timeout (meson sends SIGTERM) ends the test first.
+RUNNING = set()
+
+
+def _end_running(*_):
+    for proc in list(RUNNING):
+        if proc.poll() is None:
+            proc.kill()
+            proc.wait()
+    if _:
+        sys.exit(1)
+
+
+atexit.register(_end_running)
+signal.signal(signal.SIGTERM, _end_running)
 ASAN_PRELOAD = os.environ.get('QINSN_ASAN_PRELOAD', '')
 # QEMU itself leaks at exit: leak checking would only report that.
 ASAN_ENV = {
@@ -101,6 +118,7 @@ class Qemu:
                                      stderr=subprocess.STDOUT, env=full_env,
                                      start_new_session=True)
         self.pid = self.proc.pid
+        RUNNING.add(self.proc)
 
     def output(self):
         with open(self.out_path, 'rb') as f:
@@ -127,6 +145,7 @@ class Qemu:
         if st is None:
             self.send_signal(signal.SIGKILL)
             st = self.wait(10)
+        RUNNING.discard(self.proc)
         self.out.close()
         out = self.output()
         if REPORT.search(out):
