@@ -49,6 +49,7 @@ static const struct {
     bool local;
 } overrides[] = {
     { "watch", NULL, cmd_watch, complete_symbols, false },
+    { "break", NULL, cmd_break, complete_symbols, false },
     { "watch-mem", NULL, cmd_watch_mem, complete_symbols, false },
     { "unwatch", NULL, cmd_unwatch, complete_unwatch, false },
     { "enable", NULL, cmd_send, complete_ids, false },
@@ -342,7 +343,8 @@ static void describe_new_watch(Session *s, const char *id, char **extra,
     }
 }
 
-bool cmd_watch(Session *s, const QinsnRequest *req, GError **errp)
+/* watch and break: an address range of numbers or symbols, options. */
+static bool send_watch(Session *s, const QinsnRequest *req, GError **errp)
 {
     g_autofree char *range = NULL;
     g_autofree char *line = NULL;
@@ -353,7 +355,7 @@ bool cmd_watch(Session *s, const QinsnRequest *req, GError **errp)
 
     range = resolve_range(s, g_ptr_array_index(req->args, 0), errp);
     if (!range || !check_watch_options(req, errp)) {
-        g_prefix_error(errp, "watch: ");
+        g_prefix_error(errp, "%s: ", req->spec->name);
         return false;
     }
     line = rebuild_watch(req, range);
@@ -366,6 +368,33 @@ bool cmd_watch(Session *s, const QinsnRequest *req, GError **errp)
         describe_new_watch(s, kv_get(kv, "id"), &extra, &note);
     }
     return print_reply(s, r, extra, note);
+}
+
+bool cmd_watch(Session *s, const QinsnRequest *req, GError **errp)
+{
+    return send_watch(s, req, errp);
+}
+
+/*
+ * A break: as watch, a symbol standing for its address (gdb's "break
+ * *SYMBOL", no prologue skipping).  The stop comes as an event, so the
+ * session subscribes to show it.
+ */
+bool cmd_break(Session *s, const QinsnRequest *req, GError **errp)
+{
+    g_autoptr(Reply) r = NULL;
+
+    if (!send_watch(s, req, errp)) {
+        return false;
+    }
+    if (!s->subscribed) {
+        r = session_request(s, "subscribe", errp);
+        if (!r) {
+            return false;
+        }
+        s->subscribed = true;
+    }
+    return true;
 }
 
 bool cmd_watch_mem(Session *s, const QinsnRequest *req, GError **errp)

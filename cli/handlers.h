@@ -10,6 +10,7 @@
 /* commands.c: protocol commands */
 bool cmd_send(Session *s, const QinsnRequest *req, GError **errp);
 bool cmd_watch(Session *s, const QinsnRequest *req, GError **errp);
+bool cmd_break(Session *s, const QinsnRequest *req, GError **errp);
 bool cmd_watch_mem(Session *s, const QinsnRequest *req, GError **errp);
 bool cmd_unwatch(Session *s, const QinsnRequest *req, GError **errp);
 bool cmd_list(Session *s, const QinsnRequest *req, GError **errp);

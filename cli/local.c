@@ -52,6 +52,18 @@ static void help_one(GPtrArray *data, const CliCommand *c)
     if (c->alias) {
         g_ptr_array_add(data, g_strdup_printf("alias: %s", c->alias));
     }
+    if (c->complete == complete_symbols) {
+        g_ptr_array_add(data, g_strdup(
+            "an address may be a symbol of the ELF file (--elf): it means "
+            "the symbol's address, as gdb's 'break *SYMBOL' (no prologue "
+            "skipping)"));
+    }
+    if (g_str_equal(c->spec->name, "break")) {
+        g_ptr_array_add(data, g_strdup(
+            "the stop is shown as an event ('! stop ...'); without gdb the "
+            "guest stays paused until 'continue' resumes it over QMP; with "
+            "gdb attached, gdb's continue resumes it"));
+    }
 }
 
 bool cmd_help(Session *s, const QinsnRequest *req, GError **errp)

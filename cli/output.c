@@ -234,6 +234,23 @@ static void json_hit(const char *type, GArray *kv, const char *note,
     g_string_append(out, "}\n");
 }
 
+/* Where a break stopped the guest, and how to go on. */
+static char *stop_note(Session *s, GArray *kv)
+{
+    const char *at = kv_get(kv, "at");
+    const char *pc = at ? at : kv_get(kv, "pc");
+    uint64_t addr;
+    g_autofree char *sym = NULL;
+
+    if (pc && qinsn_parse_u64(pc, &addr, NULL)) {
+        sym = elf_symbolize(s->elf, addr);
+    }
+    return g_strdup_printf("%s%sguest paused%s; 'continue' resumes it "
+                           "(gdb: its continue)", sym ? sym : "",
+                           sym ? ": " : "",
+                           at ? " after the match (stock QEMU)" : "");
+}
+
 void output_event(Session *s, const char *ev, GString *out)
 {
     const char *sp = strchr(ev, ' ');
@@ -243,6 +260,8 @@ void output_event(Session *s, const char *ev, GString *out)
 
     if (is_hit_event(type)) {
         note = line_note(s, kv);
+    } else if (g_str_equal(type, "stop")) {
+        note = stop_note(s, kv);
     }
     if (!s->json) {
         g_string_append_printf(out, "%s%s%s\n", ev, note ? "  ; " : "",

@@ -51,6 +51,8 @@ static const char *const watch_mem_keys[] = {
 static const QinsnCommandSpec commands[] = {
     { "watch", "<addr>[..<end>]", 1, 1, watch_keys, watch_flags, true,
       "log registers each time the instruction(s) at an address run" },
+    { "break", "<addr>[..<end>]", 1, 1, watch_keys, watch_flags, true,
+      "log as watch does, and stop the guest at each logged hit" },
     { "watch-mem", "<addr> <len> [r|w|rw]", 2, 3, watch_mem_keys,
       watch_flags, true,
       "log the loads and stores that touch an address range" },

@@ -8,6 +8,7 @@
 #include "commands.h"
 #include "program.h"
 #include "qinsn.h"
+#include "stop.h"
 
 typedef struct Reply {
     GString *text;              /* data lines, then the status line */
@@ -68,6 +69,31 @@ static bool cmd_watch(const QinsnRequest *req, Reply *r, GError **errp)
 {
     bool first_mem;
     Watch *w = add_watch(req, watch_options_from_request, &first_mem, errp);
+
+    if (!w) {
+        return false;
+    }
+    r->wait_gen = flush_request();
+    g_string_append_printf(r->text, "OK id=%u gen=%" PRIu64 "\n", w->id,
+                           r->wait_gen);
+    return true;
+}
+
+static bool break_options_from_request(WatchOptions *o,
+                                      const QinsnRequest *req, GError **errp)
+{
+    if (!stop_available(errp) || !watch_options_from_request(o, req, errp)) {
+        return false;
+    }
+    o->kind = WATCH_BREAK;
+    return true;
+}
+
+/* A break is a watch that also stops the guest (stop.c). */
+static bool cmd_break(const QinsnRequest *req, Reply *r, GError **errp)
+{
+    bool first_mem;
+    Watch *w = add_watch(req, break_options_from_request, &first_mem, errp);
 
     if (!w) {
         return false;
@@ -306,6 +332,7 @@ static bool cmd_stats(Reply *r)
     data(r, "flush_path=%s", flush_path_name());
     data(r, "dormant=%s", flush_translating() ? "no" : "yes");
     data(r, "exact=%s", qinsn_exact_state() ? "yes" : "no");
+    data(r, "stop=%s", stop_method_name());
     data(r, "clients=%u", control_clients());
     data(r, "log=%s", qinsn.log_path ? qinsn.log_path : "stderr");
     data(r, "format=%s", qinsn.format == FORMAT_JSON ? "json" :
@@ -370,6 +397,8 @@ static bool dispatch(Client *c, const QinsnRequest *req, Reply *r,
 
     if (g_str_equal(name, "watch")) {
         return cmd_watch(req, r, errp);
+    } else if (g_str_equal(name, "break")) {
+        return cmd_break(req, r, errp);
     } else if (g_str_equal(name, "watch-mem")) {
         return cmd_watch_mem(req, r, errp);
     } else if (g_str_equal(name, "unwatch")) {

@@ -19,6 +19,7 @@
 
 #include "commands.h"
 #include "qinsn.h"
+#include "stop.h"
 
 #define MAX_CLIENTS 64
 #define MAX_EVENT_BACKLOG (4 << 20)
@@ -271,10 +272,11 @@ static void greet(Client *c)
     g_autofree char *g = g_strdup_printf(
         "QINSN %d arch=%s pid=%d flush=%s exact=%s mode=%s "
         "caps=watch,range,if,ignore,count,once,cpu,mem,str,subscribe,mark,"
-        "watch-mem\n",
+        "watch-mem%s\n",
         QINSN_PROTO_VERSION, qinsn.arch, (int)getpid(), flush_path_name(),
         qinsn_exact_state() ? "yes" : "no",
-        qinsn.system_mode ? "system" : "user");
+        qinsn.system_mode ? "system" : "user",
+        stop_method() == STOP_NONE ? "" : ",break");
 
     client_reply(c, g);
 }

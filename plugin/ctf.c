@@ -46,6 +46,7 @@ struct CtfTrace {
     Stream *last;               /* the stream of the previous record */
     atomic_uint_fast64_t write_errors;
     atomic_uint_fast64_t write_ns;      /* in write(2) */
+    void (*progress)(void);
 };
 
 static uint64_t now_ns(void)
@@ -61,7 +62,7 @@ static bool write_all(CtfTrace *t, int fd, const void *data, size_t len)
     const uint8_t *p = data;
 
     while (len) {
-        ssize_t n = write(fd, p, len);
+        ssize_t n = write(fd, p, MIN(len, 64 << 10));
         if (n < 0 && errno == EINTR) {
             continue;
         }
@@ -71,6 +72,9 @@ static bool write_all(CtfTrace *t, int fd, const void *data, size_t len)
         }
         p += n;
         len -= n;
+        if (t->progress) {
+            t->progress();
+        }
     }
     return true;
 }
@@ -256,7 +260,7 @@ static void write_prologue(CtfTrace *t, const char *arch)
 }
 
 CtfTrace *ctf_open(const char *dir, const char *arch, bool big_endian,
-                   GError **errp)
+                   void (*progress)(void), GError **errp)
 {
     CtfTrace *t;
     g_autofree char *meta = g_build_filename(dir, "metadata", NULL);
@@ -276,6 +280,7 @@ CtfTrace *ctf_open(const char *dir, const char *arch, bool big_endian,
         return NULL;
     }
     t->dir = g_strdup(dir);
+    t->progress = progress;
     t->big_endian = big_endian;
     for (int i = 0; i < 16; i += 4) {
         uint32_t r = g_random_int();

@@ -17,9 +17,12 @@
 
 typedef struct CtfTrace CtfTrace;
 
-/* Create @dir (or reuse an empty one) and write the metadata's prologue. */
+/*
+ * Create @dir (or reuse it) and write the metadata's prologue.  @progress
+ * is called each time a stream file took a piece of a packet.
+ */
 CtfTrace *ctf_open(const char *dir, const char *arch, bool big_endian,
-                   GError **errp);
+                   void (*progress)(void), GError **errp);
 /* Append the event class of @w's hit records (any thread). */
 bool ctf_define_watch(CtfTrace *t, const TraceWatch *w);
 /*

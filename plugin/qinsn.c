@@ -15,6 +15,7 @@
 #include "program.h"
 #include "qinsn.h"
 #include "qemu-ext.h"
+#include "stop.h"
 
 QEMU_PLUGIN_EXPORT int qemu_plugin_version = QEMU_PLUGIN_VERSION;
 
@@ -205,6 +206,7 @@ void qinsn_register_callbacks(void)
         qinsn_set_translation(true);
     }
     qemu_plugin_register_atexit_cb(qinsn.id, plugin_exit, NULL);
+    stop_register_callbacks(qinsn.id);
 }
 
 static bool target_big_endian(const char *arch)
@@ -266,6 +268,7 @@ QEMU_PLUGIN_EXPORT int qemu_plugin_install(qemu_plugin_id_t id,
         .watches = qinsn.watches,
     };
     flush_init(qinsn.initial->len > 0);
+    stop_init(id, qinsn.system_mode);
     if (!writer_start(&wc, &err) ||
         (!qinsn.no_sock && !control_start(&err))) {
         fprintf(stderr, "qinsn: %s\n", err->message);

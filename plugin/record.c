@@ -9,6 +9,7 @@
 
 #include "logfmt.h"
 #include "record.h"
+#include "stop.h"
 
 static RecordConfig config;
 static const QinsnRegTable *regs;
@@ -22,6 +23,7 @@ static atomic_uint_fast64_t lost_vcpus;
 static atomic_bool overflow_drop;
 static atomic_uint wait_epoch;
 static atomic_bool writer_idle;     /* the writer sleeps long: wake it */
+static atomic_uint_fast64_t writer_progress;   /* bytes the log took */
 
 void record_init(const RecordConfig *c)
 {
@@ -117,6 +119,7 @@ void record_end_waits(void)
 static __attribute__((noinline)) uint8_t *reserve_slow(Ring *r, size_t max)
 {
     uint64_t tail = atomic_load(&r->tail), start, now;
+    uint64_t progress = atomic_load(&writer_progress);
     unsigned int epoch = atomic_load(&wait_epoch);
     gulong us = 20;
     uint8_t *p;
@@ -145,8 +148,14 @@ static __attribute__((noinline)) uint8_t *reserve_slow(Ring *r, size_t max)
             goto drop;
         }
         now = record_now();
-        if (atomic_load(&r->tail) != tail) {
+        /*
+         * Progress is room given back, or the log taking bytes: a slow
+         * disk is waited for, only a writer that moves not at all is not.
+         */
+        if (atomic_load(&r->tail) != tail ||
+            atomic_load(&writer_progress) != progress) {
             tail = atomic_load(&r->tail);
+            progress = atomic_load(&writer_progress);
             start = now;
         } else if (now - start >= config.stall_ms * 1000000ull) {
             r->stalled = true;
@@ -184,6 +193,11 @@ static inline void publish(Ring *r, Watch *w, uint8_t *rec, uint8_t *end)
         atomic_store(&writer_idle, false);
         config.kick();
     }
+}
+
+void record_writer_progress(void)
+{
+    atomic_fetch_add_explicit(&writer_progress, 1, memory_order_relaxed);
 }
 
 void record_writer_idle(bool idle)
@@ -383,6 +397,9 @@ void record_insn_exec(unsigned int cpu, void *udata)
         p = put_capture(cpu, h->pc, w, p);
     }
     publish(rings[cpu], w, rec, p);
+    if (w->kind == WATCH_BREAK) {
+        stop_request(cpu, h, n);
+    }
 }
 
 static uint64_t mem_value(qemu_plugin_meminfo_t info, uint64_t *hi)

@@ -63,6 +63,8 @@ uint64_t record_now(void);
 void record_set_overflow_drop(bool drop);
 bool record_overflow_drop(void);
 uint32_t record_stall_ms(void);
+/* The log took some bytes: the writer is slow, not stuck (any thread). */
+void record_writer_progress(void);
 /* The writer is going to sleep long (@idle): the next record wakes it. */
 void record_writer_idle(bool idle);
 /* End every current wait for the writer (quit, unwatch all, exit). */

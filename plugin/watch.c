@@ -270,7 +270,8 @@ static TraceWatch *make_layout(const Watch *w, const QinsnRegTable *regs)
 {
     TraceWatch *t = g_new0(TraceWatch, 1);
 
-    t->kind = w->kind == WATCH_MEM ? TRACE_WATCH_MEM : TRACE_WATCH_INSN;
+    t->kind = w->kind == WATCH_MEM ? TRACE_WATCH_MEM :
+        w->kind == WATCH_BREAK ? TRACE_WATCH_BREAK : TRACE_WATCH_INSN;
     t->dir = w->mem_dir;
     t->addr = w->start;
     t->end = w->end;
@@ -412,6 +413,9 @@ void watch_describe(const Watch *w, const QinsnRegTable *regs, GString *out)
                                w->mem_dir & WATCH_MEM_WRITE ? "w" : "");
     } else if (w->end != w->start) {
         g_string_append_printf(out, "..0x%" PRIx64, w->end);
+    }
+    if (w->kind == WATCH_BREAK) {
+        g_string_append(out, " type=break");
     }
     g_string_append_printf(out, " state=%s enabled=%s hits=%" PRIu64
                            " logged=%" PRIu64 " regs=",

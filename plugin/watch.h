@@ -32,6 +32,7 @@ typedef enum {
 typedef enum {
     WATCH_INSN,                 /* instructions at addresses */
     WATCH_MEM,                  /* loads and stores touching a range */
+    WATCH_BREAK,                /* instructions, and stop there (stop.c) */
 } WatchKind;
 
 #define WATCH_MEM_READ 1

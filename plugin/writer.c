@@ -26,6 +26,7 @@
 /* Records handled per round, so a busy log still gets flushed regularly. */
 #define DRAIN_BATCH 65536
 #define OUT_FLUSH (1 << 20)
+#define WRITE_CHUNK (64 << 10)
 #define CONTROL QINSN_MAX_VCPUS         /* the control ring's pos[] slot */
 
 static WriterConfig cfg;
@@ -88,7 +89,8 @@ static void write_out(void)
     uint64_t start = record_now();
 
     while (len) {
-        ssize_t n = write(log_fd, p, len);
+        /* in pieces, each one a sign of life for waiting vCPUs */
+        ssize_t n = write(log_fd, p, MIN(len, WRITE_CHUNK));
         if (n < 0 && errno == EINTR) {
             continue;
         }
@@ -99,6 +101,7 @@ static void write_out(void)
         }
         p += n;
         len -= n;
+        record_writer_progress();
     }
     g_string_truncate(out, 0);
     atomic_fetch_add(&syscall_ns, record_now() - start);
@@ -422,7 +425,8 @@ bool writer_start(const WriterConfig *c, GError **errp)
     logfmt_init(&formatter, cfg.big_endian);
     if (cfg.format == FORMAT_CTF) {
         ctf = ctf_open(cfg.log_path ? cfg.log_path : "qinsn-trace",
-                       cfg.arch, cfg.big_endian, errp);
+                       cfg.arch, cfg.big_endian, record_writer_progress,
+                       errp);
         if (!ctf) {
             return false;
         }

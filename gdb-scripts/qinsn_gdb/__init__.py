@@ -14,8 +14,9 @@ def register():
     if _registered:
         return
     import gdb
-    from . import commands, session, watch_commands
+    from . import break_commands, commands, session, watch_commands
     gdb.events.stop.connect(session.announce)
+    gdb.events.stop.connect(break_commands.on_stop)
     gdb.events.before_prompt.connect(session.announce)
     commands.QinsnConnectCommand()
     commands.QinsnDisconnectCommand()
@@ -29,4 +30,8 @@ def register():
     watch_commands.QinsnEnableCommand()
     watch_commands.QinsnDisableCommand()
     watch_commands.QinsnListCommand()
+    break_commands.QinsnBreakCommand()
+    break_commands.QinsnTbreakCommand()
+    break_commands.QinsnConditionCommand()
+    break_commands.QinsnIgnoreCommand()
     _registered = True

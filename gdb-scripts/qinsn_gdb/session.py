@@ -49,7 +49,8 @@ class PendingWatch:
     def describe(self):
         """``Watch 3 at 0x… <f+4>`` or ``Memory watch 4 on buf[2] (…)``,
         without the id while it is unknown."""
-        noun = "Memory watch" if self.kind == "mem" else "Watch"
+        noun = {"mem": "Memory watch", "break": "Break"}.get(self.kind,
+                                                             "Watch")
         if self.id:
             noun += " %d" % self.id
         if self.label is not None:
@@ -77,7 +78,8 @@ def parse_watch_line(line):
     fields["addr"] = int(start, 16)
     if end:
         fields["end"] = int(end, 16)
-    fields["kind"] = "mem" if fields.get("type") == "mem" else "insn"
+    fields["kind"] = {"mem": "mem", "break": "break"}.get(fields.get("type"),
+                                                         "insn")
     return fields
 
 
@@ -91,6 +93,7 @@ class Session:
         self._watchers = []
         self.pending = []
         self.mem_watches = {}   # id -> MemWatch, for watches set here
+        self.temporary = set()  # ids of breaks set by qinsn-tbreak
         self.closed_reason = None
         self.regmap = None
         self._regmap_key = None
@@ -235,12 +238,13 @@ class Session:
         return {w["id"]: w["addr"] for w in self.watch_list()
                 if kind is None or w["kind"] == kind}
 
-    def send_watch(self, addr, options, where):
-        """Send one watch request; returns its PendingWatch."""
+    def send_watch(self, addr, options, where, verb="watch"):
+        """Send one watch (or break) request; returns its PendingWatch."""
         sym = location.symbol_option(where, addr)
-        line = " ".join(["watch", "%#x" % addr] + options +
+        line = " ".join([verb, "%#x" % addr] + options +
                         ([sym] if sym else []))
-        return PendingWatch(addr, where, self._watcher().send(line))
+        return PendingWatch(addr, where, self._watcher().send(line),
+                            kind="insn" if verb == "watch" else verb)
 
     def send_watch_mem(self, addr, length, direction, options, where, label):
         """Send one watch-mem request; returns its PendingWatch."""

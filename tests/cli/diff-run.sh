@@ -256,6 +256,13 @@ while ! "$QINSN" -s stall.sock stats 2>/dev/null | grep -q '^stalls=[1-9]' &&
 done
 cat stall.fifo 3>&- >stall.log &
 cpid=$!
+# close our end only once cat reads: a pipe with no reader at all would
+# fail the plugin's write (EPIPE) and cut the log short mid-line
+i=0
+while [ ! -s stall.log ] && [ $i -lt 300 ]; do
+    sleep 0.1
+    i=$((i + 1))
+done
 exec 3>&-
 # let the writer catch up before QEMU exits
 i=0

@@ -16,6 +16,7 @@
 #include "fuzzlib.h"
 #include "program.h"
 #include "qinsn.h"
+#include "stop.h"
 
 Qinsn qinsn;
 
@@ -66,6 +67,17 @@ bool qinsn_add_watch(Watch *w, GError **errp)
         return false;
     }
     return true;
+}
+
+/* Stand-ins for stop.c: breaks are accepted as on a stock system QEMU. */
+bool stop_available(GError **errp)
+{
+    return true;
+}
+
+const char *stop_method_name(void)
+{
+    return "late";
 }
 
 /* Stand-ins for writer.c and control.c. */

@@ -72,7 +72,7 @@ class Qemu:
     """A QEMU with the plugin; stopped at its first instruction if @gdb."""
 
     def __init__(self, arch, kernel, plugin, directory, name="qemu",
-                 gdb=True, sock=None, env=None):
+                 gdb=True, sock=None, env=None, extra=()):
         self.arch = arch
         self.sock = sock or os.path.join(directory, name + ".sock")
         self.log = os.path.join(directory, name + ".log")
@@ -81,7 +81,7 @@ class Qemu:
             plugin_arg += ",sock=" + self.sock
         args = qemu_command(arch) + [
             "-display", "none", "-serial", "null", "-kernel", kernel,
-            "-plugin", plugin_arg]
+            "-plugin", plugin_arg] + list(extra)
         self.port = None
         if gdb:
             self.port = free_port()
@@ -126,6 +126,29 @@ class Qemu:
 
     def __exit__(self, *exc):
         self.stop()
+
+
+def plugin_request(path, line, timeout=20.0):
+    """One request on the plugin's socket at @path (retried until the
+    plugin accepts); its status line."""
+    deadline = time.time() + timeout
+    while True:
+        try:
+            with socket.socket(socket.AF_UNIX) as sock:
+                sock.settimeout(timeout)
+                sock.connect(path)
+                f = sock.makefile("rw")
+                f.readline()                    # the greeting
+                f.write(line + "\n")
+                f.flush()
+                while True:
+                    reply = f.readline().strip()
+                    if not reply or reply.startswith(("OK", "ERR")):
+                        return reply
+        except OSError:
+            if time.time() > deadline:
+                raise
+            time.sleep(0.05)
 
 
 class GdbRun:
