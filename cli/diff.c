@@ -280,6 +280,20 @@ static void log_notes(const DiffLog *log, GPtrArray *notes)
         note(notes, "%s:%" G_GUINT64_FORMAT ": %s: hits after it are not "
              "compared", log->name, log->lost_line, log->lost_what);
     }
+    if (log->summary && log->sum_dropped && !log->lost_line) {
+        note(notes, "%s: its summary counts %" G_GUINT64_FORMAT " dropped "
+             "hit records", log->name, log->sum_dropped);
+    }
+    if (log->summary && log->sum_write_errors) {
+        note(notes, "%s: its summary counts %" G_GUINT64_FORMAT " write "
+             "errors: records may be missing", log->name,
+             log->sum_write_errors);
+    } else if (log->summary && !log->lost_line &&
+               log->sum_logged != log->records) {
+        note(notes, "%s: its summary counts %" G_GUINT64_FORMAT " logged "
+             "hits, the log holds %" G_GUINT64_FORMAT, log->name,
+             log->sum_logged, log->records);
+    }
     if (log->cut) {
         note(notes, "%s: its last line is cut off (the log is truncated)",
              log->name);

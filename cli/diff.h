@@ -46,6 +46,8 @@ typedef struct DiffLog {
     char *lost_what;
     bool summary;           /* the run ended with its summary */
     bool cut;               /* the last line was cut off */
+    uint64_t records;       /* hit and memory records in the whole log */
+    uint64_t sum_logged, sum_dropped, sum_write_errors;  /* its summary */
 } DiffLog;
 
 typedef struct DiffOptions {

@@ -96,9 +96,86 @@ static gint by_creation(gconstpointer pa, gconstpointer pb)
     return a->id < b->id ? -1 : a->id > b->id;
 }
 
+/*
+ * A record that does not parse makes the input unreadable (exit 2), unless
+ * the log's own summary counts write errors: then it is a record the
+ * writer damaged, and the comparison stops there, incomplete.
+ */
+static bool damaged(DiffLog *log, uint64_t bad_line, GError **bad,
+                    GError **errp)
+{
+    if (!bad_line) {
+        return true;
+    }
+    if (!log->sum_write_errors) {
+        g_propagate_error(errp, g_steal_pointer(bad));
+        return false;
+    }
+    if (!log->lost_line || bad_line < log->lost_line) {
+        g_autofree char *where = g_strdup_printf("%s:%" G_GUINT64_FORMAT
+                                                 ": ", log->name, bad_line);
+        const char *msg = (*bad)->message;
+
+        if (g_str_has_prefix(msg, where)) {
+            msg += strlen(where);
+        }
+        g_free(log->lost_what);
+        log->lost_line = bad_line;
+        log->lost_what = g_strdup_printf("a damaged record (%s)", msg);
+    }
+    g_clear_error(bad);
+    return true;
+}
+
+static bool scan_record(DiffLog *log, const LogRecord *rec, uint64_t line,
+                        uint64_t bad_line, GError **errp)
+{
+    DiffWatch *w = g_hash_table_lookup(log->by_id,
+                                       GUINT_TO_POINTER(rec->watch));
+
+    switch (rec->kind) {
+    case LOG_WATCH:
+        if (w && w->line) {
+            g_set_error(errp, CLI_ERROR, CLI_EXIT_USAGE,
+                        "%s:%" G_GUINT64_FORMAT ": watch w%u created "
+                        "twice (first at line %" G_GUINT64_FORMAT ")",
+                        log->name, line, rec->watch, w->line);
+            return false;
+        }
+        watch_from_record(log, rec, line);
+        break;
+    case LOG_HIT:
+    case LOG_MEM:
+        if (!w) {
+            w = watch_from_hit(log, rec);
+        }
+        log->records++;
+        if (!log->lost_line && !bad_line) {
+            w->records++;
+        }
+        break;
+    case LOG_DROP:
+    case LOG_STALL:
+        note_loss(log, rec, line);
+        break;
+    case LOG_SUMMARY:
+        log->summary = true;
+        log->sum_logged = rec->sum_logged;
+        log->sum_dropped = rec->sum_dropped;
+        log->sum_write_errors = rec->sum_write_errors;
+        break;
+    default:
+        break;
+    }
+    return true;
+}
+
 bool diff_log_scan(DiffLog *log, GError **errp)
 {
     g_autoptr(LogReader) r = logread_open(log->name, log->path, errp);
+    g_autoptr(GError) bad = NULL;
+    uint64_t bad_line = 0;
+    const char *line;
     LogRecord rec;
     int got;
 
@@ -108,49 +185,21 @@ bool diff_log_scan(DiffLog *log, GError **errp)
     log->watches = g_ptr_array_new_with_free_func(watch_free);
     log->by_id = g_hash_table_new(NULL, NULL);
     logrecord_init(&rec);
-    while ((got = logread_next(r, &rec, errp)) > 0) {
-        uint64_t line = logread_lineno(r);
-        DiffWatch *w = g_hash_table_lookup(log->by_id,
-                                           GUINT_TO_POINTER(rec.watch));
+    while ((got = logread_next_line(r, &line, errp)) > 0) {
+        uint64_t lineno = logread_lineno(r);
 
-        switch (rec.kind) {
-        case LOG_WATCH:
-            if (w && w->line) {
-                g_set_error(errp, CLI_ERROR, CLI_EXIT_USAGE,
-                            "%s:%" G_GUINT64_FORMAT ": watch w%u created "
-                            "twice (first at line %" G_GUINT64_FORMAT ")",
-                            log->name, line, rec.watch, w->line);
-                got = -1;
-                break;
-            }
-            watch_from_record(log, &rec, line);
-            break;
-        case LOG_HIT:
-        case LOG_MEM:
-            if (!w) {
-                w = watch_from_hit(log, &rec);
-            }
-            if (!log->lost_line) {
-                w->records++;
-            }
-            break;
-        case LOG_DROP:
-        case LOG_STALL:
-            note_loss(log, &rec, line);
-            break;
-        case LOG_SUMMARY:
-            log->summary = true;
-            break;
-        default:
-            break;
+        if (!logread_parse(r, &rec, bad_line ? NULL : &bad)) {
+            bad_line = bad_line ? bad_line : lineno;
+            continue;
         }
-        if (got < 0) {
+        if (!scan_record(log, &rec, lineno, bad_line, errp)) {
+            got = -1;
             break;
         }
     }
     log->cut = logread_cut(r);
     logrecord_clear(&rec);
-    if (got < 0) {
+    if (got < 0 || !damaged(log, bad_line, &bad, errp)) {
         return false;
     }
     g_ptr_array_sort(log->watches, by_creation);

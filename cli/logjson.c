@@ -221,6 +221,11 @@ bool parse_json_line(LogRecord *rec, const char *line, GError **errp)
         return json_get_u64(o, "count", &rec->lost) ||
                bad(errp, "drop", "count");
     }
+    if (g_str_equal(type, "summary")) {
+        json_get_u64(o, "logged", &rec->sum_logged);
+        json_get_u64(o, "dropped", &rec->sum_dropped);
+        json_get_u64(o, "write_errors", &rec->sum_write_errors);
+    }
     if (g_str_equal(type, "summary") || g_str_equal(type, "mark") ||
         g_str_equal(type, "stall")) {
         rec->kind = g_str_equal(type, "summary") ? LOG_SUMMARY :

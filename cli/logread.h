@@ -56,6 +56,8 @@ typedef struct LogRecord {
     char *options;      /* if=, ignore=, count=, … as text, or NULL */
     /* drop */
     uint64_t lost;
+    /* summary: what the plugin counted (a damaged log holds less) */
+    uint64_t sum_logged, sum_dropped, sum_write_errors;
     /* every record */
     char *line;         /* the line as read, without its newline */
 } LogRecord;

@@ -233,6 +233,18 @@ static bool summary_line(LogRecord *rec, Words *p, GError **errp)
         }
     } else if (!w || !g_str_has_prefix(w, "hits=")) {
         return bad(errp, "summary", w);
+    } else {
+        /* the counts that tell whether records are missing */
+        while ((w = next_word(p))) {
+            const char *v;
+            if ((v = key_value(w, "logged"))) {
+                log_number(v, &rec->sum_logged);
+            } else if ((v = key_value(w, "dropped"))) {
+                log_number(v, &rec->sum_dropped);
+            } else if ((v = key_value(w, "write_errors"))) {
+                log_number(v, &rec->sum_write_errors);
+            }
+        }
     }
     return true;
 }

@@ -206,6 +206,30 @@ check "  and the cut record is not compared" 1 \
     "agree on 0 hits of 0 watches, but the comparison is incomplete" \
     good.log cut.log
 
+# the summary's counts: records the writer could not write
+sed 's/^summary hits=4 logged=4 dropped=0 flushes=1 write_errors=0$/summary hits=4 logged=5 dropped=0 flushes=1 write_errors=0/' \
+    good.log >fewer.log
+check "fewer records than the summary counts: incomplete" 1 \
+    "incomplete: fewer.log: its summary counts 5 logged hits, the log holds 4" \
+    good.log fewer.log
+sed 's/^summary hits=4 logged=4 dropped=0 flushes=1 write_errors=0$/summary hits=4 logged=4 dropped=2 flushes=1 write_errors=3/' \
+    good.log >werr.log
+check "write errors in the summary: incomplete" 1 \
+    "incomplete: werr.log: its summary counts 3 write errors: records may be missing" \
+    good.log werr.log
+check "dropped hits in the summary, without a drop record: incomplete" 1 \
+    "incomplete: werr.log: its summary counts 2 dropped hit records" \
+    good.log werr.log
+sed '4s/^hit   w1    cpu0   #2 /hit   w1hit   w1    cpu0   #2 /' werr.log \
+    >damaged.log
+check "a damaged record in a log with write errors: incomplete there" 1 \
+    "incomplete: damaged.log:4: a damaged record \(malformed hit record: 'w1hit'\): hits after it are not compared" \
+    good.log damaged.log
+sed '4s/^hit   w1    cpu0   #2 /hit   w1hit   w1    cpu0   #2 /' good.log \
+    >damaged2.log
+check "the same record without write errors: malformed, exit 2" 2 \
+    "damaged2.log:4: malformed hit record: 'w1hit'" good.log damaged2.log
+
 # removed watches: w2 removed after its first hit keeps its watch record
 cat >removed.log <<'LOG'
 watch w1    insn addr=0x00000000800012cc sym=demo_step regs=a0 regnums=10

@@ -276,7 +276,7 @@ static void test_fixed_records(void)
         round_trip(&f, ev->data, ev->len, fmt, &out);
         g_assert_cmpint(out.kind, ==, LOG_STALL);
         g_byte_array_set_size(ev, 0);
-        trace_encode_mark(ev, "a b", 0, 0);
+        trace_encode_mark(ev, "t1", 0, 0);
         round_trip(&f, ev->data, ev->len, fmt, &out);
         g_assert_cmpint(out.kind, ==, LOG_MARK);
         g_byte_array_set_size(ev, 0);
