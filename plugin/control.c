@@ -268,7 +268,7 @@ static void greet(Client *c)
     g_autofree char *g = g_strdup_printf(
         "QINSN %d arch=%s pid=%d flush=%s exact=%s mode=%s "
         "caps=watch,range,if,ignore,count,once,cpu,mem,str,subscribe,mark,"
-        "watch-mem%s\n",
+        "watch-mem,overflow%s\n",
         QINSN_PROTO_VERSION, qinsn.arch, (int)getpid(), flush_path_name(),
         qinsn_exact_state() ? "yes" : "no",
         qinsn.system_mode ? "system" : "user",
