@@ -136,7 +136,9 @@ static void handle(int i, const uint8_t *ev, size_t len)
             control_broadcast(event->str);
         }
     }
-    if (trace_event_id(ev) >= TRACE_EV_WATCH_BASE) {
+    /* hits and marks: what clients count; not the log's own records */
+    if (trace_event_id(ev) >= TRACE_EV_WATCH_BASE ||
+        trace_event_id(ev) == TRACE_EV_MARK) {
         atomic_fetch_add_explicit(&written, 1, memory_order_relaxed);
     }
 }
