@@ -81,6 +81,11 @@ int release_held_locked(Client *c)
 
 void control_broadcast(const char *line)
 {
+    control_broadcast_event(line, false);
+}
+
+void control_broadcast_event(const char *line, bool skippable)
+{
     g_mutex_lock(&lock);
     for (guint i = 0; clients && i < clients->len; i++) {
         Client *c = g_ptr_array_index(clients, i);
@@ -89,7 +94,11 @@ void control_broadcast(const char *line)
         }
         /* An OK that is due goes before any hit it made possible. */
         release_held_locked(c);
-        if (c->out->len > MAX_EVENT_BACKLOG) {
+        /*
+         * A client that reads too slowly misses hit events (and is told
+         * how many); marks, stops, drops and stalls always get through.
+         */
+        if (skippable && c->out->len > MAX_EVENT_BACKLOG) {
             c->events_lost++;
             continue;
         }

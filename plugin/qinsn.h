@@ -73,6 +73,8 @@ bool control_start(GError **errp);
 void control_stop(void);
 /* Queue an event line for subscribers; control_wake() sends them. */
 void control_broadcast(const char *line);
+/* @skippable: a hit event, which a client reading too slowly may miss. */
+void control_broadcast_event(const char *line, bool skippable);
 void control_wake(void);
 uint32_t control_clients(void);
 uint32_t control_subscribers(void);

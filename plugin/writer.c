@@ -133,7 +133,8 @@ static void handle(int i, const uint8_t *ev, size_t len)
         g_string_truncate(event, 0);
         logfmt_record(event, FORMAT_EVENT, &formatter, cpu, ev, len);
         if (event->len) {
-            control_broadcast(event->str);
+            control_broadcast_event(event->str, trace_event_id(ev) >=
+                                    TRACE_EV_WATCH_BASE);
         }
     }
     /* hits and marks: what clients count; not the log's own records */
