@@ -195,9 +195,16 @@ const uint8_t *ctf_stream_take(CtfStream *s, const TraceWatches *t,
     uint32_t id = trace_event_id(p);
 
     s->ev_off = s->packet_off + CTF_PACKET_PREFIX + s->pos;
+    if (trace_event_seq(p) < s->next_seq) {
+        fail(s, errp, s->ev_off + 12, "event %" PRIu64 " follows event %"
+             PRIu64 " of the same stream: numbers go up in a stream",
+             trace_event_seq(p), s->next_seq - 1);
+        return NULL;
+    }
     *len = trace_event_size(t, p, s->end - s->pos);
     if (*len) {
         s->pos += *len;
+        s->next_seq = trace_event_seq(p) + 1;
         return p;
     }
     if (id >= TRACE_EV_WATCH_BASE &&

@@ -42,6 +42,7 @@ typedef struct CtfStream {
     uint64_t instance;
     uint32_t cpu;               /* cpu_id of the packet context */
     uint64_t discarded;         /* events_discarded so far */
+    uint64_t next_seq;          /* lowest number the next event may have */
     bool done;                  /* no more events */
 } CtfStream;
 

@@ -43,7 +43,7 @@ typedef struct RunDir {
 
 static const char run_usage[] =
     "usage: qinsn run [--arch ARCH] [--gdb PORT] [--paused] [-x SCRIPT]\n"
-    "                 [--log PATH] [--format text|json] [--qemu BINARY]\n"
+    "                 [--log PATH] [--format text|json|ctf] [--qemu BINARY]\n"
     "                 [--user] [--plugin-args K=V,...]\n"
     "                 [--] <kernel.elf> [<qemu-args>...] | <qemu-args>...\n"
     "                      | <program> [<args>...]   (user mode)\n";

@@ -87,6 +87,14 @@ def main():
     expect(t, qinsn, d, 2, ['watch/cpu0: byte offset %d:' % PREFIX,
                             'hit of watch 99, which no earlier watch record '
                             'defines'], 'a hit of an unknown watch')
+    d = damaged(good, work, 'order',
+                lambda p: patch(os.path.join(p, 'cpu0'), PREFIX + 12,
+                                struct.pack('<Q', 1 << 40)))
+    # the second hit (a hit of a0, a1 takes 20 + 21 + 16 bytes) is out
+    expect(t, qinsn, d, 2, ['order/cpu0: byte offset %d:' % (PREFIX + 57
+                                                             + 12),
+                            'numbers go up in a stream'],
+           'sequence numbers going down in a stream')
     d = damaged(good, work, 'size',
                 lambda p: patch(os.path.join(p, 'cpu0'), 48,
                                 struct.pack('<Q', 8 * (size + 1))))
