@@ -40,7 +40,7 @@ Stock QEMU applies a watch when a vCPU next runs.  While gdb holds the
 guest stopped this command therefore returns at once and reports the
 watch as pending (unless QEMU has translated nothing since its last
 flush, or QEMU is the patched one, which flushes a stopped guest: then
-the watch is live at once); once the guest has run, gdb prints
+the watch is normally live at once); once the guest has run, gdb prints
 "qinsn: watch N at ... is live" at the next stop, prompt or qinsn
 command.  When the guest is running the command waits for the watch to
 be live, but no more than a second, so as never to hold gdb up."""
