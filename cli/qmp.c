@@ -19,6 +19,7 @@ typedef struct Qmp {
     int fd;
     GString *in;
     const char *path;
+    bool closed;            /* QEMU closed the connection */
 } Qmp;
 
 static bool qmp_fail(Qmp *q, const char *what, GError **errp)
@@ -48,6 +49,7 @@ static char *qmp_line(Qmp *q, GError **errp)
         }
         n = read(q->fd, buf, sizeof(buf));
         if (n <= 0) {
+            q->closed = true;
             qmp_fail(q, "QEMU closed the connection", errp);
             return NULL;
         }
@@ -69,8 +71,17 @@ static char *error_desc(const char *line)
     return end ? g_strndup(d, end - d) : g_strdup(d);
 }
 
+/*
+ * Run @command.  QEMU may end before it writes the answer to "cont" (the
+ * guest runs on a vCPU thread the moment the command takes effect, and may
+ * exit at once) or to "quit": for those two, a connection closed after the
+ * command was sent is the command having taken effect.
+ */
 static bool qmp_call(Qmp *q, const char *command, GError **errp)
 {
+    bool may_end = g_str_equal(command, "cont") ||
+                   g_str_equal(command, "quit");
+
     g_autofree char *msg = g_strdup_printf("{\"execute\": \"%s\"}\n",
                                            command);
 
@@ -80,6 +91,10 @@ static bool qmp_call(Qmp *q, const char *command, GError **errp)
     for (;;) {
         g_autofree char *line = qmp_line(q, errp);
 
+        if (!line && q->closed && may_end) {
+            g_clear_error(errp);
+            return true;
+        }
         if (!line) {
             return false;
         }
