@@ -22,8 +22,9 @@ import threading
 import time
 
 sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)),
-                                '..', 'stress'))
-import qlib  # noqa: E402
+                                '..', 'pylib'))
+from qinsntest import (Tap, connect, field, start_guest, symbol, usage,
+                       wait_for, workdir)  # noqa: E402
 
 # A client that gets into a state, says "ready", and waits to be killed.
 CHILD = r'''
@@ -52,16 +53,17 @@ time.sleep(600)
 
 def start(tap, work, plugin, guest, args, smp=1):
     sock = os.path.join(work, 'q.sock')
-    q = qlib.Qemu(plugin, guest, work, ['sock=' + sock] + args, smp=smp)
-    if not qlib.wait_for(lambda: os.path.exists(sock), 60):
+    q = start_guest('riscv64', plugin, guest, work, ['sock=' + sock] + args,
+                    smp=smp)
+    if not wait_for(lambda: os.path.exists(sock), 60):
         tap.diag(q.output())
     return q, sock
 
 
 def hits_grow(client, secs=60):
     """Whether the plugin's hit count goes past its present value."""
-    hits = int(qlib.stats(client)['hits'])
-    return qlib.wait_for(lambda: int(qlib.stats(client)['hits']) > hits,
+    hits = int(client.stats()['hits'])
+    return wait_for(lambda: int(client.stats()['hits']) > hits,
                          secs)
 
 
@@ -80,14 +82,14 @@ def json_log(path):
 
 
 def killed_clients(tap, plugin, guest):
-    work = qlib.workdir('faults-kill')
+    work = workdir('faults-kill')
     q, sock = start(tap, work, plugin, guest,
                     ['log=' + os.path.join(work, 'log.json'), 'format=json'])
-    mon = qlib.connect(sock)
-    tick = qlib.symbol(guest, 'spin_tick')
+    mon = connect(sock)
+    tick = symbol(guest, 'spin_tick')
     st = mon.request('watch 0x%x regs=a0,a1' % tick)[0]
-    qlib.wait_for(lambda: int(qlib.stats(mon)['hits']) > 0, 60)
-    before = qlib.usage(q.pid)
+    wait_for(lambda: int(mon.stats()['hits']) > 0, 60)
+    before = usage(q.pid)
     for mode in ('mid-line', 'long-line', 'subscribed', 'flood'):
         kids = [subprocess.Popen([sys.executable, '-c', CHILD, sock, mode],
                                  stdout=subprocess.PIPE, text=True)
@@ -97,13 +99,13 @@ def killed_clients(tap, plugin, guest):
         for k in kids:
             k.kill()
             k.wait()
-        gone = qlib.wait_for(
-            lambda: qlib.stats(mon)['clients'] == '1', 60)
+        gone = wait_for(
+            lambda: mon.stats()['clients'] == '1', 60)
         reply = mon.request('list')
         tap.ok(ready and gone and reply[0] == 'OK watches=1' and q.alive(),
                '4 clients killed %s: dropped, the plugin serves on' % mode,
                '%s %s %s' % (ready, gone, reply))
-    after = qlib.usage(q.pid)
+    after = usage(q.pid)
     tap.ok(after['fds'] == before['fds'] and
            after['threads'] == before['threads'],
            'no fd or thread left behind by 16 killed clients (%d fds, %d '
@@ -117,9 +119,9 @@ def killed_clients(tap, plugin, guest):
 
 
 def socket_file(tap, plugin, guest):
-    work = qlib.workdir('faults-sock')
+    work = workdir('faults-sock')
     q, sock = start(tap, work, plugin, guest, ['log=/dev/null'])
-    old = qlib.connect(sock)
+    old = connect(sock)
     os.unlink(sock)
     tap.ok(old.request('stats')[0] == 'OK',
            'socket file deleted: a connected client is still served')
@@ -135,13 +137,13 @@ def socket_file(tap, plugin, guest):
     def private_socket(mode):
         return stat.S_ISSOCK(mode) and stat.S_IMODE(mode) == 0o600
     began = time.monotonic()
-    qlib.wait_for(lambda: private_socket(sock_mode()), 60)
+    wait_for(lambda: private_socket(sock_mode()), 60)
     mode = sock_mode()
     tap.ok(private_socket(mode),
            'the plugin makes its socket file again (mode 0600)',
            'mode %o after %.1f s' % (mode, time.monotonic() - began))
     try:
-        new = qlib.connect(sock)
+        new = connect(sock)
         tap.ok(new.greeting.startswith('QINSN 1 ') and
                new.request('stats')[0] == 'OK',
                'new clients connect again')
@@ -169,7 +171,8 @@ def socket_file(tap, plugin, guest):
            'nor removed when QEMU exits (status %s)' % st)
 
     # A file that is not a socket at the path: refused, untouched.
-    q2 = qlib.Qemu(plugin, guest, work, ['sock=' + sock, 'log=/dev/null'])
+    q2 = start_guest('riscv64', plugin, guest, work,
+                     ['sock=' + sock, 'log=/dev/null'])
     st = q2.wait(120)
     tap.ok(st not in (0, None) and
            'is not a socket: refusing to replace it' in q2.output() and
@@ -180,17 +183,17 @@ def socket_file(tap, plugin, guest):
 
 
 def dev_full(tap, plugin, guest):
-    work = qlib.workdir('faults-full')
+    work = workdir('faults-full')
     q, sock = start(tap, work, plugin, guest,
                     ['log=/dev/full', 'format=json'])
-    c = qlib.connect(sock)
-    rare = qlib.symbol(guest, 'spin_rare')
+    c = connect(sock)
+    rare = symbol(guest, 'spin_rare')
     st = c.request('watch 0x%x regs=a0' % rare)[0]
-    wid = qlib.field(st, 'id')
-    errors = qlib.wait_for(lambda: int(qlib.stats(c)['write_errors']), 60)
-    h1 = int(qlib.stats(c)['hits'])
-    qlib.wait_for(lambda: int(qlib.stats(c)['hits']) > h1, 60)
-    h2 = int(qlib.stats(c)['hits'])
+    wid = field(st, 'id')
+    errors = wait_for(lambda: int(c.stats()['write_errors']), 60)
+    h1 = int(c.stats()['hits'])
+    wait_for(lambda: int(c.stats()['hits']) > h1, 60)
+    h2 = int(c.stats()['hits'])
     tap.ok(errors and h2 > h1,
            'log=/dev/full: write_errors=%s in stats, the guest keeps running '
            '(hits %d -> %d)' % (errors, h1, h2))
@@ -201,8 +204,8 @@ def dev_full(tap, plugin, guest):
     def kept(s):
         return (int(s['hits']) == int(s['logged']) + int(s['dropped']) and
                 s['written'] == s['logged'])
-    qlib.wait_for(lambda: kept(qlib.stats(c)), 60)
-    s = qlib.stats(c)
+    wait_for(lambda: kept(c.stats()), 60)
+    s = c.stats()
     tap.ok(kept(s),
            'counts kept: hits %s = logged %s + dropped %s, written %s' %
            (s['hits'], s['logged'], s['dropped'], s['written']))
@@ -217,7 +220,7 @@ def tmpfs_full(tap, plugin, guest):
     if os.geteuid() != 0:
         tap.skip(name, 'needs root to mount a tmpfs')
         return
-    work = qlib.workdir('faults-enospc')
+    work = workdir('faults-enospc')
     mnt = os.path.join(work, 'mnt')
     os.mkdir(mnt)
     r = subprocess.run(['mount', '-t', 'tmpfs', '-o', 'size=1m', 'tmpfs', mnt],
@@ -232,10 +235,10 @@ def tmpfs_full(tap, plugin, guest):
         log = os.path.join(mnt, 'log.json')
         q, sock = start(tap, work, plugin, guest,
                         ['log=' + log, 'format=json'])
-        c = qlib.connect(sock)
-        rare = qlib.symbol(guest, 'spin_rare')
-        wid = qlib.field(c.request('watch 0x%x regs=a0' % rare)[0], 'id')
-        errors = qlib.wait_for(lambda: int(qlib.stats(c)['write_errors']), 60)
+        c = connect(sock)
+        rare = symbol(guest, 'spin_rare')
+        wid = field(c.request('watch 0x%x regs=a0' % rare)[0], 'id')
+        errors = wait_for(lambda: int(c.stats()['write_errors']), 60)
         tap.ok(errors and hits_grow(c),
                '%s: write_errors=%s, the guest keeps running' %
                (name, errors))
@@ -247,7 +250,7 @@ def tmpfs_full(tap, plugin, guest):
         def marked():
             with open(log, errors='replace') as f:
                 return '"token":"after-enospc"' in f.read()
-        qlib.wait_for(marked, 60)
+        wait_for(marked, 60)
         c.close()
         st = q.stop()
         recs, bad, tail = json_log(log)
@@ -263,15 +266,15 @@ def tmpfs_full(tap, plugin, guest):
 
 
 def signals(tap, plugin, guest):
-    tick = qlib.symbol(guest, 'spin_tick')
+    tick = symbol(guest, 'spin_tick')
     for sig in (signal.SIGTERM, signal.SIGINT, signal.SIGHUP):
-        work = qlib.workdir('faults-sig')
+        work = workdir('faults-sig')
         log = os.path.join(work, 'log.json')
         q, sock = start(tap, work, plugin, guest,
                         ['log=' + log, 'format=json'], smp=2)
-        c = qlib.connect(sock)
+        c = connect(sock)
         c.request('watch 0x%x regs=a0' % tick)
-        qlib.wait_for(lambda: int(qlib.stats(c)['logged']) > 1000, 120)
+        wait_for(lambda: int(c.stats()['logged']) > 1000, 120)
         st = q.stop(sig)
         recs, bad, tail = json_log(log)
         summ = recs[-1] if recs else {}
@@ -285,12 +288,12 @@ def signals(tap, plugin, guest):
                'status %s, %d bad lines, tail %r, summary %s' %
                (st, len(bad), tail[:80], summ))
 
-    work = qlib.workdir('faults-sig')
+    work = workdir('faults-sig')
     log = os.path.join(work, 'log.json')
     q, sock = start(tap, work, plugin, guest, ['log=' + log, 'format=json'])
-    c = qlib.connect(sock)
+    c = connect(sock)
     c.request('watch 0x%x regs=a0' % tick)
-    qlib.wait_for(lambda: int(qlib.stats(c)['written']) > 10000, 120)
+    wait_for(lambda: int(c.stats()['written']) > 10000, 120)
     q.stop(signal.SIGKILL)
     recs, bad, tail = json_log(log)
     tap.ok(recs and not bad and all(r['type'] != 'summary' for r in recs)
@@ -303,20 +306,20 @@ def signals(tap, plugin, guest):
 def stuck_writer(tap, plugin, guest):
     """A pipe nobody reads: the writer blocks, waiting vCPUs give up after
     stall= ms, drop what they cannot place, and the log says why."""
-    work = qlib.workdir('faults-stall')
+    work = workdir('faults-stall')
     fifo = os.path.join(work, 'log.fifo')
     os.mkfifo(fifo)
     # a reader exists (so the plugin's open does not block) but reads nothing
     rfd = os.open(fifo, os.O_RDONLY | os.O_NONBLOCK)
     q, sock = start(tap, work, plugin, guest, ['log=' + fifo, 'stall=300'])
-    c = qlib.connect(sock)
-    tick = qlib.symbol(guest, 'spin_tick')
+    c = connect(sock)
+    tick = symbol(guest, 'spin_tick')
     c.request('watch 0x%x regs=a0' % tick)
-    stalled = qlib.wait_for(lambda: int(qlib.stats(c)['stalls']) > 0, 120)
+    stalled = wait_for(lambda: int(c.stats()['stalls']) > 0, 120)
     tap.ok(stalled and hits_grow(c),
            'a log nobody reads: the vCPU stops waiting (stalls=%s) and the '
-           'guest runs on' % qlib.stats(c)['stalls'])
-    s = qlib.stats(c)
+           'guest runs on' % c.stats()['stalls'])
+    s = c.stats()
     tap.ok(int(s['dropped']) > 0 and s['overflow'] == 'wait',
            'what it cannot place is counted as dropped (%s)' % s['dropped'])
     c.request('unwatch all')
@@ -357,7 +360,7 @@ def stuck_writer(tap, plugin, guest):
 
 def main():
     plugin, guest = sys.argv[1], sys.argv[2]
-    tap = qlib.Tap()
+    tap = Tap()
     killed_clients(tap, plugin, guest)
     socket_file(tap, plugin, guest)
     dev_full(tap, plugin, guest)

@@ -19,32 +19,33 @@ import sys
 import time
 
 sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)),
-                                '..', 'stress'))
-import qlib  # noqa: E402
+                                '..', 'pylib'))
+from qinsntest import (Client, Tap, field, skip_all, start_guest, symbol,
+                       wait_for, workdir)  # noqa: E402
 
 
 def main():
     plugin, guest = sys.argv[1], sys.argv[2]
     if not shutil.which('valgrind'):
-        qlib.skip_all('valgrind not installed (apt-get install valgrind)')
-    tap = qlib.Tap()
-    work = qlib.workdir('valgrind')
+        skip_all('valgrind not installed (apt-get install valgrind)')
+    tap = Tap()
+    work = workdir('valgrind')
     sock = os.path.join(work, 'q.sock')
     log = os.path.join(work, 'log.json')
     # TCG writes the code it runs: valgrind must look for that.
     wrapper = ['valgrind', '--error-exitcode=99', '--smc-check=all-non-file',
                '--leak-check=no', '--child-silent-after-fork=yes', '-q']
-    q = qlib.Qemu(plugin, guest, work,
-                  ['sock=' + sock, 'log=' + log, 'format=json'],
-                  wrapper=wrapper)
-    up = qlib.wait_for(lambda: os.path.exists(sock), 120)
+    q = start_guest('riscv64', plugin, guest, work,
+                    ['sock=' + sock, 'log=' + log, 'format=json'],
+                    wrapper=wrapper)
+    up = wait_for(lambda: os.path.exists(sock), 120)
     tap.ok(up, 'QEMU under valgrind serves the plugin\'s socket',
            q.output()[-2000:])
     if not up:
         q.stop()
         tap.done()
-    c = qlib.Client(sock, timeout=240)
-    sym = lambda name: qlib.symbol(guest, name)  # noqa: E731
+    c = Client(sock, timeout=240)
+    sym = lambda name: symbol(guest, name)  # noqa: E731
     requests = [
         'watch 0x%x regs=a0,a1,a2,pc,sp if=a0>=0x10 count=20' %
         sym('spin_tick'),
@@ -67,7 +68,7 @@ def main():
     while not hits and time.monotonic() < deadline:
         time.sleep(0.5)
         st, data = c.request('list')
-        hits = sum(int(qlib.field(d, 'hits') or 0) for d in data)
+        hits = sum(int(field(d, 'hits') or 0) for d in data)
     tap.ok(not bad and hits > 0,
            '%d requests answered, watches hit %d times' % (len(requests),
                                                            hits), bad)

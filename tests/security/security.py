@@ -22,15 +22,16 @@ import sys
 import time
 
 sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)),
-                                '..', 'stress'))
-import qlib  # noqa: E402
+                                '..', 'pylib'))
+from qinsntest import (Client, Tap, connect, start_guest, symbol, usage,
+                       wait_for, workdir)  # noqa: E402
 
 MAX_WATCHES = 200000
 UNUSED = 0x90000000         # beyond the guest's RAM: never executed
 
 
 def watch_limit(tap, c, q):
-    rss0 = qlib.usage(q.pid)['rss_kb']
+    rss0 = usage(q.pid)['rss_kb']
     start = time.monotonic()
     bad = []
     chunk = 5000
@@ -39,7 +40,7 @@ def watch_limit(tap, c, q):
                  for i in range(base, base + chunk)]
         bad += [st for st, _ in c.pipeline(lines) if not st.startswith('OK')]
     took = time.monotonic() - start
-    rss1 = qlib.usage(q.pid)['rss_kb']
+    rss1 = usage(q.pid)['rss_kb']
     tap.ok(not bad, '%d watches set in %.1f s (VmRSS +%d MiB)' %
            (MAX_WATCHES, took, (rss1 - rss0) // 1024), bad[:5])
     st = c.request('watch 0x%x' % (UNUSED - 4))[0]
@@ -52,7 +53,7 @@ def watch_limit(tap, c, q):
 
 
 def clients(c):
-    return int(qlib.stats(c)['clients'])
+    return int(c.stats()['clients'])
 
 
 def client_limit(tap, c, sock):
@@ -92,15 +93,15 @@ def client_limit(tap, c, sock):
            'client 65: ERR LIMIT too many clients, then closed', got)
     socks.pop().close()
     # the plugin has to see it leave: until then the 64 are still there
-    qlib.wait_for(lambda: clients(c) == 63, 60)
-    again = qlib.Client(sock)
+    wait_for(lambda: clients(c) == 63, 60)
+    again = Client(sock)
     tap.ok(again.greeting.startswith('QINSN 1 '),
            'once one leaves, a new client gets in', again.greeting)
     again.close()
     for s in socks:
         s.close()
     # the next checks count the plugin's fds: all of these gone first
-    qlib.wait_for(lambda: clients(c) == 1, 60)
+    wait_for(lambda: clients(c) == 1, 60)
 
 
 def edges(tap, c):
@@ -132,17 +133,17 @@ def marks(tap, c):
            '(not cut short)', (st, st2))
     # the mark above written (no hit is ever logged here): counts settled
     def mark_written():
-        s = qlib.stats(c)
+        s = c.stats()
         return int(s['written']) == int(s['logged']) + 1
-    qlib.wait_for(mark_written, 60)
-    before = qlib.stats(c)
+    wait_for(mark_written, 60)
+    before = c.stats()
     replies = c.pipeline(['mark flood%d' % i for i in range(5000)])
     oks = sum(1 for st, _ in replies if st == 'OK')
     full = sum(1 for st, _ in replies
                if st == 'ERR LIMIT the mark queue is full; try again')
-    qlib.wait_for(lambda: int(qlib.stats(c)['written']) -
+    wait_for(lambda: int(c.stats()['written']) -
                   int(before['written']) >= oks, 60)
-    after = qlib.stats(c)
+    after = c.stats()
     tap.ok(oks + full == 5000 and after['dropped'] == before['dropped'] and
            int(after['written']) - int(before['written']) == oks,
            '5000 marks at once: %d queued and written, %d refused as the '
@@ -151,7 +152,7 @@ def marks(tap, c):
 
 
 def hostile(tap, c, q, work, log):
-    fds0 = qlib.usage(q.pid)['fds']
+    fds0 = usage(q.pid)['fds']
     pwned = '/tmp/qinsn-pwned-%d' % os.getpid()
     texts = ['%n%n%n%s%s', '%s%p%x%08x%.9999d', '../../../..' + pwned,
              pwned, '/etc/passwd', '$(touch%20' + pwned + ')']
@@ -184,11 +185,11 @@ def hostile(tap, c, q, work, log):
     def all_marks(text):
         return all('"token":"%s"' % t.replace('\\', '\\\\') in text
                    for t in texts)
-    qlib.wait_for(lambda: all_marks(log_text()), 60)
+    wait_for(lambda: all_marks(log_text()), 60)
     tap.ok(q.alive() and not os.path.exists(pwned) and
-           qlib.usage(q.pid)['fds'] == fds0 and
+           usage(q.pid)['fds'] == fds0 and
            sorted(os.listdir(work)) == sorted(['q.sock', 'log.json',
-                                               'qemu.out', 'serial']),
+                                               'qemu.out', 'qemu.serial']),
            'no file made or opened: QEMU alive, fds unchanged, work '
            'directory and /tmp untouched')
     c.request('flush')
@@ -200,7 +201,7 @@ def hostile(tap, c, q, work, log):
     tap.ok(st == 'ERR SYNTAX byte 0x00 at column 9 is not printable ASCII',
            'a NUL inside a request: ERR SYNTAX, nothing of it run', st)
     # Replies stay in request order around a refused overlong line.
-    tick = qlib.symbol(sys.argv[2], 'spin_tick')
+    tick = symbol(sys.argv[2], 'spin_tick')
     c.send('watch 0x%x\n%s\nstats\n' % (tick, 'x' * 5000))
     order = [c.reply()[0] for _ in range(3)]
     tap.ok(order[0].startswith('OK id=') and order[1].startswith('ERR LIMIT')
@@ -212,7 +213,7 @@ def hostile(tap, c, q, work, log):
     # log, so would be the refused one.
     while c.request('mark after-nul')[0] != 'OK':     # queue full: again
         time.sleep(0.05)
-    qlib.wait_for(lambda: '"token":"after-nul"' in log_text(), 60)
+    wait_for(lambda: '"token":"after-nul"' in log_text(), 60)
     text = log_text()
     tap.ok('"token":"after-nul"' in text and '"token":"cut"' not in text,
            'the refused mark did not reach the log')
@@ -225,14 +226,14 @@ def other_user(tap, plugin, guest):
             not shutil.which('socat'):
         tap.skip(name, 'needs root, setpriv and socat')
         return
-    work = qlib.workdir('security-user')
+    work = workdir('security-user')
     os.chmod(work, 0o755)       # only qinsn's own directory stands guard
     rt = os.path.join(work, 'rt')
     os.mkdir(rt, 0o755)
-    q = qlib.Qemu(plugin, guest, work, ['log=/dev/null'],
-                  env={'XDG_RUNTIME_DIR': rt})
+    q = start_guest('riscv64', plugin, guest, work, ['log=/dev/null'],
+                    env={'XDG_RUNTIME_DIR': rt})
     sock = os.path.join(rt, 'qinsn', '%d.sock' % q.pid)
-    up = qlib.wait_for(lambda: os.path.exists(sock), 60)
+    up = wait_for(lambda: os.path.exists(sock), 60)
     r = subprocess.run(nobody + ['socat', '-', 'UNIX-CONNECT:' + sock],
                        input='stats\n', capture_output=True, text=True,
                        timeout=30)
@@ -240,7 +241,7 @@ def other_user(tap, plugin, guest):
            'OK' not in r.stdout,
            name + ' (directory 0700: connect() fails with EACCES)',
            r.stderr)
-    own = qlib.connect(sock)
+    own = connect(sock)
     tap.ok(own.request('stats')[0] == 'OK', 'while its owner still can')
     own.close()
     q.stop()
@@ -248,16 +249,16 @@ def other_user(tap, plugin, guest):
 
 def main():
     plugin, guest = sys.argv[1], sys.argv[2]
-    tap = qlib.Tap()
-    work = qlib.workdir('security')
+    tap = Tap()
+    work = workdir('security')
     sock = os.path.join(work, 'q.sock')
     log = os.path.join(work, 'log.json')
-    q = qlib.Qemu(plugin, guest, work,
-                  ['sock=' + sock, 'log=' + log, 'format=json'])
-    if not qlib.wait_for(lambda: os.path.exists(sock), 60):
+    q = start_guest('riscv64', plugin, guest, work,
+                    ['sock=' + sock, 'log=' + log, 'format=json'])
+    if not wait_for(lambda: os.path.exists(sock), 60):
         tap.ok(False, 'the plugin serves its socket', q.output())
         tap.done()
-    c = qlib.connect(sock, timeout=120)
+    c = connect(sock, timeout=120)
     watch_limit(tap, c, q)
     client_limit(tap, c, sock)
     edges(tap, c)

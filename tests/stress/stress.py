@@ -30,8 +30,11 @@ import sys
 import threading
 import time
 
-sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
-import qlib  # noqa: E402
+sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)),
+                                '..', 'pylib'))
+from qinsntest import (ASAN_PRELOAD, Client, LogCounter, Tap, connect, field,
+                       start_guest, summary_fields, symbol, usage, wait_for,
+                       workdir)  # noqa: E402
 
 # Memory growth allowed between round 2 and the last round.
 RSS_SLACK_KB = 8 * 1024
@@ -43,7 +46,7 @@ class Subscriber(threading.Thread):
 
     def __init__(self, sock):
         super().__init__(daemon=True)
-        self.c = qlib.Client(sock)
+        self.c = Client(sock)
         self.ok = self.c.request('subscribe')[0] == 'OK'
         self.hits = 0
         self.lost = 0
@@ -99,7 +102,7 @@ class Worker(threading.Thread):
             req = 'watch 0x%x regs=a0' % target
             self.sent += 1
             st = self.expect_ok(req, c.request(req))
-            wid = qlib.field(st, 'id')
+            wid = field(st, 'id')
             if wid is None:
                 return
             batch = ['disable ' + wid, 'enable ' + wid, 'list', 'stats',
@@ -112,7 +115,7 @@ class Worker(threading.Thread):
     def run(self):
         while not self.stop:
             try:
-                c = qlib.Client(self.sock, timeout=120)
+                c = Client(self.sock, timeout=120)
                 self.one_round(c)
                 c.close()
             except (OSError, EOFError) as e:
@@ -135,35 +138,35 @@ def main():
     ap.add_argument('--per-round', type=int, default=336)
     args = ap.parse_args()
 
-    tap = qlib.Tap()
-    work = qlib.workdir('stress')
+    tap = Tap()
+    work = workdir('stress')
     sock = os.path.join(work, 'q.sock')
-    log = qlib.LogCounter(os.path.join(work, 'log.json'))
-    q = qlib.Qemu(args.plugin, args.guest, work,
-                  ['sock=' + sock, 'log=' + log.path, 'format=json',
-                   'overflow=drop'], smp=4)
+    log = LogCounter(os.path.join(work, 'log.json'))
+    q = start_guest('riscv64', args.plugin, args.guest, work,
+                    ['sock=' + sock, 'log=' + log.path, 'format=json',
+                     'overflow=drop'], smp=4)
     tap.diag('run: ' + ' '.join(q.cmd))
-    if not qlib.wait_for(lambda: os.path.exists(sock), 60):
+    if not wait_for(lambda: os.path.exists(sock), 60):
         tap.ok(False, 'the plugin serves its socket', q.output())
         q.stop(signal.SIGKILL)
         tap.done()
     g = args.guest
-    tick = qlib.symbol(g, 'spin_tick')
-    rare = qlib.symbol(g, 'spin_rare')
+    tick = symbol(g, 'spin_tick')
+    rare = symbol(g, 'spin_rare')
     # Client watches: instructions that run every iteration, and two that
     # never run (only table and flush work).
-    targets = [qlib.symbol(g, 'spin_fn'), qlib.symbol(g, 'spin_str'),
+    targets = [symbol(g, 'spin_fn'), symbol(g, 'spin_str'),
                0x80ff0000, 0x80ff0100]
 
-    mon = qlib.connect(sock)
+    mon = connect(sock)
     hot = [mon.request('watch 0x%x regs=a0,a1,a2' % tick)[0],
            mon.request('watch 0x%x regs=a0' % rare)[0]]
     tap.ok(all(h.startswith('OK id=') for h in hot),
            'hot watches on spin_tick and spin_rare', hot)
-    qlib.wait_for(lambda: int(qlib.stats(mon)['hits']) > 0, 60)
+    wait_for(lambda: int(mon.stats()['hits']) > 0, 60)
     reader = Subscriber(sock)
     reader.start()
-    stalled = qlib.Client(sock)
+    stalled = Client(sock)
     stalled.send('subscribe\n')      # and never read again
 
     barrier = threading.Barrier(args.clients + 1)
@@ -180,7 +183,7 @@ def main():
     for r in range(args.rounds):
         # between rounds the workers wait at the barrier
         while True:
-            s = qlib.stats(mon)
+            s = mon.stats()
             cur = {k: int(s[k]) for k in ('hits', 'logged', 'written',
                                           'dropped', 'write_errors')}
             if prev and any(cur[k] < prev[k] for k in cur):
@@ -198,9 +201,9 @@ def main():
         # The workers closed their connections before the barrier; the
         # plugin may not have seen every one go yet.  Its clients and fds
         # are counted once it has (the monitor and the two subscribers).
-        qlib.wait_for(lambda: qlib.stats(mon)['clients'] == '3', 60)
-        s = qlib.stats(mon)
-        u = qlib.usage(q.pid)
+        wait_for(lambda: mon.stats()['clients'] == '3', 60)
+        s = mon.stats()
+        u = usage(q.pid)
         u['watches'] = int(s['watches'])
         u['clients'] = int(s['clients'])
         samples.append(u)
@@ -237,7 +240,7 @@ def main():
                                          len(samples), b['fds'],
                                          b['threads']))
         slack = max(RSS_SLACK_KB, a['rss_kb'] * RSS_SLACK_RATIO)
-        if qlib.ASAN_PRELOAD:
+        if ASAN_PRELOAD:
             tap.skip('no memory growth', 'ASan keeps freed memory in '
                      'quarantine: VmRSS %d KiB at round 2, %d KiB at round '
                      '%d' % (a['rss_kb'], b['rss_kb'], len(samples)))
@@ -258,14 +261,14 @@ def main():
     tap.ok(reader.ok and reader.hits > 0,
            'a subscriber read %d hit events (%d more reported lost) while '
            'another never read' % (reader.hits, reader.lost))
-    last = qlib.stats(mon)
+    last = mon.stats()
     mon.close()
     stalled.close()
     st = q.stop(signal.SIGTERM)
     log.join(60)
     tap.ok(st == 0, 'QEMU exits 0 on SIGTERM (status %s)' % st,
            q.output()[-2000:])
-    summ = qlib.summary_fields(log.summary or '')
+    summ = summary_fields(log.summary or '')
     tap.ok(bool(summ), 'the log ends with its summary', log.summary)
     if summ:
         tap.ok(log.counts['hit'] == summ['logged'],
