@@ -13,8 +13,11 @@ import os
 import shutil
 import sys
 
-from tracelib import (PASS, Tap, decode, json_lines, read_trace, run_guest,
-                      skip_all, symbol, text_hit, workdir)
+sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)),
+                                '..', 'pylib'))
+from qinsntest import PASS, Tap, skip_all, symbol, workdir  # noqa: E402
+from tracelib import (decode, json_lines, read_trace, run_guest,
+                      text_hit)  # noqa: E402
 
 LABELS = ['probe_args', 'probe_loop', 'probe_mid_start', 'probe_mid',
           'probe_str', 'probe_end']

@@ -19,8 +19,10 @@ import struct
 import sys
 import time
 
-from tracelib import (Qemu, Tap, decode, run_guest, skip_all, symbol,
-                      text_hit, workdir)
+sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)),
+                                '..', 'pylib'))
+from qinsntest import Tap, skip_all, start_guest, symbol, workdir  # noqa: E402
+from tracelib import decode, run_guest, text_hit  # noqa: E402
 
 PREFIX = 84     # packet header and context
 
@@ -126,9 +128,10 @@ def main():
 
     # a real trace cut short: QEMU killed while it writes
     cut = os.path.join(work, 'cut')
-    q = Qemu('riscv64', plugin, spin, work,
-             ['watch=0x%x' % symbol(spin, 'spin_rare'), 'regs=a0',
-              'sock=none', 'format=ctf', 'log=' + cut], tag='cut')
+    q = start_guest('riscv64', plugin, spin, work,
+                    ['watch=0x%x' % symbol(spin, 'spin_rare'), 'regs=a0',
+                     'sock=none', 'format=ctf', 'log=' + cut],
+                    tag='cut')
     end = time.monotonic() + 60
     while time.monotonic() < end:
         if (os.path.exists(os.path.join(cut, 'cpu0')) and

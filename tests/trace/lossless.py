@@ -25,8 +25,11 @@ import sys
 import threading
 import time
 
-from tracelib import (TEXT_DROP, TEXT_SUMMARY, Tap, decode_lines, run_guest,
-                      skip_all, symbol, text_hit, workdir)
+sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)),
+                                '..', 'pylib'))
+from qinsntest import Tap, skip_all, symbol, workdir  # noqa: E402
+from tracelib import (TEXT_DROP, TEXT_SUMMARY, decode_lines, run_guest,
+                      text_hit)  # noqa: E402
 
 N = 2000000
 

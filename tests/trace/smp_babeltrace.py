@@ -24,8 +24,12 @@ import shutil
 import sys
 import time
 
-from tracelib import (Client, Qemu, Tap, babeltrace, decode, metadata,
-                      read_trace, skip_all, symbol, text_hit, workdir)
+sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)),
+                                '..', 'pylib'))
+from qinsntest import (Tap, connect, skip_all, start_guest, symbol,
+                       workdir)  # noqa: E402
+from tracelib import (babeltrace, decode, metadata, read_trace,
+                      text_hit)  # noqa: E402
 
 BT_HIT = re.compile(r'\] \(\+[^)]*\) hit_w(\d+): \{ cpu_id = (\d+) \}, '
                     r'\{ seq = (\d+) \}, \{ watch = (\d+), hit = (\d+), '
@@ -36,12 +40,12 @@ BT_REG = re.compile(r'(\w+) = 0x([0-9A-F]+)')
 def run(plugin, guest, work):
     trace = os.path.join(work, 'trace')
     sock = os.path.join(work, 'sock')
-    q = Qemu('riscv64', plugin, guest, work,
-             ['watch=0x%x' % symbol(guest, 'spin_rare'), 'regs=a0',
-              'format=ctf', 'log=' + trace, 'sock=' + sock], smp=4)
+    q = start_guest('riscv64', plugin, guest, work,
+                    ['watch=0x%x' % symbol(guest, 'spin_rare'), 'regs=a0',
+                     'format=ctf', 'log=' + trace, 'sock=' + sock], smp=4)
     replies = {}
     try:
-        c = Client(sock)
+        c = connect(sock)
         replies['watch'] = c.request('watch 0x%x regs=a0,a1 count=200'
                                      % symbol(guest, 'spin_fn'))
         replies['mark'] = c.request('mark after-watch-2')

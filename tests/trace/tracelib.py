@@ -1,108 +1,32 @@
 """Helpers of qinsn's trace tests (format=ctf, qinsn decode, babeltrace2).
 
-QEMU running a test guest with the plugin on any of the three machines,
-`qinsn decode` and `babeltrace2` as subprocesses, parsers of the text and
-JSON logs, and a reader of the CTF trace of its own (docs/trace.md), written
-from the layout alone so that it checks the plugin and `qinsn decode`
-instead of sharing their code.  TAP output, skip_all and symbol come from
-tests/pylib/qinsntest.py.  Standard library only.
+`qinsn decode` and `babeltrace2` as subprocesses, a guest run to its end,
+parsers of the text and JSON logs, and a reader of the CTF trace of its
+own (docs/trace.md), written from the layout alone so that it checks the
+plugin and `qinsn decode` instead of sharing their code.  TAP output,
+QEMU, the control socket and scratch directories come from the shared
+package tests/pylib/qinsntest.  Standard library only.
 """
 
 import json
 import os
 import re
-import shutil
 import signal
-import socket
 import struct
 import subprocess
 import sys
-import tempfile
-import time
 
 sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)),
                                 '..', 'pylib'))
-import qinsntest  # noqa: E402
-from qinsntest import skip_all, symbol  # noqa: E402,F401
-
-WORKDIRS = []
-
-
-class Tap(qinsntest.Tap):
-    """qinsntest's TAP; scratch directories removed when all passed."""
-
-    def finish(self):
-        if self.failed:
-            self.diag('kept for a look: ' + ' '.join(WORKDIRS))
-        else:
-            for path in WORKDIRS:
-                shutil.rmtree(path, ignore_errors=True)
-
-
-def workdir(name):
-    """A fresh scratch directory, kept when an assertion failed."""
-    path = tempfile.mkdtemp(prefix='qinsn-%s-' % name)
-    WORKDIRS.append(path)
-    return path
-
-
-MACHINES = {
-    'riscv64': ['-M', 'virt', '-bios', 'none'],
-    'aarch64': ['-M', 'virt', '-cpu', 'cortex-a57', '-semihosting'],
-    'x86_64': ['-M', 'pc', '-no-reboot', '-device',
-               'isa-debug-exit,iobase=0xf4,iosize=0x04'],
-}
-# the guests' exit status when they pass (tests/guests/README.md)
-PASS = {'riscv64': 0, 'aarch64': 0, 'x86_64': 33}
-
-
-class Qemu:
-    """qemu-system-ARCH running @guest with the plugin and @args (its
-    key=value arguments); serial console and QEMU's output in @work."""
-
-    def __init__(self, arch, plugin, guest, work, args, smp=1, tag='qemu'):
-        self.out_path = os.path.join(work, tag + '.out')
-        cmd = (['qemu-system-' + arch] + MACHINES[arch] +
-               ['-smp', str(smp), '-display', 'none', '-monitor', 'none',
-                '-serial', 'file:' + os.path.join(work, tag + '.serial'),
-                '-kernel', guest, '-plugin', ','.join([plugin] + args)])
-        self.out = open(self.out_path, 'wb')
-        self.proc = subprocess.Popen(cmd, stdin=subprocess.DEVNULL,
-                                     stdout=self.out,
-                                     stderr=subprocess.STDOUT,
-                                     start_new_session=True)
-
-    def output(self):
-        with open(self.out_path, 'rb') as f:
-            return f.read().decode('utf-8', 'replace')
-
-    def wait(self, timeout):
-        """Exit status, or None when it is still running after @timeout."""
-        try:
-            return self.proc.wait(timeout)
-        except subprocess.TimeoutExpired:
-            return None
-
-    def stop(self, sig=signal.SIGTERM, timeout=60):
-        """End QEMU with @sig (killed if it lingers); its exit status."""
-        if self.proc.poll() is None:
-            os.kill(self.proc.pid, sig)
-        st = self.wait(timeout)
-        if st is None:
-            os.kill(self.proc.pid, signal.SIGKILL)
-            st = self.wait(30)
-        self.out.close()
-        return st
+from qinsntest import start_guest  # noqa: E402
 
 
 def run_guest(arch, plugin, guest, work, args, tag='qemu', timeout=300):
     """Run a guest that exits by itself; (exit status, QEMU's output)."""
-    q = Qemu(arch, plugin, guest, work, args, tag=tag)
+    q = start_guest(arch, plugin, guest, work, args, tag=tag)
     st = q.wait(timeout)
     if st is None:
-        st = q.stop(signal.SIGKILL)
-        return None, q.output()
-    q.out.close()
+        q.stop(signal.SIGKILL)
     return st, q.output()
 
 
@@ -127,48 +51,6 @@ def babeltrace(trace, timeout=600):
                        timeout=timeout)
     return (p.returncode, p.stdout.decode('utf-8', 'replace'),
             p.stderr.decode('utf-8', 'replace'))
-
-
-class Client:
-    """A control connection: one request, its reply (status, data)."""
-
-    def __init__(self, path, secs=60):
-        end = time.monotonic() + secs
-        while True:
-            try:
-                self.sock = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
-                self.sock.settimeout(60)
-                self.sock.connect(path)
-                break
-            except (FileNotFoundError, ConnectionRefusedError):
-                self.sock.close()
-                if time.monotonic() >= end:
-                    raise
-                time.sleep(0.05)
-        self.buf = b''
-        self.greeting = self.line()
-
-    def line(self):
-        while b'\n' not in self.buf:
-            data = self.sock.recv(65536)
-            if not data:
-                raise EOFError('connection closed')
-            self.buf += data
-        line, self.buf = self.buf.split(b'\n', 1)
-        return line.decode('ascii', 'replace')
-
-    def request(self, line):
-        self.sock.sendall((line + '\n').encode())
-        data = []
-        while True:
-            reply = self.line()
-            if reply.startswith('= '):
-                data.append(reply[2:])
-            elif not reply.startswith('! '):
-                return reply, data
-
-    def close(self):
-        self.sock.close()
 
 
 # "hit   w1    cpu0   #1        pc=0x... a0=0x... a1=0x..."
