@@ -12,20 +12,24 @@ back to the instruction's own address for the PC and marks the flags
 stale.
 """
 
+import os
 import shutil
 import sys
 
-from patchedlib import (FLAGS_REG, PC_REG, SYSTEM_PASS, begin, expected,
-                        free_port, gdb_at, hits, read_log, run, start, stop,
-                        symbol, system_command)
+from patchedlib import begin, expected, gdb_at
+
+sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)),
+                                '..', 'pylib'))
+from qinsntest import (FLAGS_REG, PASS, PC_REG, Qemu, free_port, hits,
+                       read_log, run, symbol, system_command)  # noqa: E402
 
 
 def log_run(t, qemu, arch, guest, plugin, regs, watches, log, what):
     plugin = '%s,%s,regs=%s,format=json,log=%s,sock=none' % (
         plugin, ','.join('watch=0x%x' % a for a in watches), ':'.join(regs),
         log)
-    status, out = run(system_command(qemu, arch, guest, plugin), 120)
-    t.ok(status == SYSTEM_PASS[arch], '%s: guest passes (exit %s)'
+    status, out = run(system_command(arch, guest, [plugin], qemu=qemu), 120)
+    t.ok(status == PASS[arch], '%s: guest passes (exit %s)'
          % (what, status), out[-2000:])
     try:
         return read_log(log)
@@ -61,7 +65,7 @@ def main():
 
     # Patched QEMU: values match the expected file, none stale.
     recs = log_run(t, qemu, arch, guest, plugin, regs, [mid_start, mid],
-                   work.file('patched.json'), 'patched')
+                   os.path.join(work, 'patched.json'), 'patched')
     got_mid = hits(recs, mid)
     t.eq(len(got_mid), len(want_mid), 'patched: probe_mid hit count')
     check_values(t, hits(recs, mid_start), want_start,
@@ -75,16 +79,16 @@ def main():
     gdb = shutil.which('gdb-multiarch') or (arch == 'x86_64' and
                                             shutil.which('gdb'))
     if not gdb:
-        t.ok(True, 'gdb comparison # SKIP gdb-multiarch not installed')
+        t.skip('gdb comparison', 'gdb-multiarch not installed')
     else:
         port = free_port()
-        cmd = system_command(qemu, arch, guest, plugin + ',sock=none',
-                             ['-gdb', 'tcp:127.0.0.1:%d' % port, '-S'])
+        cmd = system_command(arch, guest, [plugin + ',sock=none'], qemu=qemu,
+                             extra=['-gdb', 'tcp:127.0.0.1:%d' % port, '-S'])
         # The plugin is loaded but watches nothing: gdb sees plain QEMU.
-        q = start(cmd)
+        q = Qemu(cmd, os.path.join(work, 'gdb-qemu.out'))
         gregs = [pc_reg] + ([flags_reg] if flags_reg else [])
         stops, out = gdb_at(gdb, guest, port, mid, gregs, len(want_mid))
-        stop(q)
+        q.stop()
         t.eq(len(stops), len(want_mid), 'gdb stopped at every probe_mid hit')
         for i, s in enumerate(stops):
             logged = {k: int(got_mid[i]['regs'][k], 16) for k in gregs} \
@@ -95,10 +99,10 @@ def main():
     # Stock QEMU: the plugin's own fallbacks.
     stock = shutil.which('qemu-system-' + arch)
     if not stock:
-        t.ok(True, 'stock QEMU # SKIP qemu-system-%s not installed' % arch)
+        t.skip('stock QEMU', 'qemu-system-%s not installed' % arch)
     else:
         recs = log_run(t, stock, arch, guest, plugin, regs, [mid_start, mid],
-                       work.file('stock.json'), 'stock')
+                       os.path.join(work, 'stock.json'), 'stock')
         got = hits(recs, mid)
         t.eq(len(got), len(want_mid), 'stock: probe_mid hit count')
         t.ok(all(int(r['regs'][pc_reg], 16) == mid for r in got),
@@ -108,7 +112,6 @@ def main():
             t.ok(all(flags_reg in r.get('stale', []) for r in got),
                  'stock: %s marked stale at probe_mid' % flags_reg,
                  [r.get('stale') for r in got])
-    work.cleanup()
     t.done()
 
 

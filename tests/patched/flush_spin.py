@@ -16,13 +16,18 @@ still takes effect.
 """
 
 import json
+import os
 import shutil
 import socket
 import sys
 import time
 
-from patchedlib import (PC_REG, Client, begin, fields, flush_latency, start,
-                        stop, symbol, system_command)
+from patchedlib import begin, flush_latency
+
+sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)),
+                                '..', 'pylib'))
+from qinsntest import (PC_REG, Qemu, connect, fields, symbol,
+                       system_command)  # noqa: E402
 
 
 def qmp(path, command):
@@ -41,18 +46,19 @@ def qmp(path, command):
 
 
 def boot(qemu, arch, guest, plugin, work, name):
-    sock = work.file(name + '.sock')
-    qmp_path = work.file(name + '.qmp')
-    cmd = system_command(qemu, arch, guest,
-                         '%s,sock=%s,log=%s' % (plugin, sock,
-                                                work.file(name + '.log')),
-                         ['-smp', '2', '-qmp',
-                          'unix:%s,server=on,wait=off' % qmp_path])
-    return start(cmd), sock, qmp_path
+    sock = os.path.join(work, name + '.sock')
+    qmp_path = os.path.join(work, name + '.qmp')
+    log = os.path.join(work, name + '.log')
+    cmd = system_command(arch, guest,
+                         ['%s,sock=%s,log=%s' % (plugin, sock, log)],
+                         smp=2, qemu=qemu,
+                         extra=['-qmp', 'unix:%s,server=on,wait=off'
+                                % qmp_path])
+    return Qemu(cmd, os.path.join(work, name + '.out')), sock, qmp_path
 
 
 def watch_and_hit(t, c, addr, what):
-    data, status, secs = c.request('watch 0x%x' % addr)
+    status, _, secs = c.timed_request('watch 0x%x' % addr)
     t.ok(status.startswith('OK id='), '%s: watch answered OK (%.1f ms)'
          % (what, secs * 1000), status)
     wid = fields(status).get('id')
@@ -61,18 +67,19 @@ def watch_and_hit(t, c, addr, what):
     return wid, ev
 
 
-def connect(t, q, sock, what):
+def client_of(t, q, sock, what):
     """A client of @sock, or None (a failed assertion, QEMU stopped)."""
     try:
-        return Client(sock)
+        return connect(sock, 20, 20)
     except OSError as e:
-        t.ok(False, '%s: socket answers' % what, '%s\n%s' % (e, stop(q)))
+        q.stop()
+        t.ok(False, '%s: socket answers' % what, '%s\n%s' % (e, q.output()))
         return None
 
 
 def patched_checks(t, qemu, arch, guest, plugin, work):
     q, sock, qmp_path = boot(qemu, arch, guest, plugin, work, 'patched')
-    c = connect(t, q, sock, 'patched')
+    c = client_of(t, q, sock, 'patched')
     if not c:
         return
     g = fields(c.greeting)
@@ -92,18 +99,14 @@ def patched_checks(t, qemu, arch, guest, plugin, work):
     flush_latency(t, c, 20)
 
     # Two clients asking at once share one flush, both get their OK.
-    c2 = Client(sock)
+    c2 = connect(sock, 20, 20)
     replies = []
     try:
-        c.send('flush')
-        c2.send('flush')
+        c.send('flush\n')
+        c2.send('flush\n')
         for cl in (c, c2):
-            while True:
-                line = cl.f.readline().strip()
-                if not line.startswith(('! ', '= ')):
-                    replies.append(line)
-                    break
-    except OSError as e:
+            replies.append(cl.reply()[0])
+    except (OSError, EOFError) as e:
         replies.append(str(e))
     t.ok(all(r.startswith('OK gen=') for r in replies),
          'patched: concurrent flushes of two clients both answered', replies)
@@ -117,7 +120,8 @@ def patched_checks(t, qemu, arch, guest, plugin, work):
     tick = symbol(guest, 'spin_tick')
     t.ok(qmp(qmp_path, 'stop'), 'patched: QMP stop')
     time.sleep(0.2)
-    _, status, secs = c.request('watch 0x%x regs=%s' % (tick, PC_REG[arch]))
+    status, _, secs = c.timed_request('watch 0x%x regs=%s'
+                                      % (tick, PC_REG[arch]))
     t.ok(status.startswith('OK id=') and secs < 5,
          'patched: watch answered while stopped (%.1f ms)' % (secs * 1000),
          status)
@@ -131,12 +135,12 @@ def patched_checks(t, qemu, arch, guest, plugin, work):
         t.eq(int(f.get(PC_REG[arch], '0'), 16), tick,
              'patched: %s logged at spin_tick is its address' % PC_REG[arch])
     c.close()
-    stop(q)
+    q.stop()
 
 
 def stock_checks(t, qemu, arch, guest, plugin, work):
     q, sock, _ = boot(qemu, arch, guest, plugin, work, 'stock')
-    c = connect(t, q, sock, 'stock')
+    c = client_of(t, q, sock, 'stock')
     if not c:
         return
     t.eq(fields(c.greeting).get('flush'), 'stock-reset',
@@ -144,7 +148,7 @@ def stock_checks(t, qemu, arch, guest, plugin, work):
     c.request('subscribe')
     watch_and_hit(t, c, symbol(guest, 'spin_fn'), 'stock spin_fn')
     c.close()
-    stop(q)
+    q.stop()
 
 
 def main():
@@ -155,8 +159,7 @@ def main():
     if stock:
         stock_checks(t, stock, arch, guest, plugin, work)
     else:
-        t.ok(True, 'stock QEMU # SKIP qemu-system-%s not installed' % arch)
-    work.cleanup()
+        t.skip('stock QEMU', 'qemu-system-%s not installed' % arch)
     t.done()
 
 

@@ -10,9 +10,14 @@ every logged value.  Stock Debian QEMU cannot load plugins in user mode,
 so there is no stock counterpart.
 """
 
+import os
 import sys
 
-from patchedlib import begin, hits, read_log, run, symbol
+from patchedlib import begin
+
+sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)),
+                                '..', 'pylib'))
+from qinsntest import hits, read_log, run, symbol  # noqa: E402
 
 ARGS = {
     'x86_64': ['rdi', 'rsi', 'rdx'],
@@ -38,7 +43,7 @@ def want_args():
 def main():
     arch, prog, plugin = sys.argv[1:4]
     qemu, t, work = begin('qemu-' + arch)
-    log = work.file('args.json')
+    log = os.path.join(work, 'args.json')
 
     want = want_args()
     addr = {name: symbol(prog, name) for name in want}
@@ -68,7 +73,6 @@ def main():
                 t.eq(r.get(reg), value, 'user_mid hit %d: %s' % (i + 1, reg))
             t.ok('stale' not in got[i], '%s hit %d: nothing stale'
                  % (name, i + 1), got[i].get('stale'))
-    work.cleanup()
     t.done()
 
 

@@ -10,23 +10,30 @@ be answered (the flush cannot wait for the blocked vCPU) and hits must
 follow; `flush` must keep working, and its latency is reported.
 """
 
+import os
 import signal
 import sys
 
-from patchedlib import (Client, begin, fields, flush_latency, start, stop,
-                        symbol)
+from patchedlib import begin, flush_latency
+
+sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)),
+                                '..', 'pylib'))
+from qinsntest import (Qemu, connect, fields, symbol,
+                       wait_for)  # noqa: E402
 
 
 def main():
     arch, prog, plugin = sys.argv[1:4]
     qemu, t, work = begin('qemu-' + arch)
-    sock = work.file('q.sock')
+    sock = os.path.join(work, 'q.sock')
 
-    q = start([qemu, '-plugin', '%s,sock=%s,log=%s' % (
-        plugin, sock, work.file('log')), prog])
-    ready = q.stdout.readline().strip()
+    q = Qemu([qemu, '-plugin', '%s,sock=%s,log=%s' % (
+        plugin, sock, os.path.join(work, 'log')), prog],
+        os.path.join(work, 'qemu.out'))
+    wait_for(lambda: '\n' in q.output() or not q.alive(), 60)
+    ready = q.output().split('\n')[0].strip()
     t.eq(ready, 'ready', 'program started its blocked thread')
-    c = Client(sock)
+    c = connect(sock, 20, 20)
     g = fields(c.greeting)
     t.eq(g.get('mode'), 'user', 'greeting mode=user')
     t.eq(g.get('flush'), 'patched', 'greeting flush=patched')
@@ -34,7 +41,7 @@ def main():
     c.request('subscribe')
 
     tick = symbol(prog, 'probe_tick')
-    _, status, secs = c.request('watch 0x%x' % tick)
+    status, _, secs = c.timed_request('watch 0x%x' % tick)
     t.ok(status.startswith('OK id=') and secs < 5,
          'watch answered with a thread blocked in read() (%.1f ms)'
          % (secs * 1000), status)
@@ -45,16 +52,15 @@ def main():
     st = c.stats()
     t.eq(st.get('flush_path'), 'patched', 'stats flush_path=patched')
     c.close()
-    running = q.poll() is None
-    out = stop(q)
+    running = q.alive()
+    status = q.stop()
     # The program runs for a minute: still running here means nothing
     # above crashed QEMU; ending it must take no more than the SIGTERM.
-    t.ok(running and q.returncode == -signal.SIGTERM,
+    t.ok(running and status == -signal.SIGTERM,
          'QEMU ran until the test stopped it with SIGTERM',
-         'running before stop: %s, exit status %s' % (running, q.returncode))
+         'running before stop: %s, exit status %s' % (running, status))
     if t.failed:
-        t.diag(out[-2000:])
-    work.cleanup()
+        t.diag(q.output()[-2000:])
     t.done()
 
 
