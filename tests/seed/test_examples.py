@@ -28,11 +28,17 @@ and follow run again on the patched QEMU where it has the architecture:
 eflags exact there, and its own flush path.
 """
 
+import os
 import re
 import sys
 
 import seedlib
-from seedlib import ARCH, UNREADABLE, Tap, Work
+from seedlib import ARCH, UNREADABLE, Work
+
+sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)),
+                                "..", "pylib"))
+from qinsntest import (Tap, patched_binary, read_expected,
+                       symbols)  # noqa: E402
 
 # Instructions run by probe_loop_run: set-up, 10 loop bodies, the return.
 LOOP_RUN_COUNT = {
@@ -50,7 +56,7 @@ class Ctx:
         self.arch, self.guest, self.expected = argv[1:4]
         self.paths = seedlib.named_args(argv[4:])
         self.a = ARCH[self.arch]
-        self.syms = seedlib.symbols(self.guest)
+        self.syms = symbols(self.guest)
         self.work = Work(self.arch)
         self.tap = Tap()
         # QEMU binary and test-name prefix: stock QEMU unless patched
@@ -214,7 +220,7 @@ def check_memtrace(c):
              "stores" % (c.name, len(stores)), r.describe())
     text = b"hello qinsn"
     s, e = c.addr("probe_str"), c.end("probe_str")
-    rows, _ = seedlib.read_expected(c.expected)
+    rows, _ = read_expected(c.expected)
     first = [n for n, g in c.a["names"].items() if g == c.a["args"][0]][0]
     addr = int([rv for l, _, rv in rows if l == "probe_str"][0][first], 16)
     r = c.run("memtrace", "0x%x..0x%x;data=0x%x..0x%x;loads" %
@@ -298,24 +304,21 @@ def check_bad_args(c):
 
 def main(argv):
     c = Ctx(argv)
-    rows, flags = seedlib.read_expected(c.expected)
-    try:
+    rows, flags = read_expected(c.expected)
+    check_trace(c, rows, flags)
+    check_count(c)
+    check_stopafter(c)
+    check_follow(c)
+    check_memtrace(c)
+    check_allinsn(c)
+    check_apicheck(c)
+    check_bad_args(c)
+    # On the patched QEMU: exact flags, and its own flush path.
+    patched = patched_binary("qemu-system-" + c.arch, required=False)
+    if patched:
+        c.use_patched(patched)
         check_trace(c, rows, flags)
-        check_count(c)
-        check_stopafter(c)
         check_follow(c)
-        check_memtrace(c)
-        check_allinsn(c)
-        check_apicheck(c)
-        check_bad_args(c)
-        # On the patched QEMU: exact flags, and its own flush path.
-        patched = seedlib.patched_binary(c.arch)
-        if patched:
-            c.use_patched(patched)
-            check_trace(c, rows, flags)
-            check_follow(c)
-    finally:
-        c.work.close()
     c.tap.done()
 
 

@@ -27,7 +27,11 @@ import shutil
 import sys
 
 import seedlib
-from seedlib import Tap, Work
+from seedlib import Work
+
+sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)),
+                                "..", "pylib"))
+from qinsntest import Tap, patched_binary, symbols  # noqa: E402
 
 ARCH = "riscv64"
 STARTED = "qinsn probes"
@@ -115,7 +119,7 @@ def check_accepted(tap, guest, p, work):
 
 
 def check_thread_flush(tap, spin, p, work, qemu=None):
-    syms = seedlib.symbols(spin)
+    syms = symbols(spin)
     trig, target = syms["spin_loop_head"][0], syms["spin_tick"][0]
     for smp in (1, 4):
         log = work.path("lateflush.log")
@@ -138,7 +142,7 @@ def check_thread_flush(tap, spin, p, work, qemu=None):
 
 def check_smp(tap, guest, p, work):
     """Every vCPU runs the plugin: probe_hart's 15 hits under -smp 4."""
-    hart = seedlib.symbols(guest)["probe_hart"][0]
+    hart = symbols(guest)["probe_hart"][0]
     log = work.path("trace-smp.log")
     option = seedlib.layer_option(p["layer"], p["trace"],
                                   "0x%x;regs=10:11" % hart, log)
@@ -166,17 +170,14 @@ def main(argv):
     p = seedlib.named_args(argv[3:])
     tap = Tap()
     work = Work("layer")
-    try:
-        check_refusals(tap, guest, p, work)
-        check_accepted(tap, guest, p, work)
-        check_thread_flush(tap, spin, p, work)
-        check_smp(tap, guest, p, work)
-        patched = seedlib.patched_binary(ARCH)
-        if patched:
-            check_thread_flush(tap, spin, p, work, patched)
-        check_one_copy(tap, guest, p, work)
-    finally:
-        work.close()
+    check_refusals(tap, guest, p, work)
+    check_accepted(tap, guest, p, work)
+    check_thread_flush(tap, spin, p, work)
+    check_smp(tap, guest, p, work)
+    patched = patched_binary("qemu-system-" + ARCH, required=False)
+    if patched:
+        check_thread_flush(tap, spin, p, work, patched)
+    check_one_copy(tap, guest, p, work)
     tap.done()
 
 

@@ -24,8 +24,8 @@ from .control import Client, connect, field, fields, free_port, request
 from .guest import Symbol, expected_values, read_expected, symbol, symbols
 from .logs import LogCounter, hits, read_log, summary_fields
 from .qemu import (ASAN_PRELOAD, FLAGS_REG, MACHINE, PASS, PC_REG, Qemu,
-                   partial_output, patched_binary, patched_prefix, run,
-                   start_guest, stock_binary, system_binary,
+                   partial_output, patched_binary, patched_prefix,
+                   qemu_env, run, start_guest, stock_binary, system_binary,
                    system_command, usage, wait_for)
 from .tap import Tap, at_finish, skip_all, workdir
 
@@ -33,7 +33,8 @@ __all__ = [
     'ASAN_PRELOAD', 'Client', 'FLAGS_REG', 'LogCounter', 'MACHINE', 'PASS',
     'PC_REG', 'Qemu', 'Symbol', 'Tap', 'at_finish', 'connect',
     'expected_values', 'field', 'fields', 'free_port', 'hits',
-    'partial_output', 'patched_binary', 'patched_prefix', 'read_expected',
+    'partial_output', 'patched_binary', 'patched_prefix', 'qemu_env',
+    'read_expected',
     'read_log', 'request', 'run', 'skip_all', 'start_guest',
     'stock_binary', 'summary_fields', 'symbol', 'symbols', 'system_binary',
     'system_command', 'usage', 'wait_for', 'workdir',
