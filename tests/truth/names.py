@@ -13,60 +13,27 @@ Each record must carry exactly those names (without '$'), each with the
 value of the register it stands for.  tests/gdb checks the gdb commands.
 """
 
-import json
 import os
-import shutil
-import socket
-import subprocess
 import sys
-import tempfile
 import time
 
 sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)),
                                 '..', 'pylib'))
-from qinsntest import Tap, skip_all, symbol  # noqa: E402
-
-
-def request(path, line, timeout=30):
-    """One request on a new connection; its status line."""
-    deadline = time.monotonic() + timeout
-    while True:
-        sock = socket.socket(socket.AF_UNIX)
-        try:
-            sock.connect(path)
-            break
-        except OSError:
-            sock.close()
-            if time.monotonic() > deadline:
-                raise
-            time.sleep(0.05)
-    with sock:
-        sock.settimeout(timeout)
-        f = sock.makefile('r')
-        f.readline()
-        sock.sendall((line + '\n').encode())
-        while True:
-            reply = f.readline()
-            if not reply or not reply.startswith(('= ', '! ')):
-                return reply.strip()
+from qinsntest import (Qemu, Tap, read_log, request, stock_binary, symbol,
+                       system_command, workdir)  # noqa: E402
 
 
 def main():
     guest, plugin = sys.argv[1:3]
-    qemu = shutil.which('qemu-system-riscv64')
-    if not qemu:
-        skip_all('qemu-system-riscv64 not installed')
+    qemu = stock_binary('qemu-system-riscv64')
     t = Tap()
-    work = tempfile.mkdtemp(prefix='qinsn-names-')
+    work = workdir('names')
     sock, log = os.path.join(work, 'q.sock'), os.path.join(work, 'log')
     fn = symbol(guest, 'spin_fn')
-    proc = subprocess.Popen(
-        [qemu, '-M', 'virt', '-bios', 'none', '-display', 'none',
-         '-serial', 'null', '-monitor', 'none', '-kernel', guest, '-plugin',
-         '%s,watch=%#x,regs=s0:x10:$a1:#11,sock=%s,log=%s,format=json' %
-         (plugin, fn, sock, log)],
-        stdin=subprocess.DEVNULL, stdout=subprocess.PIPE,
-        stderr=subprocess.STDOUT, text=True)
+    q = Qemu(system_command(
+        'riscv64', guest,
+        ['%s,watch=%#x,regs=s0:x10:$a1:#11,sock=%s,log=%s,format=json' %
+         (plugin, fn, sock, log)], qemu=qemu), os.path.join(work, 'qemu.out'))
     try:
         status = request(sock, 'watch %#x regs=s0/fp,x11,$pc,a0 count=1' %
                          fn)
@@ -74,10 +41,9 @@ def main():
              'x11, $pc and a0', status)
         time.sleep(1)
     finally:
-        proc.terminate()
-        out, _ = proc.communicate(timeout=60)
-    with open(log) as f:
-        recs = [json.loads(line) for line in f if line.strip()]
+        q.stop()
+    out = q.output()
+    recs = read_log(log)
     hits = [r for r in recs if r.get('type') == 'hit']
     first = [r for r in hits if r['watch'] == 1]
     second = [r for r in hits if r['watch'] == 2]
@@ -100,10 +66,6 @@ def main():
          all(int(r['regs']['x10'], 16) > 0 for r in first[1:]),
          'plugin arguments and socket: s0 reads x8 (cpu 0), x10 reads a0 '
          '(n)', repr(first[:2]) + repr(second))
-    if not t.failed:
-        shutil.rmtree(work, ignore_errors=True)
-    else:
-        t.diag('files kept in ' + work)
     t.done()
 
 

@@ -24,99 +24,16 @@ cannot check these values: it stops only at block starts.
 import json
 import os
 import re
-import shutil
-import socket
-import subprocess
+import signal
 import sys
-import tempfile
-import time
 
 sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)),
                                 '..', 'pylib'))
-from qinsntest import Tap, skip_all, symbol  # noqa: E402
+from qinsntest import (FLAGS_REG, PASS, Qemu, Tap, connect, fields, qmp,
+                       read_log, symbol, system_binary, system_command,
+                       workdir)  # noqa: E402
 
-MACHINE = {
-    'x86_64': ['-M', 'pc', '-no-reboot', '-nic', 'none', '-vga', 'none',
-               '-device', 'isa-debug-exit,iobase=0xf4,iosize=0x04'],
-    'riscv64': ['-M', 'virt', '-bios', 'none'],
-    'aarch64': ['-M', 'virt', '-cpu', 'cortex-a57', '-semihosting'],
-}
-PASS_STATUS = {'x86_64': 33, 'riscv64': 0, 'aarch64': 0}
-FLAGS = {'x86_64': 'eflags', 'riscv64': None, 'aarch64': 'cpsr'}
 RUNS = 4        # truth_run calls of common/truth.c
-
-
-def qemu_binary(kind, arch):
-    name = 'qemu-system-' + arch
-    if kind == 'stock':
-        path = shutil.which(name)
-        if not path:
-            skip_all('%s not installed' % name)
-        return path
-    prefix = os.environ.get('QINSN_PATCHED_QEMU', '')
-    path = os.path.join(prefix, 'bin', name)
-    if not prefix or not os.access(path, os.X_OK):
-        skip_all('patched QEMU not built (QINSN_PATCHED_QEMU=%s)' % prefix)
-    return path
-
-
-def qmp_cont(path):
-    """QMP 'cont' on the monitor socket at @path; True when accepted.  The
-    guest may be done and QEMU gone before the reply to 'cont': the exit
-    status tells then."""
-    with socket.socket(socket.AF_UNIX) as s:
-        s.settimeout(20)
-        s.connect(path)
-        f = s.makefile('r')
-        f.readline()
-        for command in ('qmp_capabilities', 'cont'):
-            s.sendall((json.dumps({'execute': command}) + '\n').encode())
-            while True:
-                try:
-                    line = f.readline()
-                except ConnectionResetError:
-                    line = ''
-                if not line:
-                    return command == 'cont'
-                reply = json.loads(line)
-                if 'return' in reply or 'error' in reply:
-                    break
-        return 'return' in reply
-
-
-class Control:
-    """The plugin's control socket: greeting, one request at a time."""
-
-    def __init__(self, path, timeout=30):
-        deadline = time.monotonic() + timeout
-        while True:
-            self.sock = socket.socket(socket.AF_UNIX)
-            try:
-                self.sock.connect(path)
-                break
-            except OSError:
-                self.sock.close()
-                if time.monotonic() > deadline:
-                    raise
-                time.sleep(0.05)
-        self.sock.settimeout(timeout)
-        self.f = self.sock.makefile('r')
-        self.greeting = self.f.readline().strip()
-
-    def request(self, line):
-        self.sock.sendall((line + '\n').encode())
-        while True:
-            reply = self.f.readline()
-            if not reply or not reply.startswith(('= ', '! ')):
-                return reply.strip()
-
-    def close(self):
-        self.f.close()
-        self.sock.close()
-
-
-def fields(line):
-    return dict(w.split('=', 1) for w in line.split() if '=' in w)
 
 
 def guest_truth(console):
@@ -155,44 +72,45 @@ def check_record(t, what, rec, truth, flags, exact):
 
 def main():
     arch, guest, plugin, kind = sys.argv[1:5]
-    qemu = qemu_binary(kind, arch)
-    flags = FLAGS[arch]
+    qemu = system_binary(kind, arch)
+    flags = FLAGS_REG[arch]
     t = Tap()
-    work = tempfile.mkdtemp(prefix='qinsn-truth-')
+    work = workdir('truth')
     sock, log = os.path.join(work, 'q.sock'), os.path.join(work, 'log')
-    qmp, console = os.path.join(work, 'qmp'), os.path.join(work, 'console')
+    qmp_path = os.path.join(work, 'qmp')
+    console = os.path.join(work, 'console')
     store = symbol(guest, 'truth_store')
     buf = symbol(guest, 'truth_buf')
     regs = 'pc' + (',' + flags if flags else '')
 
-    cmd = [qemu] + MACHINE[arch] + [
-        '-display', 'none', '-monitor', 'none', '-serial', 'file:' + console,
-        '-kernel', guest, '-S', '-qmp', 'unix:%s,server=on,wait=off' % qmp,
-        '-plugin', '%s,sock=%s,log=%s,format=json' % (plugin, sock, log)]
-    proc = subprocess.Popen(cmd, stdin=subprocess.DEVNULL,
-                            stdout=subprocess.PIPE, stderr=subprocess.STDOUT,
-                            text=True)
+    cmd = system_command(
+        arch, guest, ['%s,sock=%s,log=%s,format=json' % (plugin, sock, log)],
+        serial='file:' + console, qemu=qemu,
+        extra=['-S', '-qmp', 'unix:%s,server=on,wait=off' % qmp_path])
+    q = Qemu(cmd, os.path.join(work, 'qemu.out'))
     try:
-        c = Control(sock)
+        c = connect(sock, 30, 30)
         exact = fields(c.greeting).get('exact')
         t.ok(exact == ('yes' if kind == 'patched' else 'no'),
              '%s QEMU: greeting exact=%s' % (kind, exact), c.greeting)
-        insn = c.request('watch %#x regs=%s' % (store, regs))
+        insn = c.request('watch %#x regs=%s' % (store, regs))[0]
         t.ok(insn.startswith('OK id='), 'watch truth_store regs=%s' % regs,
              insn)
-        mem = c.request('watch-mem %#x 8 w regs=%s' % (buf, regs))
+        mem = c.request('watch-mem %#x 8 w regs=%s' % (buf, regs))[0]
         t.ok(mem.startswith('OK id='), 'watch-mem truth_buf 8 w regs=%s' %
              regs, mem)
         c.close()
-        t.ok(qmp_cont(qmp), 'QMP cont')
-        out, _ = proc.communicate(timeout=120)
-    except (OSError, subprocess.TimeoutExpired) as e:
-        proc.kill()
-        out, _ = proc.communicate()
-        t.ok(False, 'QEMU ran the guest', '%s\n%s' % (e, out))
+        t.ok(qmp(qmp_path, 'cont'), 'QMP cont')
+        status = q.wait(120)
+        if status is None:
+            raise TimeoutError('QEMU still runs after 120 s')
+    except (OSError, EOFError) as e:
+        q.stop(signal.SIGKILL)
+        t.ok(False, 'QEMU ran the guest', '%s\n%s' % (e, q.output()))
         t.done()
-    t.ok(proc.returncode == PASS_STATUS[arch],
-         'guest ran to its end (status %d)' % proc.returncode, out)
+    out = q.output()
+    t.ok(status == PASS[arch], 'guest ran to its end (status %d)' % status,
+         out)
 
     with open(console, errors='replace') as f:
         truth = guest_truth(f.read())
@@ -201,9 +119,8 @@ def main():
          (not flags or len({v['flags'] for v in truth.values()}) == RUNS),
          'the guest printed its %d values (pc, distinct flags)' % RUNS,
          repr(truth))
-    with open(log) as f:
-        recs = [json.loads(line) for line in f if line.strip()]
-    recs = [r for r in recs if r.get('type') not in ('summary', 'watch')]
+    recs = [r for r in read_log(log)
+            if r.get('type') not in ('summary', 'watch')]
     ids = {'hit': int(fields(insn).get('id', -1)),
            'mem': int(fields(mem).get('id', -1))}
     by_key = {(r['type'], r['hit']): r for r in recs
@@ -224,10 +141,6 @@ def main():
         check_record(t, 'mem hit %d' % hit, rec, want, flags, False)
         check_record(t, 'insn hit %d' % hit, by_key.get(('hit', hit)), want,
                      flags, exact == 'yes')
-    if not t.failed:
-        shutil.rmtree(work, ignore_errors=True)
-    else:
-        t.diag('files kept in ' + work)
     t.done()
 
 

@@ -1,11 +1,12 @@
-"""Clients of the plugin's control socket (docs/protocol.md), and a free
-TCP port for a gdbstub.
+"""Clients of the plugin's control socket (docs/protocol.md), QMP
+commands, and a free TCP port for a gdbstub.
 
 A reply is any number of '= ' data lines and one status line (OK ...,
 ERR CLASS ...); '! ' event lines may come between replies and are kept
 apart, so that request() returns (status, data) whatever was subscribed.
 """
 
+import json
 import re
 import socket
 import time
@@ -156,3 +157,27 @@ def field(line, key):
     """The value of the first @key=VALUE word of @line, or None."""
     m = re.search(r'(?:^| )%s=(\S*)' % re.escape(key), line)
     return m.group(1) if m else None
+
+
+def qmp(path, command, secs=20):
+    """QMP @command (after qmp_capabilities) on QEMU's monitor socket at
+    @path; True when accepted.  A guest may be done and QEMU gone before
+    it answers 'cont': that counts as accepted, the exit status tells."""
+    with socket.socket(socket.AF_UNIX) as s:
+        s.settimeout(secs)
+        s.connect(path)
+        f = s.makefile('r')
+        f.readline()
+        for name in ('qmp_capabilities', command):
+            s.sendall((json.dumps({'execute': name}) + '\n').encode())
+            while True:
+                try:
+                    line = f.readline()
+                except ConnectionResetError:
+                    line = ''
+                if not line:
+                    return name == 'cont'
+                reply = json.loads(line)
+                if 'return' in reply or 'error' in reply:
+                    break
+        return 'return' in reply
