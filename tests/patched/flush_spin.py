@@ -15,10 +15,8 @@ before it resumes, and a mid-block label logs its own PC.  On stock QEMU
 still takes effect.
 """
 
-import json
 import os
 import shutil
-import socket
 import sys
 import time
 
@@ -26,23 +24,8 @@ from patchedlib import begin, flush_latency
 
 sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)),
                                 '..', 'pylib'))
-from qinsntest import (PC_REG, Qemu, connect, fields, symbol,
+from qinsntest import (PC_REG, Qemu, connect, fields, qmp, symbol,
                        system_command)  # noqa: E402
-
-
-def qmp(path, command):
-    with socket.socket(socket.AF_UNIX) as s:
-        s.settimeout(10)
-        s.connect(path)
-        f = s.makefile('r')
-        f.readline()
-        for c in ('qmp_capabilities', command):
-            s.sendall((json.dumps({'execute': c}) + '\n').encode())
-            while True:
-                reply = json.loads(f.readline())
-                if 'return' in reply or 'error' in reply:
-                    break
-        return 'return' in reply
 
 
 def boot(qemu, arch, guest, plugin, work, name):
