@@ -18,31 +18,17 @@ QEMU the stop must be reported as not exact, at the address gdb shows.
 
 import os
 import re
-import select
-import socket
-import subprocess
 import sys
-import time
 
 import gdbtest
-
-HERE = os.path.dirname(os.path.abspath(__file__))
-sys.path.insert(0, os.path.join(HERE, "..", "pylib"))
-from qinsntest import Tap, skip_all, symbol  # noqa: E402
+from qinsntest import (Qemu, Tap, connect, free_port, patched_prefix,
+                       request, symbol, workdir)
 
 ARGS = {"riscv64": ("a0", "a1", "a2"), "x86_64": ("rdi", "rsi", "rdx"),
         "aarch64": ("x0", "x1", "x2")}
 PC = {"riscv64": "pc", "x86_64": "rip", "aarch64": "pc"}
 DEEP = 250000           # n where the first condition holds
 DEEPER = 400000         # the tbreak's
-
-
-def patched_prefix():
-    prefix = os.environ.get("QINSN_PATCHED_QEMU", "")
-    if not prefix or not os.path.isdir(os.path.join(prefix, "bin")):
-        skip_all("patched QEMU not built (QINSN_PATCHED_QEMU unset; run "
-                 "qemu-patch/build)")
-    return prefix
 
 
 def print_regs(names, tag):
@@ -79,7 +65,7 @@ def system(t, arch, plugin, elf, flavour):
     exact = flavour == "patched"
     a0, a1, a2 = ARGS[arch]
     tick = symbol(elf, "spin_tick")
-    d = gdbtest.workdir()
+    d = workdir("gdb-break")
     with start_qemu(arch, elf, plugin, d, prefix) as qemu:
         run = gdbtest.run_gdb([
             "qinsn-connect " + qemu.sock,
@@ -151,7 +137,7 @@ def system(t, arch, plugin, elf, flavour):
 
 def smp(t, plugin, elf):
     prefix = patched_prefix()
-    d = gdbtest.workdir()
+    d = workdir("gdb-break")
     with start_qemu("riscv64", elf, plugin, d, prefix, smp=2) as qemu:
         run = gdbtest.run_gdb([
             "qinsn-connect " + qemu.sock,
@@ -179,15 +165,14 @@ def user(t, arch, plugin, program):
     prefix = patched_prefix()
     qemu_bin = os.path.join(prefix, "bin", "qemu-" + arch)
     a0, a1, a2 = ARGS[arch]
-    d = gdbtest.workdir()
+    d = workdir("gdb-break")
     sock = os.path.join(d, "u.sock")
     log = os.path.join(d, "u.log")
     plugin_arg = "%s,sock=%s,log=%s,format=json" % (plugin, sock, log)
 
-    port = gdbtest.free_port()
-    proc = subprocess.Popen([qemu_bin, "-g", str(port), "-plugin",
-                             plugin_arg, program], stdout=subprocess.PIPE,
-                            stderr=subprocess.PIPE, text=True)
+    port = free_port()
+    q = Qemu([qemu_bin, "-g", str(port), "-plugin", plugin_arg, program],
+             os.path.join(d, "u.out"), err_path=os.path.join(d, "u.err"))
     try:
         # the plugin learns the registers when the vCPU first runs
         run = gdbtest.run_gdb([
@@ -199,11 +184,10 @@ def user(t, arch, plugin, program):
             print_regs([a0, a1, a2], "USER"),
             "info threads",
             "continue"], elf=program, port=port, timeout=120)
-        out, _ = proc.communicate(timeout=60)
+        q.wait(60)
     finally:
-        if proc.poll() is None:
-            proc.kill()
-            proc.wait()
+        q.kill()
+    out = q.output()
     regs = parse_regs(run.text, "USER") or {}
     t.eq(regs.get("pc"), symbol(program, "probe_three"),
          "user %s: stopped exactly at probe_three" % arch)
@@ -214,13 +198,12 @@ def user(t, arch, plugin, program):
 
     # Unconditional: each of the three calls stops once, none twice, and
     # each is logged once (resuming runs the instruction without its hook).
-    port = gdbtest.free_port()
+    port = free_port()
     log2 = os.path.join(d, "u2.log")
-    proc = subprocess.Popen([qemu_bin, "-g", str(port), "-plugin",
-                             "%s,sock=%s2,log=%s,format=json" %
-                             (plugin, sock, log2), program],
-                            stdout=subprocess.PIPE, stderr=subprocess.PIPE,
-                            text=True)
+    q = Qemu([qemu_bin, "-g", str(port), "-plugin",
+              "%s,sock=%s2,log=%s,format=json" % (plugin, sock, log2),
+              program],
+             os.path.join(d, "u2.out"), err_path=os.path.join(d, "u2.err"))
     try:
         cmds = ["break main", "continue", "delete",
                 "qinsn-connect %s2" % sock,
@@ -229,11 +212,10 @@ def user(t, arch, plugin, program):
             cmds += ["continue", print_regs([a0], "CALL%d" % i)]
         cmds += ["continue"]
         run = gdbtest.run_gdb(cmds, elf=program, port=port, timeout=120)
-        out, _ = proc.communicate(timeout=60)
+        q.wait(60)
     finally:
-        if proc.poll() is None:
-            proc.kill()
-            proc.wait()
+        q.kill()
+    out = q.output()
     seen = [(parse_regs(run.text, "CALL%d" % i) or {}).get(a0)
             for i in range(3)]
     t.eq(seen, [1, 2, 3], "user %s: one stop per call, none repeated" % arch)
@@ -249,22 +231,20 @@ def user_refused(t, arch, plugin, program):
     minute, blocked in read() in one thread)."""
     prefix = patched_prefix()
     qemu_bin = os.path.join(prefix, "bin", "qemu-" + arch)
-    sock = os.path.join(gdbtest.workdir(), "r.sock")
-    proc = subprocess.Popen([qemu_bin, "-plugin", "%s,sock=%s" %
-                             (plugin, sock), program],
-                            stdout=subprocess.DEVNULL,
-                            stderr=subprocess.DEVNULL)
+    d = workdir("gdb-break")
+    sock = os.path.join(d, "r.sock")
+    q = Qemu([qemu_bin, "-plugin", "%s,sock=%s" % (plugin, sock), program],
+             os.path.join(d, "r.out"))
     try:
-        reply = gdbtest.plugin_request(sock, "break 0x1000")
+        reply = request(sock, "break 0x1000", 20)
     finally:
-        proc.kill()
-        proc.wait()
+        q.kill()
     t.ok(reply.startswith("ERR STATE nobody to stop for"),
          "user %s without -g: break refused with the reason" % arch, reply)
 
 
 def errors(t, plugin, elf):
-    d = gdbtest.workdir()
+    d = workdir("gdb-break")
     with gdbtest.Qemu("riscv64", elf, plugin, d) as qemu:
         bad = [
             ("qinsn-break *spin_tick if $nosuch == 1", r"unknown register"),
@@ -313,64 +293,13 @@ def errors(t, plugin, elf):
                  run.text[-1500:])
 
 
-class Client:
-    """The plugin's socket: requests, and the events between replies."""
-
-    def __init__(self, path):
-        self.sock = socket.socket(socket.AF_UNIX)
-        self.sock.connect(path)
-        self.buf = b""
-        self.greeting = self.readline(30)
-        self.events = []
-
-    def readline(self, seconds):
-        """The next line, or None after @seconds."""
-        deadline = time.time() + seconds
-        while b"\n" not in self.buf:
-            left = deadline - time.time()
-            if left <= 0 or not select.select([self.sock], [], [], left)[0]:
-                return None
-            chunk = self.sock.recv(65536)
-            if not chunk:
-                return None
-            self.buf += chunk
-        line, _, self.buf = self.buf.partition(b"\n")
-        return line.decode().strip()
-
-    def request(self, line):
-        self.sock.sendall((line + "\n").encode())
-        data = []
-        while True:
-            reply = self.readline(30)
-            if reply is None:
-                return "(no reply)", data
-            if reply.startswith("! "):
-                self.events.append(reply)
-            elif reply.startswith("= "):
-                data.append(reply[2:])
-            else:
-                return reply, data
-
-    def wait_event(self, prefix, seconds):
-        deadline = time.time() + seconds
-        while True:
-            found = [e for e in self.events if e.startswith(prefix)]
-            if found:
-                return found[0]
-            line = self.readline(max(0.0, deadline - time.time()))
-            if line is None:
-                return None
-            if line.startswith("! "):
-                self.events.append(line)
-
-
 def protocol(t, plugin, elf):
     """break over the socket on the QEMU on PATH: list, disable, enable,
     unwatch, and the ! stop event."""
-    d = gdbtest.workdir()
+    d = workdir("gdb-break")
     rare = symbol(elf, "spin_rare")
     with gdbtest.Qemu("riscv64", elf, plugin, d, gdb=False) as qemu:
-        c = Client(qemu.sock)
+        c = connect(qemu.sock)
         t.ok(",break" in c.greeting, "the greeting's caps has break",
              c.greeting)
         c.request("subscribe")

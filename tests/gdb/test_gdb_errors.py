@@ -17,7 +17,8 @@ import sys
 import threading
 
 import gdbtest
-from gdbtest import Qemu, Tap, run_gdb
+from gdbtest import Qemu, run_gdb
+from qinsntest import Tap, workdir
 
 
 class FakePlugin:
@@ -261,13 +262,13 @@ def main():
     plugin, spin = sys.argv[1:3]
     gdbtest.patched_run("riscv64")
     tap = Tap()
-    directory = gdbtest.workdir()
+    directory = workdir("gdb")
     with Qemu("riscv64", spin, plugin, directory, "errors") as qemu:
         plain_errors(tap, qemu, spin)
         fake_plugins(tap, qemu, spin, directory)
     discovery(tap, plugin, spin, directory)
     loading(tap, spin, directory)
-    tap.done(directory)
+    tap.done()
 
 
 if __name__ == "__main__":
