@@ -1,25 +1,22 @@
-# Shared helpers of the qinsn CLI tests (expect, TAP output).
-#
-# Every check is one named assertion printed as "ok N - name" or
-# "not ok N - name"; the plan is printed by done_testing.  Output of the
-# spawned programs is not echoed (log_user 0) so that stdout stays TAP;
-# diagnostics go out as "# " comments.  An expect that times out or meets
-# eof fails the assertion being checked (expect_after).
+# What only the qinsn CLI tests need: the client run as a user runs it
+# (one-shot, to its end, its output matched), a private runtime directory,
+# riscv64 QEMUs on the plugin's default socket.  TAP (check, pass, fail,
+# done), QEMU processes and the rest come from tests/lib/qinsn.tcl.  An
+# expect that times out or meets eof fails the assertion being checked
+# (expect_after).
 #
 # The environment comes from tests/cli/meson.build: QINSN (the client),
 # QINSN_PLUGIN, GUEST_SPIN (riscv64 spin guest), GUEST_DEMO.
 
-log_user 0
+source [file join [file dirname [info script]] .. lib qinsn.tcl]
+
 # a deadline, not a wait: expect returns as soon as its pattern comes
 set timeout 60
-set test_count 0
-set test_failed 0
 set current ""
 
 foreach var {QINSN QINSN_PLUGIN GUEST_SPIN GUEST_DEMO} {
     if {![info exists env($var)]} {
-        puts "Bail out! $var is not set (run the tests with meson test)"
-        exit 1
+        bail "$var is not set (run the tests with meson test)"
     }
 }
 set qinsn $env(QINSN)
@@ -35,31 +32,13 @@ set env(XDG_STATE_HOME) $tmpdir/state
 file mkdir $tmpdir/run
 array unset env QINSN_SOCKET
 set env(TERM) dumb
-array set qemu_ids {}
-
-proc pass {name} {
-    incr ::test_count
-    puts "ok $::test_count - $name"
-}
-
-proc fail {name} {
-    incr ::test_count
-    incr ::test_failed
-    puts "not ok $::test_count - $name"
-}
-
-proc check {name cond} {
-    if {$cond} {
-        pass $name
-    } else {
-        fail $name
+# At the end: every QEMU still running stopped (SIGTERM, reaped), then the
+# private directory removed.
+at_done {
+    foreach sid [array names ::qemu_spawned] {
+        stop_qemu $sid
     }
-}
-
-proc diag {text} {
-    foreach line [split $text "\n"] {
-        puts "# $line"
-    }
+    file delete -force $::tmpdir
 }
 
 # Make timeout and eof fail the current assertion for spawn id @id.
@@ -140,35 +119,6 @@ proc oneshot_until {name secs status re args} {
     return $out
 }
 
-# Whether a UNIX socket at @path is listening (so a connect is not
-# refused): the file appears at bind(), a moment before listen().
-proc listening {path} {
-    if {[catch {open /proc/net/unix} f]} {
-        return [file exists $path]
-    }
-    set table [read $f]
-    close $f
-    foreach line [split $table "\n"] {
-        # Num RefCount Protocol Flags Type St Inode Path; 00010000: listening
-        if {[lindex $line end] eq $path && [lindex $line 3] eq "00010000"} {
-            return 1
-        }
-    }
-    return 0
-}
-
-# Wait until @cond (an expression) holds, for at most @secs seconds.
-proc wait_until {cond {secs 60}} {
-    set end [expr {[clock milliseconds] + $secs * 1000}]
-    while {![uplevel 1 [list expr $cond]]} {
-        if {[clock milliseconds] >= $end} {
-            return 0
-        }
-        after 50
-    }
-    return 1
-}
-
 # Start a riscv64 QEMU with the plugin running @elf; @sock empty means the
 # plugin's default socket.  Returns QEMU's pid.
 proc start_qemu {elf {sock ""} {extra {}}} {
@@ -176,11 +126,19 @@ proc start_qemu {elf {sock ""} {extra {}}} {
     if {$sock ne ""} {
         append arg ",sock=$sock"
     }
-    set pid [start qemu-system-riscv64 -M virt -bios none \
-                 -display none -serial null -kernel $elf -plugin $arg \
-                 {*}$extra]
-    set ::qemu_ids($pid) $spawn_id
-    return $pid
+    set sid [spawn_qemu [list qemu-system-riscv64 -M virt -bios none \
+                             -display none -serial null -kernel $elf \
+                             -plugin $arg {*}$extra]]
+    return [qemu_pid $sid]
+}
+
+# Write @text to file @name in the private directory; its path.
+proc script {name text} {
+    set path $::tmpdir/$name
+    set f [open $path w]
+    puts -nonewline $f $text
+    close $f
+    return $path
 }
 
 proc socket_of {pid} {
@@ -192,21 +150,4 @@ proc socket_of {pid} {
 proc wait_socket {sock} {
     return [wait_until {[file exists $sock] &&
                         ![catch {exec $::qinsn -s $sock stats}]}]
-}
-
-# Stop the QEMU started as @pid and reap it.
-proc stop_qemu {pid} {
-    set spawn_id $::qemu_ids($pid)
-    catch {exec kill $pid}
-    reap
-    unset ::qemu_ids($pid)
-}
-
-proc done_testing {} {
-    foreach pid [array names ::qemu_ids] {
-        stop_qemu $pid
-    }
-    file delete -force $::tmpdir
-    puts "1..$::test_count"
-    exit [expr {$::test_failed ? 1 : 0}]
 }

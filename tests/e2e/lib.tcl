@@ -1,77 +1,14 @@
-# Shared helpers of qinsn's expect end-to-end tests.
-#
-# Tests print TAP: a plan, then one "ok N - name" or "not ok N - name" per
-# assertion.  QEMU runs for real; the plugin's socket is spoken to with socat
-# and its JSON log is read back.  Timeouts and unexpected ends of file are
-# failures, never passes.
+# What only qinsn's expect end-to-end tests need: the expected-values
+# files of the probe guests and the plugin's JSON log read back.  TAP, QEMU
+# processes, symbols and the control socket through socat come from
+# tests/lib/qinsn.tcl.  Timeouts and unexpected ends of file are failures,
+# never passes.
 
-set tap_n 0
-set tap_failed 0
+source [file join [file dirname [info script]] .. lib qinsn.tcl]
+
 set timeout 30
-log_user 0
 match_max -d 262144
 set stty_init "raw -echo"
-
-proc plan {n} { puts "1..$n" }
-
-proc ok {cond name} {
-    global tap_n tap_failed
-    incr tap_n
-    if {$cond} {
-        puts "ok $tap_n - $name"
-    } else {
-        puts "not ok $tap_n - $name"
-        incr tap_failed
-    }
-}
-
-proc diag {msg} {
-    foreach line [split $msg "\n"] { puts "# $line" }
-}
-
-proc bail {msg} {
-    puts "Bail out! $msg"
-    exit 1
-}
-
-proc done {} {
-    global tap_failed
-    exit [expr {$tap_failed ? 1 : 0}]
-}
-
-# Address of symbol $sym in ELF $elf, as 0x-prefixed lower-case hex.
-proc sym {elf sym} {
-    foreach line [split [exec nm $elf] "\n"] {
-        if {[lindex $line 2] eq $sym} {
-            return [format 0x%x [expr {"0x[lindex $line 0]"}]]
-        }
-    }
-    bail "symbol $sym not found in $elf"
-}
-
-# The QEMU command for a guest of $arch (system mode).
-proc qemu_cmd {arch elf args} {
-    switch $arch {
-        riscv64 {
-            set cmd [list qemu-system-riscv64 -M virt -bios none]
-        }
-        aarch64 {
-            set cmd [list qemu-system-aarch64 -M virt -cpu cortex-a57 \
-                         -semihosting]
-        }
-        x86_64 {
-            set cmd [list qemu-system-x86_64 -no-reboot \
-                         -device isa-debug-exit,iobase=0xf4,iosize=0x04]
-        }
-        default { bail "no QEMU command for $arch" }
-    }
-    return [concat $cmd -display none -serial stdio -kernel $elf $args]
-}
-
-# Exit status of a guest that passed.
-proc pass_status {arch} {
-    return [expr {$arch eq "x86_64" ? 33 : 0}]
-}
 
 # Expected-values file: list of {label hit {reg val ...}} and flag lines.
 proc read_expected {path} {
@@ -154,102 +91,6 @@ proc json_lines {path type} {
     return $out
 }
 
-# Start a QEMU in the background; returns its spawn id.  Whatever way the
-# test ends, the QEMUs it started end with it.
-set qemu_pids {}
-exit -onexit {
-    foreach pid $qemu_pids { catch { exec kill -9 $pid } }
-}
-proc start_qemu {cmd} {
-    global spawn_id qemu_pids
-    diag "run: $cmd"
-    eval spawn -noecho $cmd
-    lappend qemu_pids [exp_pid -i $spawn_id]
-    return $spawn_id
-}
-
-# Wait for a spawned QEMU to end; returns its exit status (-1 on timeout).
-proc wait_qemu {sid {secs 60}} {
-    set timeout $secs
-    expect {
-        -i $sid eof { }
-        -i $sid timeout { exec kill [exp_pid -i $sid]; return -1 }
-        -i $sid -re ".+" { exp_continue }
-    }
-    set st [wait -i $sid]
-    return [lindex $st 3]
-}
-
-proc stop_qemu {sid} {
-    catch { exec kill [exp_pid -i $sid] }
-    catch { close -i $sid }
-    catch { wait -i $sid }
-}
-
-proc wait_for_file {path {secs 20}} {
-    for {set i 0} {$i < $secs * 20} {incr i} {
-        if {[file exists $path]} { return 1 }
-        after 50
-    }
-    return 0
-}
-
-# A control connection through socat; returns its spawn id, greeting read.
-proc connect {sock} {
-    global spawn_id
-    # the socket file exists a moment before the plugin accepts on it
-    for {set try 0} {$try < 600} {incr try} {
-        spawn -noecho socat - UNIX-CONNECT:$sock
-        set sid $spawn_id
-        set timeout 30
-        expect {
-            -i $sid -re "(QINSN \[^\r\n\]*)\r?\n" {
-                set ::greeting $expect_out(1,string)
-                return $sid
-            }
-            -i $sid timeout { bail "no greeting on $sock" }
-            -i $sid eof { catch { wait -i $sid } }
-        }
-        after 100
-    }
-    bail "connection to $sock closed"
-}
-
-# Send one request and collect its reply: {status data-lines}.
-proc request {sid line {secs 20}} {
-    set timeout $secs
-    send -i $sid -- "$line\n"
-    set data {}
-    expect {
-        -i $sid -re "^(= \[^\r\n\]*)\r?\n" {
-            lappend data [string range $expect_out(1,string) 2 end]
-            exp_continue
-        }
-        -i $sid -re "^(! \[^\r\n\]*)\r?\n" {
-            lappend ::events $expect_out(1,string)
-            exp_continue
-        }
-        -i $sid -re "^((OK|ERR)\[^\r\n\]*)\r?\n" {
-            return [list $expect_out(1,string) $data]
-        }
-        -i $sid -re "^\[^\r\n\]*\r?\n" {
-            return [list "JUNK $expect_out(0,string)" $data]
-        }
-        -i $sid timeout { return [list TIMEOUT $data] }
-        -i $sid eof { return [list EOF $data] }
-    }
-}
-
-# Value of key in a "k=v k=v" line.
-proc field {line key} {
-    foreach kv [split $line " "] {
-        if {[string match "$key=*" $kv]} {
-            return [string range $kv [expr {[string length $key] + 1}] end]
-        }
-    }
-    return ""
-}
-
 # Wait until the log holds at least $n hit records of watch $w.
 proc wait_hits {log w n {secs 30}} {
     set got {}
@@ -288,21 +129,6 @@ proc wait_lines {log type {secs 30}} {
         if {[llength $got] || $i == $secs * 10} { return $got }
         after 100
     }
-}
-
-# Resume a QEMU started with -S through its QMP socket.
-proc qmp_cont {path} {
-    global spawn_id
-    wait_for_file $path
-    spawn -noecho socat - UNIX-CONNECT:$path
-    set sid $spawn_id
-    set timeout 10
-    expect -i $sid -re "QMP" { }
-    send -i $sid "{\"execute\":\"qmp_capabilities\"}\n"
-    expect -i $sid -re "return" { }
-    send -i $sid "{\"execute\":\"cont\"}\n"
-    expect -i $sid -re "return" { }
-    return $sid
 }
 
 # Records of a JSON log of the given type (e.g. mem) as dicts.
