@@ -70,6 +70,11 @@ import sys
 import tempfile
 import time
 
+sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)),
+                                "..", "pylib"))
+import qinsntest  # noqa: E402
+from qinsntest import Tap, free_port, system_command  # noqa: E402
+
 GUESTS = {
     "demo": "tests/guests/guest-demo.elf",
     "spin": "tests/guests/guest-spin-riscv64.elf",
@@ -191,30 +196,24 @@ def match_lines(expected, actual, vary):
     return bool(m(0, 0))
 
 
-class Qemu:
+class Qemu(qinsntest.Qemu):
     """The riscv64 QEMU of an example, with the plugin."""
 
     def __init__(self, env, guest, mode):
         self.env = env
         self.port = None
         self.qmp = os.path.join(env.tmp, "qmp-%d.sock" % id(self))
-        args = ["qemu-system-riscv64", "-M", "virt", "-bios", "none",
-                "-display", "none", "-serial", "null",
-                "-kernel", env.guest_path(guest),
-                "-plugin", env.plugin + ",log=/dev/null"]
+        extra = []
         if mode == "paused":
-            args += ["-S", "-qmp", "unix:%s,server=on,wait=off" % self.qmp]
+            extra = ["-S", "-qmp", "unix:%s,server=on,wait=off" % self.qmp]
         elif mode == "gdb":
-            with socket.socket() as s:
-                s.bind(("127.0.0.1", 0))
-                self.port = s.getsockname()[1]
-            args += ["-S", "-gdb", "tcp:127.0.0.1:%d" % self.port]
-        self.proc = subprocess.Popen(args, env=env.environ,
-                                     stdin=subprocess.DEVNULL,
-                                     stdout=subprocess.DEVNULL,
-                                     stderr=subprocess.DEVNULL)
-        self.sock = os.path.join(env.runtime, "qinsn",
-                                 "%d.sock" % self.proc.pid)
+            self.port = free_port()
+            extra = ["-S", "-gdb", "tcp:127.0.0.1:%d" % self.port]
+        cmd = system_command("riscv64", env.guest_path(guest),
+                             [env.plugin + ",log=/dev/null"], extra=extra)
+        super().__init__(cmd, os.path.join(env.tmp, "qemu-%d.out" % id(self)),
+                         env=env.environ)
+        self.sock = os.path.join(env.runtime, "qinsn", "%d.sock" % self.pid)
         deadline = time.time() + TIMEOUT
         while time.time() < deadline:
             with socket.socket(socket.AF_UNIX) as s:
@@ -227,13 +226,7 @@ class Qemu:
         raise RuntimeError("no plugin socket at " + self.sock)
 
     def stop(self):
-        if self.proc.poll() is None:
-            self.proc.terminate()
-            try:
-                self.proc.wait(30)
-            except subprocess.TimeoutExpired:
-                self.proc.kill()
-                self.proc.wait()
+        return super().stop(timeout=30)
 
 
 class Env:
@@ -509,31 +502,24 @@ def run(env, ex):
 def main(argv):
     src, build, files = argv[1], argv[2], argv[3:]
     env = Env(src, build)
-    count = failed = 0
+    t = Tap()
     try:
         for rel in files:
             examples = extract(src, rel)
             if not examples:
-                count += 1
-                failed += 1
-                print("not ok %d - %s: no marked example" % (count, rel))
+                t.ok(False, "%s: no marked example" % rel)
             for ex in examples:
-                count += 1
                 try:
                     ok, diag = run(env, ex)
                 except Exception as e:      # a broken example, not a crash
                     ok, diag = False, "%s: %s" % (type(e).__name__, e)
-                failed += not ok
-                print("%sok %d - %s" % ("" if ok else "not ", count,
-                                        ex.name))
+                t.ok(ok, ex.name)
                 if diag:
-                    print("# " + diag.rstrip().replace("\n", "\n# "))
-                sys.stdout.flush()
+                    t.diag(diag.rstrip())
     finally:
         end_sessions(env)
         shutil.rmtree(env.tmp, ignore_errors=True)
-    print("1..%d" % count)
-    return 1 if failed else 0
+    t.done()
 
 
 if __name__ == "__main__":

@@ -19,6 +19,10 @@ import subprocess
 import sys
 import tempfile
 
+sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)),
+                                '..', 'pylib'))
+from qinsntest import Tap, skip_all  # noqa: E402
+
 
 def main():
     ap = argparse.ArgumentParser()
@@ -30,13 +34,12 @@ def main():
     ap.add_argument('--skip')
     args = ap.parse_args()
     if args.skip:
-        print('1..0 # SKIP ' + args.skip)
-        return 0
+        skip_all(args.skip)
 
     name = os.path.basename(args.fuzzer).removeprefix('fuzz-')
     keep = os.path.dirname(os.path.abspath(args.fuzzer))
     seeds = len(os.listdir(args.corpus))
-    print('1..2')
+    t = Tap()
     with tempfile.TemporaryDirectory(prefix='qinsn-fuzz-') as tmp:
         work = os.path.join(tmp, 'corpus')
         os.mkdir(work)
@@ -46,8 +49,7 @@ def main():
         if args.dict:
             cmd.append('-dict=' + args.dict)
         cmd += [work, args.corpus]
-        print('# ' + ' '.join(cmd))
-        sys.stdout.flush()
+        t.diag(' '.join(cmd))
         run = subprocess.run(cmd, stdout=subprocess.PIPE,
                              stderr=subprocess.STDOUT, text=True,
                              errors='replace',
@@ -56,28 +58,25 @@ def main():
         stat = dict(re.findall(r'^stat::(\w+):\s*(\d+)', out, re.M))
         execs = int(stat.get('number_of_executed_units', 0))
         cov = re.findall(r'cov: (\d+) ft: (\d+)', out)
-        print('%s 1 - %s: ran from %d corpus inputs' %
-              ('ok' if execs else 'not ok', name, seeds))
+        t.ok(execs, '%s: ran from %d corpus inputs' % (name, seeds))
         artifacts = [f for f in os.listdir(tmp) if f != 'corpus']
         good = run.returncode == 0 and not artifacts
-        print('%s 2 - %s: %d executions in %d s (cov %s, ft %s, %d new '
-              'inputs), no crash, leak or timeout' %
-              ('ok' if good else 'not ok', name, execs, args.seconds,
-               cov[-1][0] if cov else '?', cov[-1][1] if cov else '?',
-               len(os.listdir(work))))
+        t.ok(good, '%s: %d executions in %d s (cov %s, ft %s, %d new '
+             'inputs), no crash, leak or timeout' %
+             (name, execs, args.seconds, cov[-1][0] if cov else '?',
+              cov[-1][1] if cov else '?', len(os.listdir(work))),
+             '\n'.join('  ' + line for line in out.splitlines()[-60:]))
         if not good:
-            for line in out.splitlines()[-60:]:
-                print('#   ' + line)
             for f in artifacts:
                 data = open(os.path.join(tmp, f), 'rb').read()
                 kept = os.path.join(keep, 'crash-%s-%s' %
                                     (name, f.split('-', 1)[-1]))
                 shutil.copy(os.path.join(tmp, f), kept)
-                print('# input %s: %r' % (f, data[:512]))
-                print('# kept as %s; once fixed, keep it as a regression:'
-                      % kept)
-                print('#   cp %s %s/' % (kept, args.corpus))
-        return 0 if good and execs else 1
+                t.diag('input %s: %r' % (f, data[:512]))
+                t.diag('kept as %s; once fixed, keep it as a regression:'
+                       % kept)
+                t.diag('  cp %s %s/' % (kept, args.corpus))
+    t.done()
 
 
 if __name__ == '__main__':

@@ -10,20 +10,14 @@ import subprocess
 import sys
 import tempfile
 
+sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)),
+                                "..", "pylib"))
+from qinsntest import Tap  # noqa: E402
+
 PROGRESS = sys.argv[1]
 TMP = tempfile.mkdtemp(prefix="qinsn-progress.")
-count = 0
-failed = 0
-
-
-def ok(cond, name, diag=""):
-    global count, failed
-    count += 1
-    if not cond:
-        failed += 1
-    print("%sok %d - %s" % ("" if cond else "not ", count, name))
-    if not cond and diag:
-        print("# " + diag.replace("\n", "\n# "))
+t = Tap()
+ok = t.ok
 
 
 def stream(total, status=0):
@@ -94,5 +88,4 @@ ok(tty.count("\r") >= 10 and tty.count("\n") <= 2,
 ok("500/500 steps (100%)" in tty, "tty: ends at 100%", repr(tty[-200:]))
 
 shutil.rmtree(TMP)
-print("1..%d" % count)
-sys.exit(1 if failed else 0)
+t.done()

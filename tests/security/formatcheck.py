@@ -14,6 +14,10 @@ import os
 import subprocess
 import sys
 
+sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)),
+                                '..', 'pylib'))
+from qinsntest import Tap  # noqa: E402
+
 
 def main():
     cc, root, qemu_inc = sys.argv[1:4]
@@ -24,21 +28,15 @@ def main():
     glib = subprocess.run(['pkg-config', '--cflags', 'glib-2.0'],
                           capture_output=True, text=True,
                           check=True).stdout.split()
-    print('1..%d' % len(sources))
-    failed = 0
-    for i, src in enumerate(sources, 1):
+    t = Tap()
+    for src in sources:
         cmd = [cc, '-fsyntax-only', '-std=gnu11', '-D_GNU_SOURCE',
                '-Wformat=2', '-Werror'] + incs + glib + [src]
         r = subprocess.run(cmd, capture_output=True, text=True)
         short = '/'.join(src.split('/')[-2:])
-        if r.returncode == 0:
-            print('ok %d - %s: every format string is a literal' % (i, short))
-        else:
-            failed += 1
-            print('not ok %d - %s' % (i, short))
-            for line in r.stderr.splitlines()[:20]:
-                print('#   ' + line)
-    return 1 if failed else 0
+        t.ok(r.returncode == 0, '%s: every format string is a literal' % short,
+             '\n'.join('  ' + line for line in r.stderr.splitlines()[:20]))
+    t.done()
 
 
 if __name__ == '__main__':
