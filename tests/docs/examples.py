@@ -68,7 +68,6 @@ import socket
 import subprocess
 import sys
 import tempfile
-import time
 
 sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)),
                                 "..", "pylib"))
@@ -214,16 +213,11 @@ class Qemu(qinsntest.Qemu):
         super().__init__(cmd, os.path.join(env.tmp, "qemu-%d.out" % id(self)),
                          env=env.environ)
         self.sock = os.path.join(env.runtime, "qinsn", "%d.sock" % self.pid)
-        deadline = time.time() + TIMEOUT
-        while time.time() < deadline:
-            with socket.socket(socket.AF_UNIX) as s:
-                try:
-                    s.connect(self.sock)
-                    return
-                except OSError:
-                    time.sleep(0.05)
-        self.stop()
-        raise RuntimeError("no plugin socket at " + self.sock)
+        try:
+            self.wait_socket(self.sock, TIMEOUT)
+        except RuntimeError:
+            self.stop()
+            raise
 
     def stop(self):
         return super().stop(timeout=30)

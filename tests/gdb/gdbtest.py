@@ -8,10 +8,8 @@ expected values come from the shared package tests/pylib/qinsntest.
 
 import json
 import os
-import socket
 import subprocess
 import sys
-import time
 
 HERE = os.path.dirname(os.path.abspath(__file__))
 SOURCE_ROOT = os.path.dirname(os.path.dirname(HERE))
@@ -69,20 +67,6 @@ class Qemu(qinsntest.Qemu):
                          env=env)
         if self.sock != "default":
             self.wait_socket(self.sock)
-
-    def wait_socket(self, path, timeout=60.0):
-        deadline = time.time() + timeout
-        while time.time() < deadline:
-            if not self.alive():
-                raise RuntimeError("QEMU exited with %d" %
-                                   self.proc.returncode)
-            with socket.socket(socket.AF_UNIX) as sock:
-                try:
-                    sock.connect(path)
-                    return
-                except OSError:
-                    time.sleep(0.05)
-        raise RuntimeError("no plugin socket at %s" % path)
 
     def log_records(self):
         return read_log(self.log)

@@ -14,6 +14,7 @@ import os
 import re
 import shutil
 import signal
+import socket
 import subprocess
 import sys
 import time
@@ -174,6 +175,23 @@ class Qemu:
             return None
         self._ended()
         return st
+
+    def wait_socket(self, path, secs=60):
+        """Wait until a UNIX socket at @path accepts a connection (the
+        plugin's: its file appears a moment before it listens).
+        RuntimeError when QEMU ends first or after @secs."""
+        deadline = time.monotonic() + secs
+        while time.monotonic() < deadline:
+            if not self.alive():
+                raise RuntimeError('QEMU exited with %d' %
+                                   self.proc.returncode)
+            with socket.socket(socket.AF_UNIX) as sock:
+                try:
+                    sock.connect(path)
+                    return
+                except OSError:
+                    time.sleep(0.05)
+        raise RuntimeError('no plugin socket at %s' % path)
 
     def stop(self, sig=signal.SIGTERM, timeout=60):
         """Send @sig, wait, SIGKILL if it lingers; the exit status.  Its
