@@ -6,9 +6,13 @@
 #include <string.h>
 
 #include "commands.h"
+#include "flush.h"
 #include "program.h"
-#include "qinsn.h"
+#include "record.h"
 #include "stop.h"
+#include "writer.h"
+
+static CommandsConfig cfg;
 
 typedef struct Reply {
     GString *text;              /* data lines, then the status line */
@@ -28,9 +32,37 @@ static void data(Reply *r, const char *fmt, ...)
     g_string_append_c(r->text, '\n');
 }
 
+void commands_init(const CommandsConfig *c)
+{
+    cfg = *c;
+}
+
+bool commands_add_watch(Watch *w, GError **errp)
+{
+    bool enabled = atomic_load(&w->enabled);
+
+    /*
+     * The watch's definition goes to the log before any of its hits: it
+     * joins the table disabled, and is enabled once its record is queued.
+     */
+    atomic_store(&w->enabled, false);
+    if (!watch_table_add(cfg.watches, w, flush_count(), errp)) {
+        watch_free(w);
+        return false;
+    }
+    if (!writer_watch(w)) {
+        g_set_error(errp, QINSN_ERROR, QINSN_ERR_LIMIT,
+                    "the log's queue is full: watch not added");
+        watch_table_remove(cfg.watches, w->id, flush_count(), NULL);
+        return false;
+    }
+    atomic_store(&w->enabled, enabled);
+    return true;
+}
+
 static bool need_regs(GError **errp)
 {
-    if (!qinsn.regs) {
+    if (!cfg.target->regs) {
         g_set_error(errp, QINSN_ERROR, QINSN_ERR_STATE,
                     "the target's registers are not known until a vCPU "
                     "has started");
@@ -52,12 +84,12 @@ static Watch *add_watch(const QinsnRequest *req,
     if (!need_regs(errp) || !parse(&o, req, errp)) {
         goto out;
     }
-    g_mutex_lock(&qinsn.regs_lock);
-    w = watch_new(&o, qinsn.regs, qinsn.default_regs, errp);
-    g_mutex_unlock(&qinsn.regs_lock);
+    g_mutex_lock(&cfg.target->lock);
+    w = watch_new(&o, cfg.target->regs, cfg.target->default_regs, errp);
+    g_mutex_unlock(&cfg.target->lock);
     *first_mem = w && w->kind == WATCH_MEM &&
-        watch_table_mem_count(qinsn.watches) == 0;
-    if (w && !qinsn_add_watch(w, errp)) {
+        watch_table_mem_count(cfg.watches) == 0;
+    if (w && !commands_add_watch(w, errp)) {
         w = NULL;
     }
 out:
@@ -134,9 +166,9 @@ static void after_removal(bool had_mem)
      * The last memory watch takes the memory callbacks with it; the last
      * watch of all, on the patched path, the translation callback.
      */
-    if ((had_mem && watch_table_mem_count(qinsn.watches) == 0) ||
+    if ((had_mem && watch_table_mem_count(cfg.watches) == 0) ||
         (flush_translating() && flush_path() == FLUSH_PATH_PATCHED &&
-         !watch_table_any(qinsn.watches))) {
+         !watch_table_any(cfg.watches))) {
         flush_request();
     }
 }
@@ -159,19 +191,19 @@ static bool cmd_unwatch(const QinsnRequest *req, Reply *r, GError **errp)
 {
     const char *arg = g_ptr_array_index(req->args, 0);
     uint64_t flushes = flush_count();
-    bool had_mem = watch_table_mem_count(qinsn.watches) > 0;
+    bool had_mem = watch_table_mem_count(cfg.watches) > 0;
     uint64_t addr;
     uint32_t id;
     int n;
 
     if (g_str_equal(arg, "all")) {
-        n = watch_table_remove_all(qinsn.watches, flushes);
+        n = watch_table_remove_all(cfg.watches, flushes);
         record_end_waits();
     } else if (g_str_has_prefix(arg, "0x")) {
         if (!qinsn_parse_u64(arg, &addr, errp)) {
             return false;
         }
-        n = watch_table_remove_addr(qinsn.watches, addr, flushes);
+        n = watch_table_remove_addr(cfg.watches, addr, flushes);
         if (!n) {
             g_set_error(errp, QINSN_ERROR, QINSN_ERR_NOTFOUND,
                         "no watch at %s", arg);
@@ -179,14 +211,14 @@ static bool cmd_unwatch(const QinsnRequest *req, Reply *r, GError **errp)
         }
     } else {
         if (!parse_id(arg, &id, errp) ||
-            !watch_table_remove(qinsn.watches, id, flushes, errp)) {
+            !watch_table_remove(cfg.watches, id, flushes, errp)) {
             return false;
         }
         n = 1;
     }
     after_removal(had_mem);
     /* Stale hooks only cost a check; reclaim them in batches. */
-    if (watch_table_graveyard(qinsn.watches) > 1024) {
+    if (watch_table_graveyard(cfg.watches) > 1024) {
         flush_request();
     }
     g_string_append_printf(r->text, "OK removed=%d\n", n);
@@ -202,7 +234,7 @@ static bool cmd_enable_disable(const QinsnRequest *req, Reply *r, bool on,
     if (!parse_id(g_ptr_array_index(req->args, 0), &id, errp)) {
         return false;
     }
-    w = watch_table_lookup(qinsn.watches, id);
+    w = watch_table_lookup(cfg.watches, id);
     if (!w) {
         g_set_error(errp, QINSN_ERROR, QINSN_ERR_NOTFOUND,
                     "no watch with id %u", id);
@@ -224,15 +256,15 @@ static void list_one(Watch *w, void *opaque)
     Reply *r = opaque;
 
     g_string_append(r->text, "= ");
-    watch_describe(w, qinsn.regs, r->text);
+    watch_describe(w, cfg.target->regs, r->text);
     g_string_append_c(r->text, '\n');
 }
 
 static bool cmd_list(Reply *r)
 {
-    watch_table_foreach(qinsn.watches, list_one, r);
+    watch_table_foreach(cfg.watches, list_one, r);
     g_string_append_printf(r->text, "OK watches=%u\n",
-                           watch_table_count(qinsn.watches));
+                           watch_table_count(cfg.watches));
     return true;
 }
 
@@ -244,9 +276,9 @@ static bool cmd_log(const QinsnRequest *req, Reply *r, GError **errp)
     if (!need_regs(errp)) {
         return false;
     }
-    locker = g_mutex_locker_new(&qinsn.regs_lock);
+    locker = g_mutex_locker_new(&cfg.target->lock);
     for (guint i = 0; i < req->args->len; i++) {
-        if (qinsn_regs_resolve(qinsn.regs, g_ptr_array_index(req->args, i),
+        if (qinsn_regs_resolve(cfg.target->regs, g_ptr_array_index(req->args, i),
                                errp) < 0) {
             return false;
         }
@@ -258,13 +290,13 @@ static bool cmd_log(const QinsnRequest *req, Reply *r, GError **errp)
                             g_strdup(g_ptr_array_index(req->args, i)));
         }
         /* watches keep their own copies, so the old list can go */
-        g_ptr_array_unref(qinsn.default_regs);
-        qinsn.default_regs = names;
+        g_ptr_array_unref(cfg.target->default_regs);
+        cfg.target->default_regs = names;
     }
     g_string_append(r->text, "OK regs=");
-    for (guint i = 0; i < qinsn.default_regs->len; i++) {
+    for (guint i = 0; i < cfg.target->default_regs->len; i++) {
         g_string_append_printf(r->text, "%s%s", i ? "," : "",
-                               (char *)g_ptr_array_index(qinsn.default_regs,
+                               (char *)g_ptr_array_index(cfg.target->default_regs,
                                                          i));
     }
     g_string_append_c(r->text, '\n');
@@ -276,12 +308,12 @@ static bool cmd_regs(Reply *r, GError **errp)
     if (!need_regs(errp)) {
         return false;
     }
-    for (guint i = 0; i < qinsn.regs->regs->len; i++) {
-        QinsnReg *reg = qinsn_regs_at(qinsn.regs, i);
+    for (guint i = 0; i < cfg.target->regs->regs->len; i++) {
+        QinsnReg *reg = qinsn_regs_at(cfg.target->regs, i);
         data(r, "name=%s gdb=%d size=%d", reg->name, reg->gdb_num,
              reg->size);
     }
-    g_string_append_printf(r->text, "OK count=%u\n", qinsn.regs->regs->len);
+    g_string_append_printf(r->text, "OK count=%u\n", cfg.target->regs->regs->len);
     return true;
 }
 
@@ -319,24 +351,24 @@ static bool cmd_stats(Reply *r)
 
     /* written first: a record is counted as logged before it is written */
     writer_stats(&written, &dropped, &errors);
-    watch_table_retired(qinsn.watches, &sums[0], &sums[1]);
-    watch_table_foreach(qinsn.watches, sum_watch, sums);
+    watch_table_retired(cfg.watches, &sums[0], &sums[1]);
+    watch_table_foreach(cfg.watches, sum_watch, sums);
     data(r, "hits=%" PRIu64, sums[0]);
     data(r, "logged=%" PRIu64, sums[1]);
     data(r, "written=%" PRIu64, written);
     data(r, "dropped=%" PRIu64, dropped);
     data(r, "write_errors=%" PRIu64, errors);
-    data(r, "watches=%u", watch_table_count(qinsn.watches));
+    data(r, "watches=%u", watch_table_count(cfg.watches));
     data(r, "flushes=%" PRIu64, flush_count());
     data(r, "gen=%" PRIu64, flush_live_gen());
     data(r, "flush_path=%s", flush_path_name());
     data(r, "dormant=%s", flush_translating() ? "no" : "yes");
-    data(r, "exact=%s", qinsn_exact_state() ? "yes" : "no");
+    data(r, "exact=%s", cfg.target->exact_state ? "yes" : "no");
     data(r, "stop=%s", stop_method_name());
     data(r, "clients=%u", control_clients());
-    data(r, "log=%s", qinsn.log_path ? qinsn.log_path : "stderr");
-    data(r, "format=%s", qinsn.format == FORMAT_JSON ? "json" :
-         qinsn.format == FORMAT_CTF ? "ctf" : "text");
+    data(r, "log=%s", cfg.log_path ? cfg.log_path : "stderr");
+    data(r, "format=%s", cfg.format == FORMAT_JSON ? "json" :
+         cfg.format == FORMAT_CTF ? "ctf" : "text");
     data(r, "overflow=%s", record_overflow_drop() ? "drop" : "wait");
     data(r, "stalls=%" PRIu64, writer_stalls());
     data(r, "stall_ms=%u", record_stall_ms());
@@ -415,7 +447,7 @@ static bool dispatch(Client *c, const QinsnRequest *req, Reply *r,
         return cmd_regs(r, errp);
     } else if (g_str_equal(name, "subscribe") ||
                g_str_equal(name, "unsubscribe")) {
-        control_subscribe(c, name[0] == 's');
+        client_subscribe(c, name[0] == 's');
         g_string_append(r->text, "OK\n");
         return true;
     } else if (g_str_equal(name, "mark")) {
@@ -434,7 +466,7 @@ static bool dispatch(Client *c, const QinsnRequest *req, Reply *r,
         /* a vCPU waiting for a stuck log must not outlive its client */
         record_end_waits();
         g_string_append(r->text, "OK bye\n");
-        c->closing = true;
+        client_close(c);
         return true;
     }
     g_set_error(errp, QINSN_ERROR, QINSN_ERR_SYNTAX,

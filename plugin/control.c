@@ -17,8 +17,9 @@
 #include <sys/un.h>
 #include <unistd.h>
 
-#include "commands.h"
-#include "qinsn.h"
+#include "control.h"
+#include "flush.h"
+#include "proto.h"
 #include "stop.h"
 
 #define MAX_CLIENTS 64
@@ -26,6 +27,25 @@
 /* Unserved input kept per client before it is no longer read. */
 #define MAX_PENDING_INPUT (16 * QINSN_LINE_MAX)
 
+struct Client {
+    int fd;
+    GString *in;
+    GString *out;               /* under the control lock */
+    GQueue *held;               /* HeldReply, in request order; locked */
+    uint64_t events_lost;
+    bool subscribed;
+    bool discarding;            /* inside an overlong line */
+    bool closing;
+    bool eof;                   /* the peer will send no more */
+};
+
+/* A reply that waits for its flush generation (or for one before it). */
+typedef struct HeldReply {
+    uint64_t gen;
+    char *text;
+} HeldReply;
+
+static ControlConfig cfg;
 static GMutex lock;             /* clients' output and subscriptions */
 static GPtrArray *clients;
 static GThread *thread;
@@ -63,7 +83,7 @@ void control_wake(void)
     }
 }
 
-int release_held_locked(Client *c)
+static int release_held_locked(Client *c)
 {
     uint64_t live = flush_live_gen();
     HeldReply *h;
@@ -122,7 +142,7 @@ uint32_t control_subscribers(void)
     return atomic_load(&n_subscribers);
 }
 
-void control_subscribe(Client *c, bool on)
+void client_subscribe(Client *c, bool on)
 {
     g_mutex_lock(&lock);
     if (c->subscribed != on) {
@@ -136,8 +156,13 @@ void control_subscribe(Client *c, bool on)
     g_mutex_unlock(&lock);
 }
 
+void client_close(Client *c)
+{
+    c->closing = true;
+}
+
 /* Append a whole reply; under the lock, so no event splits it. */
-void client_reply(Client *c, const char *text)
+static void client_reply(Client *c, const char *text)
 {
     g_mutex_lock(&lock);
     g_string_append(c->out, text);
@@ -199,7 +224,7 @@ static void process_input(Client *c)
      * Requests wait until the first vCPU has described its registers (a
      * moment after QEMU starts, even when started paused with -S).
      */
-    if (!atomic_load(&qinsn.ready)) {
+    if (!atomic_load(&cfg.target->ready)) {
         return;
     }
     while (!c->closing && held_count(c) < QINSN_MAX_HELD &&
@@ -231,7 +256,7 @@ static void process_input(Client *c)
         if (len && req[len - 1] == '\r') {
             req[len - 1] = '\0';
         }
-        commands_run(c, req);
+        cfg.serve(c, req);
     }
     if (!c->discarding && c->in->len > QINSN_LINE_MAX &&
         !memchr(c->in->str, '\n', c->in->len)) {
@@ -278,9 +303,9 @@ static void greet(Client *c)
         "QINSN %d arch=%s pid=%d flush=%s exact=%s mode=%s "
         "caps=watch,range,if,ignore,count,once,cpu,mem,str,subscribe,mark,"
         "watch-mem,overflow%s\n",
-        QINSN_PROTO_VERSION, qinsn.arch, (int)getpid(), flush_path_name(),
-        qinsn_exact_state() ? "yes" : "no",
-        qinsn.system_mode ? "system" : "user",
+        QINSN_PROTO_VERSION, cfg.target->arch, (int)getpid(), flush_path_name(),
+        cfg.target->exact_state ? "yes" : "no",
+        cfg.target->system_mode ? "system" : "user",
         stop_method() == STOP_NONE ? "" : ",break");
 
     client_reply(c, g);
@@ -333,7 +358,7 @@ static void drop_client(guint i)
     c = g_ptr_array_steal_index(clients, i);
     g_mutex_unlock(&lock);
     atomic_fetch_sub(&n_clients, 1);
-    control_subscribe(c, false);
+    client_subscribe(c, false);
     client_free(c);
 }
 
@@ -561,11 +586,12 @@ static void keep_sock_file(void)
     }
 }
 
-bool control_start(GError **errp)
+bool control_start(const ControlConfig *c, GError **errp)
 {
     struct sockaddr_un addr = { .sun_family = AF_UNIX };
 
-    sock_path = qinsn.sock_path ? g_strdup(qinsn.sock_path) :
+    cfg = *c;
+    sock_path = c->sock_path ? g_strdup(c->sock_path) :
         default_path(errp);
     if (!sock_path) {
         return false;
@@ -586,7 +612,6 @@ bool control_start(GError **errp)
     }
     wake_fd = eventfd(0, EFD_NONBLOCK | EFD_CLOEXEC);
     clients = g_ptr_array_new();
-    flush_set_notify(control_wake);
     atomic_store(&running, true);
     thread = g_thread_new("qinsn-control", control_main, NULL);
     return true;

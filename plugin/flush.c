@@ -22,16 +22,16 @@
  * flushes our hooks away.  The stock path cannot do this: it needs the
  * per-block callback to flush at all.
  */
-#include "qinsn.h"
+#include "flush.h"
 #include "qemu-ext.h"
 
+static FlushConfig cfg;
 static FlushPath path;
 static atomic_uint_fast64_t requested;
 static atomic_uint_fast64_t live;
 static atomic_uint_fast64_t completed;
 static atomic_bool translated;
 static atomic_bool in_flight;
-static void (*notify)(void);
 static struct qemu_plugin_scoreboard *flags_sb;
 static qemu_plugin_u64 flag;
 static GMutex translating_lock;
@@ -40,11 +40,6 @@ static atomic_bool translating;
 static atomic_uint_fast64_t toggled_at;
 /* What had been requested when the flush in flight began. */
 static atomic_uint_fast64_t flight_requested;
-
-void flush_set_notify(void (*fn)(void))
-{
-    notify = fn;
-}
 
 FlushPath flush_path(void)
 {
@@ -90,8 +85,8 @@ static void make_live(uint64_t gen)
 
     while (cur < gen && !atomic_compare_exchange_weak(&live, &cur, gen)) {
     }
-    if (notify) {
-        notify();
+    if (cfg.notify) {
+        cfg.notify();
     }
 }
 
@@ -103,7 +98,7 @@ static void flush_done(qemu_plugin_id_t id)
     uint64_t upto;
 
     if (path == FLUSH_PATH_STOCK) {
-        qinsn_register_callbacks();
+        cfg.reregister();
         clear_flags();
     }
     upto = atomic_load(&requested);
@@ -133,7 +128,7 @@ static void start_patched(void)
         return;
     }
     atomic_store(&flight_requested, atomic_load(&requested));
-    if (!qemu_plugin_request_tb_flush(qinsn.id, flush_done)) {
+    if (!qemu_plugin_request_tb_flush(cfg.id, flush_done)) {
         /* no vCPU yet: nothing can have been translated */
         atomic_store(&in_flight, false);
         make_live(atomic_load(&requested));
@@ -143,18 +138,20 @@ static void start_patched(void)
 /* Stock path: called on a vCPU thread at a block whose vCPU flag is up. */
 static void vcpu_flush_requested(unsigned int cpu, void *udata)
 {
-    qemu_plugin_reset(qinsn.id, flush_done);
+    qemu_plugin_reset(cfg.id, flush_done);
 }
 
-void flush_init(bool watches)
+void flush_init(const FlushConfig *c)
 {
+    cfg = *c;
     path = qemu_plugin_request_tb_flush ? FLUSH_PATH_PATCHED :
         FLUSH_PATH_STOCK;
     if (path == FLUSH_PATH_STOCK) {
         flags_sb = qemu_plugin_scoreboard_new(sizeof(uint64_t));
         flag = qemu_plugin_scoreboard_u64(flags_sb);
     }
-    atomic_store(&translating, path == FLUSH_PATH_STOCK || watches);
+    atomic_store(&translating, path == FLUSH_PATH_STOCK ||
+               c->watches_at_start);
 }
 
 bool flush_translating(void)
@@ -166,11 +163,11 @@ bool flush_translating(void)
 static void update_translating(uint64_t gen)
 {
     g_autoptr(GMutexLocker) locker = g_mutex_locker_new(&translating_lock);
-    bool want = watch_table_any(qinsn.watches);
+    bool want = watch_table_any(cfg.watches);
 
     if (want != atomic_load(&translating)) {
         atomic_store(&translating, want);
-        qinsn_set_translation(want);
+        cfg.set_translation(want);
         atomic_store(&toggled_at, gen);
         /* code translated meanwhile: without our hooks, or with them */
         atomic_store(&translated, true);
