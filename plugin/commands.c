@@ -71,40 +71,36 @@ static bool need_regs(GError **errp)
     return true;
 }
 
-/* Parse, build and add a watch of either kind; NULL with @errp set. */
-static Watch *add_watch(const QinsnRequest *req,
-                        bool (*parse)(WatchOptions *, const QinsnRequest *,
-                                      GError **),
-                        bool *first_mem, GError **errp)
+/* Parse, build and add a watch of any kind; NULL with @errp set. */
+static Watch *add_watch(const QinsnRequest *req, bool *first_mem,
+                        GError **errp)
 {
-    WatchOptions o;
+    QinsnWatchSpec o;
     Watch *w = NULL;
 
-    watch_options_init(&o);
-    if (!need_regs(errp) || !parse(&o, req, errp)) {
+    qinsn_watch_spec_init(&o);
+    if (!need_regs(errp) || !qinsn_watch_spec_parse(&o, req, errp)) {
         goto out;
     }
     g_mutex_lock(&cfg.target->lock);
     w = watch_new(&o, cfg.target->regs, cfg.target->default_regs, errp);
     g_mutex_unlock(&cfg.target->lock);
-    *first_mem = w && w->kind == WATCH_MEM &&
+    *first_mem = w && w->kind == QINSN_WATCH_MEM &&
         watch_table_mem_count(cfg.watches) == 0;
     if (w && !commands_add_watch(w, errp)) {
         w = NULL;
     }
 out:
-    watch_options_clear(&o);
+    qinsn_watch_spec_clear(&o);
     return w;
 }
 
 /* An instruction watch (or break): live once a flush has completed. */
-static bool add_insn_watch(const QinsnRequest *req,
-                           bool (*parse)(WatchOptions *,
-                                         const QinsnRequest *, GError **),
-                           Reply *r, GError **errp)
+static bool cmd_watch(Client *c, const QinsnRequest *req, Reply *r,
+                      GError **errp)
 {
     bool first_mem;
-    Watch *w = add_watch(req, parse, &first_mem, errp);
+    Watch *w = add_watch(req, &first_mem, errp);
 
     if (!w) {
         return false;
@@ -115,25 +111,11 @@ static bool add_insn_watch(const QinsnRequest *req,
     return true;
 }
 
-static bool cmd_watch(const QinsnRequest *req, Reply *r, GError **errp)
-{
-    return add_insn_watch(req, watch_options_from_request, r, errp);
-}
-
-static bool break_options_from_request(WatchOptions *o,
-                                      const QinsnRequest *req, GError **errp)
-{
-    if (!stop_available(errp) || !watch_options_from_request(o, req, errp)) {
-        return false;
-    }
-    o->kind = WATCH_BREAK;
-    return true;
-}
-
 /* A break is a watch that also stops the guest (stop.c). */
-static bool cmd_break(const QinsnRequest *req, Reply *r, GError **errp)
+static bool cmd_break(Client *c, const QinsnRequest *req, Reply *r,
+                      GError **errp)
 {
-    return add_insn_watch(req, break_options_from_request, r, errp);
+    return stop_available(errp) && cmd_watch(c, req, r, errp);
 }
 
 /*
@@ -143,10 +125,11 @@ static bool cmd_break(const QinsnRequest *req, Reply *r, GError **errp)
  */
 static uint64_t mem_gen;
 
-static bool cmd_watch_mem(const QinsnRequest *req, Reply *r, GError **errp)
+static bool cmd_watch_mem(Client *c, const QinsnRequest *req, Reply *r,
+                          GError **errp)
 {
     bool first;
-    Watch *w = add_watch(req, watch_mem_options_from_request, &first, errp);
+    Watch *w = add_watch(req, &first, errp);
 
     if (!w) {
         return false;
@@ -187,7 +170,8 @@ static bool parse_id(const char *s, uint32_t *id, GError **errp)
     return true;
 }
 
-static bool cmd_unwatch(const QinsnRequest *req, Reply *r, GError **errp)
+static bool cmd_unwatch(Client *c, const QinsnRequest *req, Reply *r,
+                        GError **errp)
 {
     const char *arg = g_ptr_array_index(req->args, 0);
     uint64_t flushes = flush_count();
@@ -225,8 +209,8 @@ static bool cmd_unwatch(const QinsnRequest *req, Reply *r, GError **errp)
     return true;
 }
 
-static bool cmd_enable_disable(const QinsnRequest *req, Reply *r, bool on,
-                               GError **errp)
+static bool enable_disable(const QinsnRequest *req, Reply *r, bool on,
+                           GError **errp)
 {
     Watch *w;
     uint32_t id;
@@ -260,7 +244,8 @@ static void list_one(Watch *w, void *opaque)
     g_string_append_c(r->text, '\n');
 }
 
-static bool cmd_list(Reply *r)
+static bool cmd_list(Client *c, const QinsnRequest *req, Reply *r,
+                     GError **errp)
 {
     watch_table_foreach(cfg.watches, list_one, r);
     g_string_append_printf(r->text, "OK watches=%u\n",
@@ -268,7 +253,8 @@ static bool cmd_list(Reply *r)
     return true;
 }
 
-static bool cmd_log(const QinsnRequest *req, Reply *r, GError **errp)
+static bool cmd_log(Client *c, const QinsnRequest *req, Reply *r,
+                    GError **errp)
 {
     g_autoptr(GMutexLocker) locker = NULL;
     GPtrArray *names;
@@ -303,7 +289,8 @@ static bool cmd_log(const QinsnRequest *req, Reply *r, GError **errp)
     return true;
 }
 
-static bool cmd_regs(Reply *r, GError **errp)
+static bool cmd_regs(Client *c, const QinsnRequest *req, Reply *r,
+                     GError **errp)
 {
     if (!need_regs(errp)) {
         return false;
@@ -317,7 +304,8 @@ static bool cmd_regs(Reply *r, GError **errp)
     return true;
 }
 
-static bool cmd_mark(const QinsnRequest *req, Reply *r, GError **errp)
+static bool cmd_mark(Client *c, const QinsnRequest *req, Reply *r,
+                     GError **errp)
 {
     const char *token = g_ptr_array_index(req->args, 0);
 
@@ -344,7 +332,8 @@ static void sum_watch(Watch *w, void *opaque)
     s[1] += atomic_load(&w->logged);
 }
 
-static bool cmd_stats(Reply *r)
+static bool cmd_stats(Client *c, const QinsnRequest *req, Reply *r,
+                      GError **errp)
 {
     uint64_t sums[2] = { 0, 0 };
     uint64_t written, dropped, errors, busy, in_write;
@@ -380,7 +369,8 @@ static bool cmd_stats(Reply *r)
     return true;
 }
 
-static bool cmd_overflow(const QinsnRequest *req, Reply *r, GError **errp)
+static bool cmd_overflow(Client *c, const QinsnRequest *req, Reply *r,
+                         GError **errp)
 {
     if (req->args->len) {
         const char *mode = g_ptr_array_index(req->args, 0);
@@ -396,82 +386,169 @@ static bool cmd_overflow(const QinsnRequest *req, Reply *r, GError **errp)
     return true;
 }
 
-static bool cmd_help(const QinsnRequest *req, Reply *r, GError **errp)
+static bool cmd_help(Client *c, const QinsnRequest *req, Reply *r,
+                     GError **errp)
 {
+    const char *only = req->args->len ? g_ptr_array_index(req->args, 0) :
+        NULL;
+    const QinsnCommandSpec *cmds;
     size_t n;
-    const QinsnCommandSpec *cmds = qinsn_proto_commands(&n);
 
+    if (only && !qinsn_proto_find_command(only)) {
+        g_set_error(errp, QINSN_ERROR, QINSN_ERR_ARG, "no command '%s'",
+                    only);
+        return false;
+    }
+    cmds = qinsn_proto_commands(&n);
     for (size_t i = 0; i < n; i++) {
-        if (req->args->len &&
-            !g_str_equal(cmds[i].name, g_ptr_array_index(req->args, 0))) {
+        if (!(cmds[i].served & QINSN_CMD_PLUGIN) ||
+            (only && !g_str_equal(cmds[i].name, only))) {
             continue;
         }
         data(r, "%s %s: %s", cmds[i].name, cmds[i].args, cmds[i].summary);
-        if (req->args->len && cmds[i].keys) {
+        if (only && cmds[i].keys) {
             g_autofree char *keys = g_strjoinv(",", (char **)cmds[i].keys);
             data(r, "options: %s", keys);
         }
-    }
-    if (req->args->len && !qinsn_proto_find_command(
-            g_ptr_array_index(req->args, 0))) {
-        g_set_error(errp, QINSN_ERROR, QINSN_ERR_ARG, "no command '%s'",
-                    (char *)g_ptr_array_index(req->args, 0));
-        return false;
     }
     g_string_append(r->text, "OK\n");
     return true;
 }
 
+static bool cmd_enable(Client *c, const QinsnRequest *req, Reply *r,
+                       GError **errp)
+{
+    return enable_disable(req, r, true, errp);
+}
+
+static bool cmd_disable(Client *c, const QinsnRequest *req, Reply *r,
+                        GError **errp)
+{
+    return enable_disable(req, r, false, errp);
+}
+
+static bool cmd_subscribe(Client *c, const QinsnRequest *req, Reply *r,
+                          GError **errp)
+{
+    client_subscribe(c, req->spec->name[0] == 's');
+    g_string_append(r->text, "OK\n");
+    return true;
+}
+
+static bool cmd_flush(Client *c, const QinsnRequest *req, Reply *r,
+                      GError **errp)
+{
+    r->wait_gen = flush_request();
+    g_string_append_printf(r->text, "OK gen=%" PRIu64 "\n", r->wait_gen);
+    return true;
+}
+
+static bool cmd_quit(Client *c, const QinsnRequest *req, Reply *r,
+                     GError **errp)
+{
+    /* a vCPU waiting for a stuck log must not outlive its client */
+    record_end_waits();
+    g_string_append(r->text, "OK bye\n");
+    client_close(c);
+    return true;
+}
+
+typedef bool (*Handler)(Client *c, const QinsnRequest *req, Reply *r,
+                        GError **errp);
+
+/* The handler of each command the plugin serves in the shared table. */
+static const struct {
+    const char *name;
+    Handler fn;
+} handlers[] = {
+    { "watch", cmd_watch },
+    { "break", cmd_break },
+    { "watch-mem", cmd_watch_mem },
+    { "unwatch", cmd_unwatch },
+    { "enable", cmd_enable },
+    { "disable", cmd_disable },
+    { "list", cmd_list },
+    { "log", cmd_log },
+    { "regs", cmd_regs },
+    { "subscribe", cmd_subscribe },
+    { "unsubscribe", cmd_subscribe },
+    { "mark", cmd_mark },
+    { "stats", cmd_stats },
+    { "flush", cmd_flush },
+    { "overflow", cmd_overflow },
+    { "help", cmd_help },
+    { "quit", cmd_quit },
+};
+
+static Handler handler_of(const char *name)
+{
+    for (size_t i = 0; i < G_N_ELEMENTS(handlers); i++) {
+        if (g_str_equal(handlers[i].name, name)) {
+            return handlers[i].fn;
+        }
+    }
+    return NULL;
+}
+
+bool commands_all_bound(void)
+{
+    size_t n;
+    const QinsnCommandSpec *cmds = qinsn_proto_commands(&n);
+
+    for (size_t i = 0; i < n; i++) {
+        if (!(cmds[i].served & QINSN_CMD_PLUGIN) !=
+            !handler_of(cmds[i].name)) {
+            return false;
+        }
+    }
+    return true;
+}
+
+static void add_cap(GString *caps, const char *word)
+{
+    g_autofree char *delimited = g_strdup_printf(",%s,", word);
+    g_autofree char *have = g_strdup_printf(",%s,", caps->str);
+
+    if (!strstr(have, delimited)) {
+        g_string_append_printf(caps, "%s%s", caps->len ? "," : "", word);
+    }
+}
+
+char *commands_caps(void)
+{
+    const QinsnCommandSpec *cmds, *watch = qinsn_proto_find_command("watch");
+    GString *caps = g_string_new(NULL);
+    size_t n;
+
+    cmds = qinsn_proto_commands(&n);
+    for (size_t i = 0; i < n; i++) {
+        if ((cmds[i].served & QINSN_CMD_PLUGIN) &&
+            (!g_str_equal(cmds[i].name, "break") ||
+             stop_method() != STOP_NONE)) {
+            add_cap(caps, cmds[i].name);
+        }
+    }
+    add_cap(caps, "range");
+    for (const char *const *k = watch->keys; *k; k++) {
+        add_cap(caps, *k);
+    }
+    for (const char *const *f = watch->flags; *f; f++) {
+        add_cap(caps, *f);
+    }
+    return g_string_free(caps, false);
+}
+
 static bool dispatch(Client *c, const QinsnRequest *req, Reply *r,
                      GError **errp)
 {
-    const char *name = req->spec->name;
+    Handler fn = handler_of(req->spec->name);
 
-    if (g_str_equal(name, "watch")) {
-        return cmd_watch(req, r, errp);
-    } else if (g_str_equal(name, "break")) {
-        return cmd_break(req, r, errp);
-    } else if (g_str_equal(name, "watch-mem")) {
-        return cmd_watch_mem(req, r, errp);
-    } else if (g_str_equal(name, "unwatch")) {
-        return cmd_unwatch(req, r, errp);
-    } else if (g_str_equal(name, "enable")) {
-        return cmd_enable_disable(req, r, true, errp);
-    } else if (g_str_equal(name, "disable")) {
-        return cmd_enable_disable(req, r, false, errp);
-    } else if (g_str_equal(name, "list")) {
-        return cmd_list(r);
-    } else if (g_str_equal(name, "log")) {
-        return cmd_log(req, r, errp);
-    } else if (g_str_equal(name, "regs")) {
-        return cmd_regs(r, errp);
-    } else if (g_str_equal(name, "subscribe") ||
-               g_str_equal(name, "unsubscribe")) {
-        client_subscribe(c, name[0] == 's');
-        g_string_append(r->text, "OK\n");
-        return true;
-    } else if (g_str_equal(name, "mark")) {
-        return cmd_mark(req, r, errp);
-    } else if (g_str_equal(name, "stats")) {
-        return cmd_stats(r);
-    } else if (g_str_equal(name, "flush")) {
-        r->wait_gen = flush_request();
-        g_string_append_printf(r->text, "OK gen=%" PRIu64 "\n", r->wait_gen);
-        return true;
-    } else if (g_str_equal(name, "overflow")) {
-        return cmd_overflow(req, r, errp);
-    } else if (g_str_equal(name, "help")) {
-        return cmd_help(req, r, errp);
-    } else if (g_str_equal(name, "quit")) {
-        /* a vCPU waiting for a stuck log must not outlive its client */
-        record_end_waits();
-        g_string_append(r->text, "OK bye\n");
-        client_close(c);
-        return true;
+    if (!fn) {
+        g_set_error(errp, QINSN_ERROR, QINSN_ERR_SYNTAX,
+                    "command '%s' is not served here", req->spec->name);
+        return false;
     }
-    g_set_error(errp, QINSN_ERROR, QINSN_ERR_SYNTAX,
-                "command '%s' is not served here", name);
-    return false;
+    return fn(c, req, r, errp);
 }
 
 void commands_run(Client *c, const char *line)

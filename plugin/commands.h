@@ -27,6 +27,14 @@ void commands_init(const CommandsConfig *c);
 void commands_run(Client *c, const char *line);
 
 /*
+ * The greeting's capabilities: the commands served (break only when this
+ * QEMU can stop the guest), "range", and watch's options.
+ */
+char *commands_caps(void);
+/* Whether every plugin command of the shared table has a handler. */
+bool commands_all_bound(void);
+
+/*
  * Add @w (owned from now on, freed on failure) to the watch table and its
  * definition record to the log, before any hit of it can be recorded.
  */

@@ -20,7 +20,6 @@
 #include "control.h"
 #include "flush.h"
 #include "proto.h"
-#include "stop.h"
 
 #define MAX_CLIENTS 64
 #define MAX_EVENT_BACKLOG (4 << 20)
@@ -300,13 +299,10 @@ static bool peer_allowed(int fd)
 static void greet(Client *c)
 {
     g_autofree char *g = g_strdup_printf(
-        "QINSN %d arch=%s pid=%d flush=%s exact=%s mode=%s "
-        "caps=watch,range,if,ignore,count,once,cpu,mem,str,subscribe,mark,"
-        "watch-mem,overflow%s\n",
-        QINSN_PROTO_VERSION, cfg.target->arch, (int)getpid(), flush_path_name(),
-        cfg.target->exact_state ? "yes" : "no",
-        cfg.target->system_mode ? "system" : "user",
-        stop_method() == STOP_NONE ? "" : ",break");
+        "QINSN %d arch=%s pid=%d flush=%s exact=%s mode=%s caps=%s\n",
+        QINSN_PROTO_VERSION, cfg.target->arch, (int)getpid(),
+        flush_path_name(), cfg.target->exact_state ? "yes" : "no",
+        cfg.target->system_mode ? "system" : "user", cfg.caps);
 
     client_reply(c, g);
 }

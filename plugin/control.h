@@ -18,6 +18,7 @@ typedef struct Client Client;
 typedef struct ControlConfig {
     const char *sock_path;      /* NULL: the per-user default */
     Target *target;             /* requests wait until it is ready */
+    const char *caps;           /* the greeting's capabilities */
     /* Serve one request line of @c (on the control thread). */
     void (*serve)(Client *c, const char *line);
 } ControlConfig;

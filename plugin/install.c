@@ -33,7 +33,7 @@ QEMU_PLUGIN_EXPORT int qemu_plugin_version = QEMU_PLUGIN_VERSION;
 static qemu_plugin_id_t plugin_id;
 static Target *target;
 static WatchTable *watches;
-static GPtrArray *initial;      /* WatchOptions from plugin arguments */
+static GPtrArray *initial;      /* QinsnWatchSpec from plugin arguments */
 
 /* Learn the target's registers, and their sizes by reading each once. */
 static QinsnRegTable *build_reg_table(void)
@@ -74,7 +74,7 @@ static void check_default_regs(void)
 static void add_initial_watches(void)
 {
     for (guint i = 0; i < initial->len; i++) {
-        WatchOptions *o = g_ptr_array_index(initial, i);
+        QinsnWatchSpec *o = g_ptr_array_index(initial, i);
         g_autoptr(GError) err = NULL;
         Watch *w = watch_new(o, target->regs, target->default_regs, &err);
 
@@ -183,7 +183,7 @@ static bool start_threads(const QinsnArgs *args, GError **errp)
         .log_path = args->log_path,
     };
     ControlConfig ctl = { .sock_path = args->sock_path, .target = target,
-                          .serve = commands_run };
+                          .caps = commands_caps(), .serve = commands_run };
 
     commands_init(&cc);
     return writer_start(&wc, errp) &&

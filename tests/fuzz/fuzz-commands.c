@@ -70,6 +70,11 @@ bool stop_available(GError **errp)
     return true;
 }
 
+StopMethod stop_method(void)
+{
+    return STOP_LATE;
+}
+
 const char *stop_method_name(void)
 {
     return "late";
@@ -161,6 +166,8 @@ void client_reply_at(Client *c, uint64_t gen, char *text)
 int LLVMFuzzerInitialize(int *argc, char ***argv)
 {
     fuzz_init_glib();
+    /* every command the table gives the plugin has a handler, no other */
+    FUZZ_CHECK(commands_all_bound());
     return 0;
 }
 
