@@ -147,8 +147,9 @@ bool stop_available(GError **errp)
         g_set_error(errp, QINSN_ERROR, QINSN_ERR_STATE,
                     "this QEMU offers no way to stop the guest from a "
                     "plugin (%s); qinsn's patched QEMU has it "
-                    "(qemu-patch/, patch 0007)",
-                    cfg.target->system_mode ? "no qemu_plugin_request_debug_stop "
+                    "(qemu-patch/, patch 0009)",
+                    cfg.target->system_mode ?
+                    "no qemu_plugin_request_debug_stop "
                     "nor an exported qemu_system_vmstop_request" :
                     "user mode needs qemu_plugin_request_debug_stop");
         return false;
