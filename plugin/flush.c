@@ -1,5 +1,6 @@
 /*
- * Making a changed watch set take effect: flushing translated code.
+ * Making a changed watch set (or any changed choice of instrumentation)
+ * take effect: flushing translated code.
  *
  * Generations: every change that needs retranslation asks for a new
  * generation; a generation is live once a flush that began after the change
@@ -13,7 +14,9 @@
  * callback again.
  *
  * When nothing was translated since the last flush there is nothing to
- * throw away, and a new generation is live at once.
+ * throw away, and a new generation is live at once.  One reset is under
+ * way at a time; a request made during it is covered by it, as nothing is
+ * translated while the reset's exclusive section runs.
  *
  * On the patched path the translation callback itself is registered only
  * while a watch exists ("dormant" otherwise): with no watch the guest runs as
@@ -22,6 +25,9 @@
  * flushes our hooks away.  The stock path cannot do this: it needs the
  * per-block callback to flush at all.
  */
+#include <glib.h>
+#include <stdatomic.h>
+
 #include "flush.h"
 #include "qemu-ext.h"
 
@@ -135,10 +141,21 @@ static void start_patched(void)
     }
 }
 
+/* Stock path, on a vCPU thread only: elsewhere a reset does not flush. */
+static void start_reset(void)
+{
+    bool expected = false;
+
+    if (atomic_compare_exchange_strong(&in_flight, &expected, true)) {
+        atomic_store(&flight_requested, atomic_load(&requested));
+        qemu_plugin_reset(cfg.id, flush_done);
+    }
+}
+
 /* Stock path: called on a vCPU thread at a block whose vCPU flag is up. */
 static void vcpu_flush_requested(unsigned int cpu, void *udata)
 {
-    qemu_plugin_reset(cfg.id, flush_done);
+    start_reset();
 }
 
 void flush_init(const FlushConfig *c)
@@ -150,8 +167,8 @@ void flush_init(const FlushConfig *c)
         flags_sb = qemu_plugin_scoreboard_new(sizeof(uint64_t));
         flag = qemu_plugin_scoreboard_u64(flags_sb);
     }
-    atomic_store(&translating, path == FLUSH_PATH_STOCK ||
-               c->watches_at_start);
+    atomic_store(&translating, path == FLUSH_PATH_STOCK || !c->wanted ||
+                 c->wanted());
 }
 
 bool flush_translating(void)
@@ -163,7 +180,7 @@ bool flush_translating(void)
 static void update_translating(uint64_t gen)
 {
     g_autoptr(GMutexLocker) locker = g_mutex_locker_new(&translating_lock);
-    bool want = watch_table_any(cfg.watches);
+    bool want = !cfg.wanted || cfg.wanted();
 
     if (want != atomic_load(&translating)) {
         atomic_store(&translating, want);
@@ -185,7 +202,7 @@ void flush_note_translation(struct qemu_plugin_tb *tb)
     }
 }
 
-uint64_t flush_request(void)
+static uint64_t request(bool on_vcpu)
 {
     uint64_t gen = atomic_fetch_add(&requested, 1) + 1;
 
@@ -198,8 +215,20 @@ uint64_t flush_request(void)
     }
     if (path == FLUSH_PATH_PATCHED) {
         start_patched();
+    } else if (on_vcpu) {
+        start_reset();
     } else {
         raise_flags();
     }
     return gen;
+}
+
+uint64_t flush_request(void)
+{
+    return request(false);
+}
+
+uint64_t flush_request_on_vcpu(void)
+{
+    return request(true);
 }

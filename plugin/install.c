@@ -130,6 +130,16 @@ static void register_callbacks(void)
     stop_register_callbacks(plugin_id);
 }
 
+/*
+ * Whether a watch exists, or will once the first vCPU starts (plugin
+ * arguments): while none does, the patched path leaves translation alone.
+ */
+static bool watch_wanted(void)
+{
+    return watch_table_any(watches) ||
+        (!atomic_load(&target->ready) && initial->len > 0);
+}
+
 static void stop_event(const char *line)
 {
     control_broadcast(line);
@@ -149,8 +159,7 @@ static void start_record_path(const QinsnArgs *args)
     };
     FlushConfig fc = {
         .id = plugin_id,
-        .watches = watches,
-        .watches_at_start = initial->len > 0,
+        .wanted = watch_wanted,
         .reregister = register_callbacks,
         .set_translation = translate_set,
         .notify = control_wake,
