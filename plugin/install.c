@@ -49,9 +49,13 @@ static QinsnRegTable *build_reg_table(void)
 
         g_byte_array_set_size(buf, 0);
         size = qemu_plugin_read_register(d->handle, buf);
-        /* the handle is the gdb remote register number plus one */
+        /*
+         * The handle is the gdb remote register number plus one.  The size
+         * is the true one (gdb checks it); watch_new() refuses registers
+         * wider than a record can hold.
+         */
         qinsn_regs_add(t, d->name, GPOINTER_TO_INT(d->handle) - 1,
-                       size < 0 ? 0 : MIN(size, 255), d->handle);
+                       MAX(size, 0), d->handle);
     }
     return t;
 }

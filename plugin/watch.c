@@ -50,6 +50,13 @@ static bool add_reg(Watch *w, const QinsnRegTable *regs, const char *name,
                     "at most %d registers per watch", QINSN_MAX_WATCH_REGS);
         return false;
     }
+    if (qinsn_regs_at(regs, i)->size > TRACE_MAX_REG_BYTES) {
+        g_set_error(errp, QINSN_ERROR, QINSN_ERR_LIMIT,
+                    "register '%s' is %d bytes: a record holds at most %d "
+                    "bytes of one register", name,
+                    qinsn_regs_at(regs, i)->size, TRACE_MAX_REG_BYTES);
+        return false;
+    }
     w->regs[w->nregs] = i;
     w->labels[w->nregs] = qinsn_regs_label(name);
     w->nregs++;
