@@ -1,10 +1,11 @@
 /*
  * The command table and the handlers of the protocol's commands.
  *
- * Protocol commands are checked here with the shared table before they are
- * sent, so usage errors never reach the plugin; watch and unwatch also
- * accept symbols and get their values checked, and replies that name
- * watches gain the disassembly of the watched instruction.
+ * Commands are checked here against the shared table (command, arity,
+ * option keys) before they are sent, so usage errors never reach the
+ * plugin; option values are the plugin's to check.  watch and unwatch also
+ * accept symbols, and replies that name watches gain the disassembly of
+ * the watched instruction.
  */
 #include <string.h>
 
@@ -13,60 +14,38 @@
 #include "handlers.h"
 #include "kv.h"
 #include "output.h"
-#include "regs.h"
-
-static const char *const decode_flags[] = { "--json", NULL };
-
-static const QinsnCommandSpec client_specs[] = {
-    { "tail", "[<count>]", 0, 1, NULL, NULL, false,
-      "print hits as they happen, until Ctrl-C, <count> hits, or QEMU "
-      "exits" },
-    { "continue", "", 0, 0, NULL, NULL, false,
-      "resume a guest started paused (qinsn run --paused, or --qmp)" },
-    { "run", "[<options>] -- <kernel.elf>|<qemu-args>", 0, -1, NULL, NULL,
-      false, "start QEMU with the plugin and connect (from the shell)" },
-    { "quit", "", 0, 0, NULL, NULL, false,
-      "leave the client (after qinsn run: stop QEMU too)" },
-    { "wait", "[<seconds>]", 0, 1, NULL, NULL, false,
-      "wait until QEMU exits (qinsn run); after <seconds>, end it and "
-      "fail" },
-    { "diff", "[<options>] <A> <B>", 0, -1, NULL, NULL, false,
-      "the first divergent hit between two logs (from the shell)" },
-    { "decode", "<dir>", 1, 1, NULL, decode_flags, false,
-      "print a CTF trace (format=ctf) as the text log, or JSON with "
-      "--json" },
-};
 
 /*
- * How the client runs each command; protocol commands not named here are
- * sent as they are.  Local commands run without a QEMU.
+ * How the client runs each command of the shared table (common/proto.c);
+ * a plugin command not named here is sent as it is.  Commands the client
+ * serves itself (QINSN_CMD_CLIENT) run without a QEMU unless they need
+ * one here.
  */
 static const struct {
     const char *name;
-    const char *alias;
     CmdHandler handler;
     CmdCompleter complete;
-    bool local;
-} overrides[] = {
-    { "watch", NULL, cmd_watch, complete_symbols, false },
-    { "break", NULL, cmd_break, complete_symbols, false },
-    { "watch-mem", NULL, cmd_watch_mem, complete_symbols, false },
-    { "unwatch", NULL, cmd_unwatch, complete_unwatch, false },
-    { "enable", NULL, cmd_send, complete_ids, false },
-    { "disable", NULL, cmd_send, complete_ids, false },
-    { "list", NULL, cmd_list, NULL, false },
-    { "log", NULL, cmd_send, complete_registers, false },
-    { "regs", NULL, cmd_regs, NULL, false },
-    { "subscribe", NULL, cmd_subscribe, NULL, false },
-    { "unsubscribe", NULL, cmd_subscribe, NULL, false },
-    { "help", NULL, cmd_help, complete_commands, true },
-    { "tail", "follow", cmd_tail, NULL, false },
-    { "continue", NULL, cmd_continue, NULL, true },
-    { "run", NULL, cmd_run, NULL, true },
-    { "wait", NULL, cmd_wait, NULL, true },
-    { "diff", NULL, cmd_diff, NULL, true },
-    { "decode", NULL, cmd_decode, NULL, true },
-    { "quit", "exit", cmd_quit, NULL, true },
+    bool needs_conn;
+} bindings[] = {
+    { "watch", cmd_watch, complete_symbols, true },
+    { "break", cmd_break, complete_symbols, true },
+    { "watch-mem", cmd_watch_mem, complete_symbols, true },
+    { "unwatch", cmd_unwatch, complete_unwatch, true },
+    { "enable", cmd_send, complete_ids, true },
+    { "disable", cmd_send, complete_ids, true },
+    { "list", cmd_list, NULL, true },
+    { "log", cmd_send, complete_registers, true },
+    { "regs", cmd_regs, NULL, true },
+    { "subscribe", cmd_subscribe, NULL, true },
+    { "unsubscribe", cmd_subscribe, NULL, true },
+    { "help", cmd_help, complete_commands, false },
+    { "quit", cmd_quit, NULL, false },
+    { "tail", cmd_tail, NULL, true },
+    { "continue", cmd_continue, NULL, false },
+    { "run", cmd_run, NULL, false },
+    { "wait", cmd_wait, NULL, false },
+    { "diff", cmd_diff, NULL, false },
+    { "decode", cmd_decode, NULL, false },
 };
 
 static GArray *table;
@@ -75,17 +54,16 @@ static void add_row(const QinsnCommandSpec *spec)
 {
     CliCommand row = {
         .spec = spec, .handler = cmd_send, .needs_conn = true,
+        .shell_only = spec->served & QINSN_CMD_SHELL,
     };
 
-    for (size_t i = 0; i < G_N_ELEMENTS(overrides); i++) {
-        if (g_str_equal(overrides[i].name, spec->name)) {
-            row.alias = overrides[i].alias;
-            row.handler = overrides[i].handler;
-            row.complete = overrides[i].complete;
-            row.needs_conn = !overrides[i].local;
+    for (size_t i = 0; i < G_N_ELEMENTS(bindings); i++) {
+        if (g_str_equal(bindings[i].name, spec->name)) {
+            row.handler = bindings[i].handler;
+            row.complete = bindings[i].complete;
+            row.needs_conn = bindings[i].needs_conn;
         }
     }
-    row.shell_only = row.handler == cmd_run || row.handler == cmd_diff;
     g_array_append_val(table, row);
 }
 
@@ -93,17 +71,11 @@ const CliCommand *commands_table(size_t *n)
 {
     if (!table) {
         size_t np;
-        const QinsnCommandSpec *proto = qinsn_proto_commands(&np);
+        const QinsnCommandSpec *all = qinsn_proto_commands(&np);
 
         table = g_array_new(false, true, sizeof(CliCommand));
         for (size_t i = 0; i < np; i++) {
-            /* the client's quit replaces the protocol's */
-            if (!g_str_equal(proto[i].name, "quit")) {
-                add_row(&proto[i]);
-            }
-        }
-        for (size_t i = 0; i < G_N_ELEMENTS(client_specs); i++) {
-            add_row(&client_specs[i]);
+            add_row(&all[i]);
         }
     }
     *n = table->len;
@@ -117,7 +89,7 @@ const CliCommand *commands_find(const char *name)
 
     for (size_t i = 0; i < n; i++) {
         if (g_str_equal(t[i].spec->name, name) ||
-            (t[i].alias && g_str_equal(t[i].alias, name))) {
+            g_strcmp0(t[i].spec->alias, name) == 0) {
             return &t[i];
         }
     }
@@ -273,45 +245,6 @@ static char *resolve_range(Session *s, const char *arg, GError **errp)
     return g_steal_pointer(&range);
 }
 
-/* The values the client can check without the target's registers. */
-static bool check_watch_options(const QinsnRequest *req, GError **errp)
-{
-    static const char *const numbers[] = { "ignore", "count", "cpu" };
-    const char *v;
-    uint64_t n;
-
-    for (size_t i = 0; i < G_N_ELEMENTS(numbers); i++) {
-        v = qinsn_request_opt(req, numbers[i]);
-        if (v && !qinsn_parse_u64(v, &n, errp)) {
-            g_prefix_error(errp, "%s=: ", numbers[i]);
-            return false;
-        }
-    }
-    if ((v = qinsn_request_opt(req, "if"))) {
-        QinsnCond cond = { 0 };
-        bool ok = qinsn_cond_parse(v, &cond, errp);
-
-        qinsn_cond_clear(&cond);
-        if (!ok) {
-            return false;
-        }
-    }
-    if ((v = qinsn_request_opt(req, "mem"))) {
-        QinsnMemSpec mem = { 0 };
-        bool ok = qinsn_mem_spec_parse(v, &mem, 256, errp);
-
-        qinsn_mem_spec_clear(&mem);
-        if (!ok) {
-            return false;
-        }
-    }
-    if ((v = qinsn_request_opt(req, "str")) &&
-        !qinsn_regs_name_valid(v, errp)) {
-        return false;
-    }
-    return true;
-}
-
 /* After a watch's OK: where it is and what is there (if translated). */
 static void describe_new_watch(Session *s, const char *id, char **extra,
                                char **note)
@@ -354,7 +287,7 @@ static bool send_watch(Session *s, const QinsnRequest *req, GError **errp)
     g_autoptr(GArray) kv = NULL;
 
     range = resolve_range(s, g_ptr_array_index(req->args, 0), errp);
-    if (!range || !check_watch_options(req, errp)) {
+    if (!range) {
         g_prefix_error(errp, "%s: ", req->spec->name);
         return false;
     }

@@ -1,9 +1,8 @@
 /*
- * The client's command table: every protocol command of the shared table
- * (common/proto.c) plus the client's own (help, tail, quit, continue, run,
- * decode).
- * One row per command drives dispatch, argument checking, help and
- * completion, in one-shot, script and REPL mode alike.
+ * The client's command table: one row per command of the shared table
+ * (common/proto.c), the plugin's and the client's own, with how the client
+ * runs it.  It drives dispatch, argument checking, help and completion, in
+ * one-shot, script and REPL mode alike.
  */
 #ifndef QINSN_CLI_COMMANDS_H
 #define QINSN_CLI_COMMANDS_H
@@ -20,8 +19,7 @@ typedef bool (*CmdHandler)(Session *s, const QinsnRequest *req,
 typedef void (*CmdCompleter)(Session *s, const char *text, GPtrArray *out);
 
 typedef struct CliCommand {
-    const QinsnCommandSpec *spec;   /* name, usage, arity, keys, summary */
-    const char *alias;              /* another name, or NULL */
+    const QinsnCommandSpec *spec;   /* name, alias, usage, arity, keys */
     CmdHandler handler;
     CmdCompleter complete;          /* positional arguments, or NULL */
     bool needs_conn;                /* false: runs without a QEMU */

@@ -30,8 +30,8 @@ void complete_commands(Session *s, const char *text, GPtrArray *out)
             continue;
         }
         add_matching(out, "", text, t[i].spec->name);
-        if (t[i].alias) {
-            add_matching(out, "", text, t[i].alias);
+        if (t[i].spec->alias) {
+            add_matching(out, "", text, t[i].spec->alias);
         }
     }
 }

@@ -11,12 +11,19 @@
 #include "output.h"
 #include "qmp.h"
 
+/* What the command does, as the client runs it. */
+static const char *summary(const CliCommand *c)
+{
+    return c->spec->client_summary ? c->spec->client_summary :
+        c->spec->summary;
+}
+
 static void help_line(GPtrArray *data, const CliCommand *c)
 {
     g_autoptr(GString) use = g_string_new(c->spec->name);
 
-    if (c->alias) {
-        g_string_append_printf(use, "|%s", c->alias);
+    if (c->spec->alias) {
+        g_string_append_printf(use, "|%s", c->spec->alias);
     }
     if (*c->spec->args) {
         g_string_append_printf(use, " %s", c->spec->args);
@@ -25,7 +32,7 @@ static void help_line(GPtrArray *data, const CliCommand *c)
         g_string_append(use, " [<options>]");
     }
     g_ptr_array_add(data, g_strdup_printf("%-32s %s", use->str,
-                                          c->spec->summary));
+                                          summary(c)));
 }
 
 static char *option_list(const QinsnCommandSpec *spec)
@@ -45,12 +52,12 @@ static void help_one(GPtrArray *data, const CliCommand *c)
 {
     g_ptr_array_add(data, g_strdup_printf("usage: %s %s", c->spec->name,
                                           c->spec->args));
-    g_ptr_array_add(data, g_strdup(c->spec->summary));
+    g_ptr_array_add(data, g_strdup(summary(c)));
     if (c->spec->keys || c->spec->flags) {
         g_ptr_array_add(data, option_list(c->spec));
     }
-    if (c->alias) {
-        g_ptr_array_add(data, g_strdup_printf("alias: %s", c->alias));
+    if (c->spec->alias) {
+        g_ptr_array_add(data, g_strdup_printf("alias: %s", c->spec->alias));
     }
     if (c->complete == complete_symbols) {
         g_ptr_array_add(data, g_strdup(

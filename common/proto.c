@@ -40,61 +40,6 @@ int qinsn_error_class_from_name(const char *name)
     return -1;
 }
 
-static const char *const watch_keys[] = {
-    "regs", "if", "ignore", "count", "cpu", "mem", "str", "sym", NULL
-};
-static const char *const watch_flags[] = { "once", NULL };
-static const char *const watch_mem_keys[] = {
-    "regs", "if", "ignore", "count", "cpu", "sym", NULL
-};
-
-static const QinsnCommandSpec commands[] = {
-    { "watch", "<addr>[..<end>]", 1, 1, watch_keys, watch_flags, true,
-      "log registers each time the instruction(s) at an address run" },
-    { "break", "<addr>[..<end>]", 1, 1, watch_keys, watch_flags, true,
-      "log as watch does, and stop the guest at each logged hit" },
-    { "watch-mem", "<addr> <len> [r|w|rw]", 2, 3, watch_mem_keys,
-      watch_flags, true,
-      "log the loads and stores that touch an address range" },
-    { "unwatch", "<id>|<addr>|all", 1, 1, NULL, NULL, false,
-      "remove watches" },
-    { "enable", "<id>", 1, 1, NULL, NULL, false, "re-enable a watch" },
-    { "disable", "<id>", 1, 1, NULL, NULL, false,
-      "stop logging a watch without removing it" },
-    { "list", "", 0, 0, NULL, NULL, false, "list watches" },
-    { "log", "[<reg>...]", 0, -1, NULL, NULL, false,
-      "set (or show) the default registers of new watches" },
-    { "regs", "", 0, 0, NULL, NULL, false,
-      "list the target's registers: name, gdb number, size" },
-    { "subscribe", "", 0, 0, NULL, NULL, false,
-      "receive hit events on this connection" },
-    { "unsubscribe", "", 0, 0, NULL, NULL, false, "stop hit events" },
-    { "mark", "<token>", 1, 1, NULL, NULL, false,
-      "put a marker in the log, in execution order" },
-    { "stats", "", 0, 0, NULL, NULL, false, "counters and flush path" },
-    { "flush", "", 0, 0, NULL, NULL, true, "flush translated code now" },
-    { "overflow", "[wait|drop]", 0, 1, NULL, NULL, false,
-      "when the log falls behind: wait for it (lossless) or drop hits" },
-    { "help", "[<command>]", 0, 1, NULL, NULL, false, "list commands" },
-    { "quit", "", 0, 0, NULL, NULL, false, "close this connection" },
-};
-
-const QinsnCommandSpec *qinsn_proto_commands(size_t *n)
-{
-    *n = G_N_ELEMENTS(commands);
-    return commands;
-}
-
-const QinsnCommandSpec *qinsn_proto_find_command(const char *name)
-{
-    for (size_t i = 0; i < G_N_ELEMENTS(commands); i++) {
-        if (g_str_equal(commands[i].name, name)) {
-            return &commands[i];
-        }
-    }
-    return NULL;
-}
-
 GPtrArray *qinsn_proto_split(const char *line, GError **errp)
 {
     g_autoptr(GPtrArray) words = g_ptr_array_new_with_free_func(g_free);

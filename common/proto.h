@@ -34,20 +34,35 @@ const char *qinsn_error_class_name(QinsnErrorClass cls);
 /* Parse "ARG" etc.; returns -1 when unknown. */
 int qinsn_error_class_from_name(const char *name);
 
-/* One command of the protocol: drives dispatch, help, arity and completion. */
+/* Who serves a command (QinsnCommandSpec.served). */
+#define QINSN_CMD_PLUGIN 1      /* the plugin, over the socket */
+#define QINSN_CMD_CLIENT 2      /* the qinsn client itself */
+#define QINSN_CMD_SHELL 4       /* only as "qinsn NAME" from the shell */
+
+/*
+ * One command of qinsn: the one table drives the plugin's dispatch, help
+ * and greeting, and the client's parsing, help and completion.
+ */
 typedef struct QinsnCommandSpec {
     const char *name;
+    const char *alias;      /* another name the client takes, or NULL */
     const char *args;       /* usage of positional arguments */
     int min_args;
     int max_args;           /* -1: unbounded */
     const char *const *keys; /* option keys accepted as key=value, or NULL */
     const char *const *flags; /* bare words accepted as options, or NULL */
+    unsigned served;        /* QINSN_CMD_* */
     bool changes;           /* may need a flush before its OK */
     const char *summary;
+    const char *client_summary; /* what the client's own does, or NULL */
 } QinsnCommandSpec;
 
+/* Every command, the plugin's first. */
 const QinsnCommandSpec *qinsn_proto_commands(size_t *n);
+/* The plugin's command @name, or NULL. */
 const QinsnCommandSpec *qinsn_proto_find_command(const char *name);
+/* Any command named @name or by its alias, or NULL. */
+const QinsnCommandSpec *qinsn_proto_find_any(const char *name);
 
 /*
  * A request split into words.  Options are the words of the form key=value

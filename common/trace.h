@@ -23,6 +23,8 @@
 #include <string.h>
 
 #define TRACE_MAX_REGS 32
+/* Widest register a record holds (its size is one byte in watch records). */
+#define TRACE_MAX_REG_BYTES 255
 #define TRACE_HEADER_SIZE 20    /* u32 id, u64 timestamp, u64 seq */
 
 enum {
@@ -65,7 +67,7 @@ typedef struct TraceWatch {
     uint8_t nregs;
     char *labels[TRACE_MAX_REGS];       /* as the user typed them */
     uint16_t regnums[TRACE_MAX_REGS];   /* gdb numbers */
-    uint8_t regsizes[TRACE_MAX_REGS];   /* bytes */
+    uint8_t regsizes[TRACE_MAX_REGS];   /* bytes, TRACE_MAX_REG_BYTES at most */
     uint8_t regflags[TRACE_MAX_REGS];   /* TRACE_REG_* */
 } TraceWatch;
 

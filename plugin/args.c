@@ -9,7 +9,7 @@
 
 static void options_free(gpointer p)
 {
-    watch_options_clear(p);
+    qinsn_watch_spec_clear(p);
     g_free(p);
 }
 
@@ -35,9 +35,9 @@ static bool parse_one(QinsnArgs *a, const char *key, const char *val,
                       GError **errp)
 {
     if (g_str_equal(key, "watch")) {
-        WatchOptions *o = g_new(WatchOptions, 1);
+        QinsnWatchSpec *o = g_new(QinsnWatchSpec, 1);
 
-        watch_options_init(o);
+        qinsn_watch_spec_init(o);
         g_ptr_array_add(a->initial, o);
         return qinsn_parse_range(val, &o->start, &o->end, errp);
     } else if (g_str_equal(key, "regs")) {

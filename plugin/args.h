@@ -12,7 +12,7 @@
 #include "watch.h"
 
 typedef struct QinsnArgs {
-    GPtrArray *initial;         /* WatchOptions from watch=, owned */
+    GPtrArray *initial;         /* QinsnWatchSpec from watch=, owned */
     GPtrArray *default_regs;    /* register names from regs=, owned */
     char *log_path;             /* NULL: stderr */
     char *sock_path;            /* NULL: the default path */

@@ -6,9 +6,13 @@
 #include <string.h>
 
 #include "commands.h"
+#include "flush.h"
 #include "program.h"
-#include "qinsn.h"
+#include "record.h"
 #include "stop.h"
+#include "writer.h"
+
+static CommandsConfig cfg;
 
 typedef struct Reply {
     GString *text;              /* data lines, then the status line */
@@ -28,9 +32,37 @@ static void data(Reply *r, const char *fmt, ...)
     g_string_append_c(r->text, '\n');
 }
 
+void commands_init(const CommandsConfig *c)
+{
+    cfg = *c;
+}
+
+bool commands_add_watch(Watch *w, GError **errp)
+{
+    bool enabled = atomic_load(&w->enabled);
+
+    /*
+     * The watch's definition goes to the log before any of its hits: it
+     * joins the table disabled, and is enabled once its record is queued.
+     */
+    atomic_store(&w->enabled, false);
+    if (!watch_table_add(cfg.watches, w, flush_count(), errp)) {
+        watch_free(w);
+        return false;
+    }
+    if (!writer_watch(w)) {
+        g_set_error(errp, QINSN_ERROR, QINSN_ERR_LIMIT,
+                    "the log's queue is full: watch not added");
+        watch_table_remove(cfg.watches, w->id, flush_count(), NULL);
+        return false;
+    }
+    atomic_store(&w->enabled, enabled);
+    return true;
+}
+
 static bool need_regs(GError **errp)
 {
-    if (!qinsn.regs) {
+    if (!cfg.target->regs) {
         g_set_error(errp, QINSN_ERROR, QINSN_ERR_STATE,
                     "the target's registers are not known until a vCPU "
                     "has started");
@@ -39,40 +71,36 @@ static bool need_regs(GError **errp)
     return true;
 }
 
-/* Parse, build and add a watch of either kind; NULL with @errp set. */
-static Watch *add_watch(const QinsnRequest *req,
-                        bool (*parse)(WatchOptions *, const QinsnRequest *,
-                                      GError **),
-                        bool *first_mem, GError **errp)
+/* Parse, build and add a watch of any kind; NULL with @errp set. */
+static Watch *add_watch(const QinsnRequest *req, bool *first_mem,
+                        GError **errp)
 {
-    WatchOptions o;
+    QinsnWatchSpec o;
     Watch *w = NULL;
 
-    watch_options_init(&o);
-    if (!need_regs(errp) || !parse(&o, req, errp)) {
+    qinsn_watch_spec_init(&o);
+    if (!need_regs(errp) || !qinsn_watch_spec_parse(&o, req, errp)) {
         goto out;
     }
-    g_mutex_lock(&qinsn.regs_lock);
-    w = watch_new(&o, qinsn.regs, qinsn.default_regs, errp);
-    g_mutex_unlock(&qinsn.regs_lock);
-    *first_mem = w && w->kind == WATCH_MEM &&
-        watch_table_mem_count(qinsn.watches) == 0;
-    if (w && !qinsn_add_watch(w, errp)) {
+    g_mutex_lock(&cfg.target->lock);
+    w = watch_new(&o, cfg.target->regs, cfg.target->default_regs, errp);
+    g_mutex_unlock(&cfg.target->lock);
+    *first_mem = w && w->kind == QINSN_WATCH_MEM &&
+        watch_table_mem_count(cfg.watches) == 0;
+    if (w && !commands_add_watch(w, errp)) {
         w = NULL;
     }
 out:
-    watch_options_clear(&o);
+    qinsn_watch_spec_clear(&o);
     return w;
 }
 
 /* An instruction watch (or break): live once a flush has completed. */
-static bool add_insn_watch(const QinsnRequest *req,
-                           bool (*parse)(WatchOptions *,
-                                         const QinsnRequest *, GError **),
-                           Reply *r, GError **errp)
+static bool cmd_watch(Client *c, const QinsnRequest *req, Reply *r,
+                      GError **errp)
 {
     bool first_mem;
-    Watch *w = add_watch(req, parse, &first_mem, errp);
+    Watch *w = add_watch(req, &first_mem, errp);
 
     if (!w) {
         return false;
@@ -83,25 +111,11 @@ static bool add_insn_watch(const QinsnRequest *req,
     return true;
 }
 
-static bool cmd_watch(const QinsnRequest *req, Reply *r, GError **errp)
-{
-    return add_insn_watch(req, watch_options_from_request, r, errp);
-}
-
-static bool break_options_from_request(WatchOptions *o,
-                                      const QinsnRequest *req, GError **errp)
-{
-    if (!stop_available(errp) || !watch_options_from_request(o, req, errp)) {
-        return false;
-    }
-    o->kind = WATCH_BREAK;
-    return true;
-}
-
 /* A break is a watch that also stops the guest (stop.c). */
-static bool cmd_break(const QinsnRequest *req, Reply *r, GError **errp)
+static bool cmd_break(Client *c, const QinsnRequest *req, Reply *r,
+                      GError **errp)
 {
-    return add_insn_watch(req, break_options_from_request, r, errp);
+    return stop_available(errp) && cmd_watch(c, req, r, errp);
 }
 
 /*
@@ -111,10 +125,11 @@ static bool cmd_break(const QinsnRequest *req, Reply *r, GError **errp)
  */
 static uint64_t mem_gen;
 
-static bool cmd_watch_mem(const QinsnRequest *req, Reply *r, GError **errp)
+static bool cmd_watch_mem(Client *c, const QinsnRequest *req, Reply *r,
+                          GError **errp)
 {
     bool first;
-    Watch *w = add_watch(req, watch_mem_options_from_request, &first, errp);
+    Watch *w = add_watch(req, &first, errp);
 
     if (!w) {
         return false;
@@ -134,9 +149,9 @@ static void after_removal(bool had_mem)
      * The last memory watch takes the memory callbacks with it; the last
      * watch of all, on the patched path, the translation callback.
      */
-    if ((had_mem && watch_table_mem_count(qinsn.watches) == 0) ||
+    if ((had_mem && watch_table_mem_count(cfg.watches) == 0) ||
         (flush_translating() && flush_path() == FLUSH_PATH_PATCHED &&
-         !watch_table_any(qinsn.watches))) {
+         !watch_table_any(cfg.watches))) {
         flush_request();
     }
 }
@@ -155,23 +170,24 @@ static bool parse_id(const char *s, uint32_t *id, GError **errp)
     return true;
 }
 
-static bool cmd_unwatch(const QinsnRequest *req, Reply *r, GError **errp)
+static bool cmd_unwatch(Client *c, const QinsnRequest *req, Reply *r,
+                        GError **errp)
 {
     const char *arg = g_ptr_array_index(req->args, 0);
     uint64_t flushes = flush_count();
-    bool had_mem = watch_table_mem_count(qinsn.watches) > 0;
+    bool had_mem = watch_table_mem_count(cfg.watches) > 0;
     uint64_t addr;
     uint32_t id;
     int n;
 
     if (g_str_equal(arg, "all")) {
-        n = watch_table_remove_all(qinsn.watches, flushes);
+        n = watch_table_remove_all(cfg.watches, flushes);
         record_end_waits();
     } else if (g_str_has_prefix(arg, "0x")) {
         if (!qinsn_parse_u64(arg, &addr, errp)) {
             return false;
         }
-        n = watch_table_remove_addr(qinsn.watches, addr, flushes);
+        n = watch_table_remove_addr(cfg.watches, addr, flushes);
         if (!n) {
             g_set_error(errp, QINSN_ERROR, QINSN_ERR_NOTFOUND,
                         "no watch at %s", arg);
@@ -179,22 +195,22 @@ static bool cmd_unwatch(const QinsnRequest *req, Reply *r, GError **errp)
         }
     } else {
         if (!parse_id(arg, &id, errp) ||
-            !watch_table_remove(qinsn.watches, id, flushes, errp)) {
+            !watch_table_remove(cfg.watches, id, flushes, errp)) {
             return false;
         }
         n = 1;
     }
     after_removal(had_mem);
     /* Stale hooks only cost a check; reclaim them in batches. */
-    if (watch_table_graveyard(qinsn.watches) > 1024) {
+    if (watch_table_graveyard(cfg.watches) > 1024) {
         flush_request();
     }
     g_string_append_printf(r->text, "OK removed=%d\n", n);
     return true;
 }
 
-static bool cmd_enable_disable(const QinsnRequest *req, Reply *r, bool on,
-                               GError **errp)
+static bool enable_disable(const QinsnRequest *req, Reply *r, bool on,
+                           GError **errp)
 {
     Watch *w;
     uint32_t id;
@@ -202,7 +218,7 @@ static bool cmd_enable_disable(const QinsnRequest *req, Reply *r, bool on,
     if (!parse_id(g_ptr_array_index(req->args, 0), &id, errp)) {
         return false;
     }
-    w = watch_table_lookup(qinsn.watches, id);
+    w = watch_table_lookup(cfg.watches, id);
     if (!w) {
         g_set_error(errp, QINSN_ERROR, QINSN_ERR_NOTFOUND,
                     "no watch with id %u", id);
@@ -224,19 +240,21 @@ static void list_one(Watch *w, void *opaque)
     Reply *r = opaque;
 
     g_string_append(r->text, "= ");
-    watch_describe(w, qinsn.regs, r->text);
+    watch_describe(w, cfg.target->regs, r->text);
     g_string_append_c(r->text, '\n');
 }
 
-static bool cmd_list(Reply *r)
+static bool cmd_list(Client *c, const QinsnRequest *req, Reply *r,
+                     GError **errp)
 {
-    watch_table_foreach(qinsn.watches, list_one, r);
+    watch_table_foreach(cfg.watches, list_one, r);
     g_string_append_printf(r->text, "OK watches=%u\n",
-                           watch_table_count(qinsn.watches));
+                           watch_table_count(cfg.watches));
     return true;
 }
 
-static bool cmd_log(const QinsnRequest *req, Reply *r, GError **errp)
+static bool cmd_log(Client *c, const QinsnRequest *req, Reply *r,
+                    GError **errp)
 {
     g_autoptr(GMutexLocker) locker = NULL;
     GPtrArray *names;
@@ -244,9 +262,9 @@ static bool cmd_log(const QinsnRequest *req, Reply *r, GError **errp)
     if (!need_regs(errp)) {
         return false;
     }
-    locker = g_mutex_locker_new(&qinsn.regs_lock);
+    locker = g_mutex_locker_new(&cfg.target->lock);
     for (guint i = 0; i < req->args->len; i++) {
-        if (qinsn_regs_resolve(qinsn.regs, g_ptr_array_index(req->args, i),
+        if (qinsn_regs_resolve(cfg.target->regs, g_ptr_array_index(req->args, i),
                                errp) < 0) {
             return false;
         }
@@ -258,34 +276,36 @@ static bool cmd_log(const QinsnRequest *req, Reply *r, GError **errp)
                             g_strdup(g_ptr_array_index(req->args, i)));
         }
         /* watches keep their own copies, so the old list can go */
-        g_ptr_array_unref(qinsn.default_regs);
-        qinsn.default_regs = names;
+        g_ptr_array_unref(cfg.target->default_regs);
+        cfg.target->default_regs = names;
     }
     g_string_append(r->text, "OK regs=");
-    for (guint i = 0; i < qinsn.default_regs->len; i++) {
+    for (guint i = 0; i < cfg.target->default_regs->len; i++) {
         g_string_append_printf(r->text, "%s%s", i ? "," : "",
-                               (char *)g_ptr_array_index(qinsn.default_regs,
+                               (char *)g_ptr_array_index(cfg.target->default_regs,
                                                          i));
     }
     g_string_append_c(r->text, '\n');
     return true;
 }
 
-static bool cmd_regs(Reply *r, GError **errp)
+static bool cmd_regs(Client *c, const QinsnRequest *req, Reply *r,
+                     GError **errp)
 {
     if (!need_regs(errp)) {
         return false;
     }
-    for (guint i = 0; i < qinsn.regs->regs->len; i++) {
-        QinsnReg *reg = qinsn_regs_at(qinsn.regs, i);
+    for (guint i = 0; i < cfg.target->regs->regs->len; i++) {
+        QinsnReg *reg = qinsn_regs_at(cfg.target->regs, i);
         data(r, "name=%s gdb=%d size=%d", reg->name, reg->gdb_num,
              reg->size);
     }
-    g_string_append_printf(r->text, "OK count=%u\n", qinsn.regs->regs->len);
+    g_string_append_printf(r->text, "OK count=%u\n", cfg.target->regs->regs->len);
     return true;
 }
 
-static bool cmd_mark(const QinsnRequest *req, Reply *r, GError **errp)
+static bool cmd_mark(Client *c, const QinsnRequest *req, Reply *r,
+                     GError **errp)
 {
     const char *token = g_ptr_array_index(req->args, 0);
 
@@ -312,31 +332,32 @@ static void sum_watch(Watch *w, void *opaque)
     s[1] += atomic_load(&w->logged);
 }
 
-static bool cmd_stats(Reply *r)
+static bool cmd_stats(Client *c, const QinsnRequest *req, Reply *r,
+                      GError **errp)
 {
     uint64_t sums[2] = { 0, 0 };
     uint64_t written, dropped, errors, busy, in_write;
 
     /* written first: a record is counted as logged before it is written */
     writer_stats(&written, &dropped, &errors);
-    watch_table_retired(qinsn.watches, &sums[0], &sums[1]);
-    watch_table_foreach(qinsn.watches, sum_watch, sums);
+    watch_table_retired(cfg.watches, &sums[0], &sums[1]);
+    watch_table_foreach(cfg.watches, sum_watch, sums);
     data(r, "hits=%" PRIu64, sums[0]);
     data(r, "logged=%" PRIu64, sums[1]);
     data(r, "written=%" PRIu64, written);
     data(r, "dropped=%" PRIu64, dropped);
     data(r, "write_errors=%" PRIu64, errors);
-    data(r, "watches=%u", watch_table_count(qinsn.watches));
+    data(r, "watches=%u", watch_table_count(cfg.watches));
     data(r, "flushes=%" PRIu64, flush_count());
     data(r, "gen=%" PRIu64, flush_live_gen());
     data(r, "flush_path=%s", flush_path_name());
     data(r, "dormant=%s", flush_translating() ? "no" : "yes");
-    data(r, "exact=%s", qinsn_exact_state() ? "yes" : "no");
+    data(r, "exact=%s", cfg.target->exact_state ? "yes" : "no");
     data(r, "stop=%s", stop_method_name());
     data(r, "clients=%u", control_clients());
-    data(r, "log=%s", qinsn.log_path ? qinsn.log_path : "stderr");
-    data(r, "format=%s", qinsn.format == FORMAT_JSON ? "json" :
-         qinsn.format == FORMAT_CTF ? "ctf" : "text");
+    data(r, "log=%s", cfg.log_path ? cfg.log_path : "stderr");
+    data(r, "format=%s", cfg.format == FORMAT_JSON ? "json" :
+         cfg.format == FORMAT_CTF ? "ctf" : "text");
     data(r, "overflow=%s", record_overflow_drop() ? "drop" : "wait");
     data(r, "stalls=%" PRIu64, writer_stalls());
     data(r, "stall_ms=%u", record_stall_ms());
@@ -348,7 +369,8 @@ static bool cmd_stats(Reply *r)
     return true;
 }
 
-static bool cmd_overflow(const QinsnRequest *req, Reply *r, GError **errp)
+static bool cmd_overflow(Client *c, const QinsnRequest *req, Reply *r,
+                         GError **errp)
 {
     if (req->args->len) {
         const char *mode = g_ptr_array_index(req->args, 0);
@@ -364,82 +386,169 @@ static bool cmd_overflow(const QinsnRequest *req, Reply *r, GError **errp)
     return true;
 }
 
-static bool cmd_help(const QinsnRequest *req, Reply *r, GError **errp)
+static bool cmd_help(Client *c, const QinsnRequest *req, Reply *r,
+                     GError **errp)
 {
+    const char *only = req->args->len ? g_ptr_array_index(req->args, 0) :
+        NULL;
+    const QinsnCommandSpec *cmds;
     size_t n;
-    const QinsnCommandSpec *cmds = qinsn_proto_commands(&n);
 
+    if (only && !qinsn_proto_find_command(only)) {
+        g_set_error(errp, QINSN_ERROR, QINSN_ERR_ARG, "no command '%s'",
+                    only);
+        return false;
+    }
+    cmds = qinsn_proto_commands(&n);
     for (size_t i = 0; i < n; i++) {
-        if (req->args->len &&
-            !g_str_equal(cmds[i].name, g_ptr_array_index(req->args, 0))) {
+        if (!(cmds[i].served & QINSN_CMD_PLUGIN) ||
+            (only && !g_str_equal(cmds[i].name, only))) {
             continue;
         }
         data(r, "%s %s: %s", cmds[i].name, cmds[i].args, cmds[i].summary);
-        if (req->args->len && cmds[i].keys) {
+        if (only && cmds[i].keys) {
             g_autofree char *keys = g_strjoinv(",", (char **)cmds[i].keys);
             data(r, "options: %s", keys);
         }
-    }
-    if (req->args->len && !qinsn_proto_find_command(
-            g_ptr_array_index(req->args, 0))) {
-        g_set_error(errp, QINSN_ERROR, QINSN_ERR_ARG, "no command '%s'",
-                    (char *)g_ptr_array_index(req->args, 0));
-        return false;
     }
     g_string_append(r->text, "OK\n");
     return true;
 }
 
+static bool cmd_enable(Client *c, const QinsnRequest *req, Reply *r,
+                       GError **errp)
+{
+    return enable_disable(req, r, true, errp);
+}
+
+static bool cmd_disable(Client *c, const QinsnRequest *req, Reply *r,
+                        GError **errp)
+{
+    return enable_disable(req, r, false, errp);
+}
+
+static bool cmd_subscribe(Client *c, const QinsnRequest *req, Reply *r,
+                          GError **errp)
+{
+    client_subscribe(c, req->spec->name[0] == 's');
+    g_string_append(r->text, "OK\n");
+    return true;
+}
+
+static bool cmd_flush(Client *c, const QinsnRequest *req, Reply *r,
+                      GError **errp)
+{
+    r->wait_gen = flush_request();
+    g_string_append_printf(r->text, "OK gen=%" PRIu64 "\n", r->wait_gen);
+    return true;
+}
+
+static bool cmd_quit(Client *c, const QinsnRequest *req, Reply *r,
+                     GError **errp)
+{
+    /* a vCPU waiting for a stuck log must not outlive its client */
+    record_end_waits();
+    g_string_append(r->text, "OK bye\n");
+    client_close(c);
+    return true;
+}
+
+typedef bool (*Handler)(Client *c, const QinsnRequest *req, Reply *r,
+                        GError **errp);
+
+/* The handler of each command the plugin serves in the shared table. */
+static const struct {
+    const char *name;
+    Handler fn;
+} handlers[] = {
+    { "watch", cmd_watch },
+    { "break", cmd_break },
+    { "watch-mem", cmd_watch_mem },
+    { "unwatch", cmd_unwatch },
+    { "enable", cmd_enable },
+    { "disable", cmd_disable },
+    { "list", cmd_list },
+    { "log", cmd_log },
+    { "regs", cmd_regs },
+    { "subscribe", cmd_subscribe },
+    { "unsubscribe", cmd_subscribe },
+    { "mark", cmd_mark },
+    { "stats", cmd_stats },
+    { "flush", cmd_flush },
+    { "overflow", cmd_overflow },
+    { "help", cmd_help },
+    { "quit", cmd_quit },
+};
+
+static Handler handler_of(const char *name)
+{
+    for (size_t i = 0; i < G_N_ELEMENTS(handlers); i++) {
+        if (g_str_equal(handlers[i].name, name)) {
+            return handlers[i].fn;
+        }
+    }
+    return NULL;
+}
+
+bool commands_all_bound(void)
+{
+    size_t n;
+    const QinsnCommandSpec *cmds = qinsn_proto_commands(&n);
+
+    for (size_t i = 0; i < n; i++) {
+        if (!(cmds[i].served & QINSN_CMD_PLUGIN) !=
+            !handler_of(cmds[i].name)) {
+            return false;
+        }
+    }
+    return true;
+}
+
+static void add_cap(GString *caps, const char *word)
+{
+    g_autofree char *delimited = g_strdup_printf(",%s,", word);
+    g_autofree char *have = g_strdup_printf(",%s,", caps->str);
+
+    if (!strstr(have, delimited)) {
+        g_string_append_printf(caps, "%s%s", caps->len ? "," : "", word);
+    }
+}
+
+char *commands_caps(void)
+{
+    const QinsnCommandSpec *cmds, *watch = qinsn_proto_find_command("watch");
+    GString *caps = g_string_new(NULL);
+    size_t n;
+
+    cmds = qinsn_proto_commands(&n);
+    for (size_t i = 0; i < n; i++) {
+        if ((cmds[i].served & QINSN_CMD_PLUGIN) &&
+            (!g_str_equal(cmds[i].name, "break") ||
+             stop_method() != STOP_NONE)) {
+            add_cap(caps, cmds[i].name);
+        }
+    }
+    add_cap(caps, "range");
+    for (const char *const *k = watch->keys; *k; k++) {
+        add_cap(caps, *k);
+    }
+    for (const char *const *f = watch->flags; *f; f++) {
+        add_cap(caps, *f);
+    }
+    return g_string_free(caps, false);
+}
+
 static bool dispatch(Client *c, const QinsnRequest *req, Reply *r,
                      GError **errp)
 {
-    const char *name = req->spec->name;
+    Handler fn = handler_of(req->spec->name);
 
-    if (g_str_equal(name, "watch")) {
-        return cmd_watch(req, r, errp);
-    } else if (g_str_equal(name, "break")) {
-        return cmd_break(req, r, errp);
-    } else if (g_str_equal(name, "watch-mem")) {
-        return cmd_watch_mem(req, r, errp);
-    } else if (g_str_equal(name, "unwatch")) {
-        return cmd_unwatch(req, r, errp);
-    } else if (g_str_equal(name, "enable")) {
-        return cmd_enable_disable(req, r, true, errp);
-    } else if (g_str_equal(name, "disable")) {
-        return cmd_enable_disable(req, r, false, errp);
-    } else if (g_str_equal(name, "list")) {
-        return cmd_list(r);
-    } else if (g_str_equal(name, "log")) {
-        return cmd_log(req, r, errp);
-    } else if (g_str_equal(name, "regs")) {
-        return cmd_regs(r, errp);
-    } else if (g_str_equal(name, "subscribe") ||
-               g_str_equal(name, "unsubscribe")) {
-        control_subscribe(c, name[0] == 's');
-        g_string_append(r->text, "OK\n");
-        return true;
-    } else if (g_str_equal(name, "mark")) {
-        return cmd_mark(req, r, errp);
-    } else if (g_str_equal(name, "stats")) {
-        return cmd_stats(r);
-    } else if (g_str_equal(name, "flush")) {
-        r->wait_gen = flush_request();
-        g_string_append_printf(r->text, "OK gen=%" PRIu64 "\n", r->wait_gen);
-        return true;
-    } else if (g_str_equal(name, "overflow")) {
-        return cmd_overflow(req, r, errp);
-    } else if (g_str_equal(name, "help")) {
-        return cmd_help(req, r, errp);
-    } else if (g_str_equal(name, "quit")) {
-        /* a vCPU waiting for a stuck log must not outlive its client */
-        record_end_waits();
-        g_string_append(r->text, "OK bye\n");
-        c->closing = true;
-        return true;
+    if (!fn) {
+        g_set_error(errp, QINSN_ERROR, QINSN_ERR_SYNTAX,
+                    "command '%s' is not served here", req->spec->name);
+        return false;
     }
-    g_set_error(errp, QINSN_ERROR, QINSN_ERR_SYNTAX,
-                "command '%s' is not served here", name);
-    return false;
+    return fn(c, req, r, errp);
 }
 
 void commands_run(Client *c, const char *line)

@@ -1,43 +1,43 @@
 /*
- * Request handlers of the control socket, one per protocol command.
+ * Request handlers of the control socket, one per protocol command: they
+ * act on the watch table, the flush generations, the record path and the
+ * log.
  */
 #ifndef QINSN_COMMANDS_H
 #define QINSN_COMMANDS_H
 
 #include <glib.h>
 #include <stdbool.h>
-#include <stdint.h>
 
-typedef struct Client {
-    int fd;
-    GString *in;
-    GString *out;               /* under the control lock */
-    GQueue *held;               /* HeldReply, in request order; locked */
-    uint64_t events_lost;
-    bool subscribed;
-    bool discarding;            /* inside an overlong line */
-    bool closing;
-    bool eof;                   /* the peer will send no more */
-} Client;
+#include "control.h"
+#include "logfmt.h"
+#include "target.h"
+#include "watch.h"
 
-/* A reply that waits for its flush generation (or for one before it). */
-typedef struct HeldReply {
-    uint64_t gen;
-    char *text;
-} HeldReply;
+typedef struct CommandsConfig {
+    Target *target;
+    WatchTable *watches;
+    OutputFormat format;        /* of the log, for stats */
+    const char *log_path;       /* NULL: stderr */
+} CommandsConfig;
 
-/* Replies held per client before the client is made to wait. */
-#define QINSN_MAX_HELD 256
+void commands_init(const CommandsConfig *c);
 
-/* Handle one request line and queue (or hold) its reply. */
+/* Handle one request line of @c and queue (or hold) its reply. */
 void commands_run(Client *c, const char *line);
 
-/* control.c */
-void client_reply(Client *c, const char *text);
-/* Hold @text until generation @gen is live (or send it now if it is). */
-void client_reply_at(Client *c, uint64_t gen, char *text);
-int release_held_locked(Client *c);
-/* Start or stop sending hit events to @c. */
-void control_subscribe(Client *c, bool on);
+/*
+ * The greeting's capabilities: the commands served (break only when this
+ * QEMU can stop the guest), "range", and watch's options.
+ */
+char *commands_caps(void);
+/* Whether every plugin command of the shared table has a handler. */
+bool commands_all_bound(void);
+
+/*
+ * Add @w (owned from now on, freed on failure) to the watch table and its
+ * definition record to the log, before any hit of it can be recorded.
+ */
+bool commands_add_watch(Watch *w, GError **errp);
 
 #endif /* QINSN_COMMANDS_H */

@@ -7,36 +7,48 @@
  * not held up.  Only the user running QEMU may connect.
  */
 #include <errno.h>
-#include <fcntl.h>
 #include <poll.h>
 #include <stdio.h>
 #include <string.h>
 #include <sys/eventfd.h>
 #include <sys/socket.h>
-#include <sys/stat.h>
-#include <sys/un.h>
 #include <unistd.h>
 
-#include "commands.h"
-#include "qinsn.h"
-#include "stop.h"
+#include "control.h"
+#include "flush.h"
+#include "proto.h"
+#include "sockfile.h"
 
 #define MAX_CLIENTS 64
 #define MAX_EVENT_BACKLOG (4 << 20)
 /* Unserved input kept per client before it is no longer read. */
 #define MAX_PENDING_INPUT (16 * QINSN_LINE_MAX)
 
+struct Client {
+    int fd;
+    GString *in;
+    GString *out;               /* under the control lock */
+    GQueue *held;               /* HeldReply, in request order; locked */
+    uint64_t events_lost;
+    bool subscribed;
+    bool discarding;            /* inside an overlong line */
+    bool closing;
+    bool eof;                   /* the peer will send no more */
+};
+
+/* A reply that waits for its flush generation (or for one before it). */
+typedef struct HeldReply {
+    uint64_t gen;
+    char *text;
+} HeldReply;
+
+static ControlConfig cfg;
 static GMutex lock;             /* clients' output and subscriptions */
 static GPtrArray *clients;
 static GThread *thread;
 static atomic_bool running;
-static int listen_fd = -1;
 static int wake_fd = -1;
-static char *sock_path;
-static dev_t sock_dev;          /* our socket file, told from a newer one */
-static ino_t sock_ino;
-
-static void keep_sock_file(void);
+static SockFile sock = { .fd = -1 };
 static atomic_uint n_clients;
 static atomic_uint n_subscribers;
 
@@ -63,7 +75,7 @@ void control_wake(void)
     }
 }
 
-int release_held_locked(Client *c)
+static int release_held_locked(Client *c)
 {
     uint64_t live = flush_live_gen();
     HeldReply *h;
@@ -122,7 +134,7 @@ uint32_t control_subscribers(void)
     return atomic_load(&n_subscribers);
 }
 
-void control_subscribe(Client *c, bool on)
+void client_subscribe(Client *c, bool on)
 {
     g_mutex_lock(&lock);
     if (c->subscribed != on) {
@@ -136,8 +148,13 @@ void control_subscribe(Client *c, bool on)
     g_mutex_unlock(&lock);
 }
 
+void client_close(Client *c)
+{
+    c->closing = true;
+}
+
 /* Append a whole reply; under the lock, so no event splits it. */
-void client_reply(Client *c, const char *text)
+static void client_reply(Client *c, const char *text)
 {
     g_mutex_lock(&lock);
     g_string_append(c->out, text);
@@ -199,7 +216,7 @@ static void process_input(Client *c)
      * Requests wait until the first vCPU has described its registers (a
      * moment after QEMU starts, even when started paused with -S).
      */
-    if (!atomic_load(&qinsn.ready)) {
+    if (!atomic_load(&cfg.target->ready)) {
         return;
     }
     while (!c->closing && held_count(c) < QINSN_MAX_HELD &&
@@ -231,7 +248,7 @@ static void process_input(Client *c)
         if (len && req[len - 1] == '\r') {
             req[len - 1] = '\0';
         }
-        commands_run(c, req);
+        cfg.serve(c, req);
     }
     if (!c->discarding && c->in->len > QINSN_LINE_MAX &&
         !memchr(c->in->str, '\n', c->in->len)) {
@@ -275,13 +292,10 @@ static bool peer_allowed(int fd)
 static void greet(Client *c)
 {
     g_autofree char *g = g_strdup_printf(
-        "QINSN %d arch=%s pid=%d flush=%s exact=%s mode=%s "
-        "caps=watch,range,if,ignore,count,once,cpu,mem,str,subscribe,mark,"
-        "watch-mem,overflow%s\n",
-        QINSN_PROTO_VERSION, qinsn.arch, (int)getpid(), flush_path_name(),
-        qinsn_exact_state() ? "yes" : "no",
-        qinsn.system_mode ? "system" : "user",
-        stop_method() == STOP_NONE ? "" : ",break");
+        "QINSN %d arch=%s pid=%d flush=%s exact=%s mode=%s caps=%s\n",
+        QINSN_PROTO_VERSION, cfg.target->arch, (int)getpid(),
+        flush_path_name(), cfg.target->exact_state ? "yes" : "no",
+        cfg.target->system_mode ? "system" : "user", cfg.caps);
 
     client_reply(c, g);
 }
@@ -289,7 +303,7 @@ static void greet(Client *c)
 /* Returns false once no connection is pending. */
 static bool accept_client(void)
 {
-    int fd = accept4(listen_fd, NULL, NULL, SOCK_NONBLOCK | SOCK_CLOEXEC);
+    int fd = accept4(sock.fd, NULL, NULL, SOCK_NONBLOCK | SOCK_CLOEXEC);
     Client *c;
 
     if (fd < 0) {
@@ -333,7 +347,7 @@ static void drop_client(guint i)
     c = g_ptr_array_steal_index(clients, i);
     g_mutex_unlock(&lock);
     atomic_fetch_sub(&n_clients, 1);
-    control_subscribe(c, false);
+    client_subscribe(c, false);
     client_free(c);
 }
 
@@ -382,11 +396,11 @@ static gpointer control_main(gpointer unused)
         guint n = clients->len;
 
         if (g_get_monotonic_time() >= next_sock_check) {
-            keep_sock_file();
+            sockfile_keep(&sock);
             next_sock_check = g_get_monotonic_time() + G_USEC_PER_SEC;
         }
 
-        fds[0] = (struct pollfd){ .fd = listen_fd, .events = POLLIN };
+        fds[0] = (struct pollfd){ .fd = sock.fd, .events = POLLIN };
         fds[1] = (struct pollfd){ .fd = wake_fd, .events = POLLIN };
         g_mutex_lock(&lock);
         for (guint i = 0; i < n; i++) {
@@ -443,150 +457,14 @@ static gpointer control_main(gpointer unused)
     return NULL;
 }
 
-static char *default_path(GError **errp)
+bool control_start(const ControlConfig *c, GError **errp)
 {
-    const char *rt = g_getenv("XDG_RUNTIME_DIR");
-    g_autofree char *dir = NULL;
-    struct stat st;
-
-    if (rt && *rt && g_file_test(rt, G_FILE_TEST_IS_DIR)) {
-        dir = g_build_filename(rt, "qinsn", NULL);
-    } else {
-        dir = g_strdup_printf("/tmp/qinsn-%u", (unsigned)getuid());
-    }
-    if (mkdir(dir, 0700) < 0 && errno != EEXIST) {
-        g_set_error(errp, QINSN_ERROR, QINSN_ERR_IO, "cannot create %s: %s",
-                    dir, g_strerror(errno));
-        return NULL;
-    }
-    if (lstat(dir, &st) < 0 || !S_ISDIR(st.st_mode) ||
-        st.st_uid != getuid() || (st.st_mode & 077)) {
-        g_set_error(errp, QINSN_ERROR, QINSN_ERR_IO,
-                    "%s is not a private directory of this user (mode 0700 "
-                    "expected): refusing to put the socket there", dir);
-        return NULL;
-    }
-    return g_strdup_printf("%s/%d.sock", dir, (int)getpid());
-}
-
-/* A socket file nobody listens on is stale; a live one is never taken. */
-static bool clear_stale(const struct sockaddr_un *addr, GError **errp)
-{
-    struct stat st;
-    int fd;
-
-    if (lstat(addr->sun_path, &st) < 0) {
-        return true;
-    }
-    if (!S_ISSOCK(st.st_mode)) {
-        g_set_error(errp, QINSN_ERROR, QINSN_ERR_IO,
-                    "sock=%s exists and is not a socket: refusing to "
-                    "replace it", addr->sun_path);
-        return false;
-    }
-    fd = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0);
-    if (connect(fd, (const struct sockaddr *)addr, sizeof(*addr)) == 0) {
-        close(fd);
-        g_set_error(errp, QINSN_ERROR, QINSN_ERR_IO,
-                    "sock=%s is in use by a running qinsn", addr->sun_path);
-        return false;
-    }
-    close(fd);
-    if (unlink(addr->sun_path) < 0) {
-        g_set_error(errp, QINSN_ERROR, QINSN_ERR_IO,
-                    "cannot remove stale socket %s: %s", addr->sun_path,
-                    g_strerror(errno));
-        return false;
-    }
-    return true;
-}
-
-/*
- * A listening socket at @addr, mode 0600; remembers which file it is.  The
- * umask is the process's: it is only changed at start, before QEMU runs;
- * later the chmod() closes the gap, and SO_PEERCRED guards it meanwhile.
- */
-static int listen_at(const struct sockaddr_un *addr, bool at_start,
-                     GError **errp)
-{
-    int fd = socket(AF_UNIX, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
-    mode_t old_mask = at_start ? umask(0177) : 0;
-    struct stat st;
-    int rc;
-
-    rc = bind(fd, (const struct sockaddr *)addr, sizeof(*addr));
-    if (at_start) {
-        umask(old_mask);
-    }
-    if (rc < 0 || chmod(addr->sun_path, 0600) < 0 ||
-        listen(fd, MAX_CLIENTS) < 0 || lstat(addr->sun_path, &st) < 0) {
-        g_set_error(errp, QINSN_ERROR, QINSN_ERR_IO, "sock=%s: %s",
-                    addr->sun_path, g_strerror(errno));
-        close(fd);
-        return -1;
-    }
-    sock_dev = st.st_dev;
-    sock_ino = st.st_ino;
-    return fd;
-}
-
-/* Is the file at the socket's path still the one we made? */
-static bool sock_file_ours(void)
-{
-    struct stat st;
-
-    return lstat(sock_path, &st) == 0 && S_ISSOCK(st.st_mode) &&
-        st.st_dev == sock_dev && st.st_ino == sock_ino;
-}
-
-/*
- * A socket file deleted under a running QEMU (by a /tmp cleaner, say)
- * leaves it unreachable: make it again.  A file someone else put there
- * since is theirs and left alone.
- */
-static void keep_sock_file(void)
-{
-    struct sockaddr_un addr = { .sun_family = AF_UNIX };
-    struct stat st;
-    int fd;
-
-    if (lstat(sock_path, &st) == 0 || errno != ENOENT) {
-        return;
-    }
-    strcpy(addr.sun_path, sock_path);   /* its length was checked */
-    fd = listen_at(&addr, false, NULL);
-    if (fd >= 0) {
-        close(listen_fd);
-        listen_fd = fd;
-    }
-}
-
-bool control_start(GError **errp)
-{
-    struct sockaddr_un addr = { .sun_family = AF_UNIX };
-
-    sock_path = qinsn.sock_path ? g_strdup(qinsn.sock_path) :
-        default_path(errp);
-    if (!sock_path) {
-        return false;
-    }
-    if (strlen(sock_path) >= sizeof(addr.sun_path)) {
-        g_set_error(errp, QINSN_ERROR, QINSN_ERR_ARG,
-                    "sock=%s: path longer than %zu bytes", sock_path,
-                    sizeof(addr.sun_path) - 1);
-        return false;
-    }
-    strcpy(addr.sun_path, sock_path);
-    if (!clear_stale(&addr, errp)) {
-        return false;
-    }
-    listen_fd = listen_at(&addr, true, errp);
-    if (listen_fd < 0) {
+    cfg = *c;
+    if (!sockfile_open(&sock, c->sock_path, MAX_CLIENTS, errp)) {
         return false;
     }
     wake_fd = eventfd(0, EFD_NONBLOCK | EFD_CLOEXEC);
     clients = g_ptr_array_new();
-    flush_set_notify(control_wake);
     atomic_store(&running, true);
     thread = g_thread_new("qinsn-control", control_main, NULL);
     return true;
@@ -612,9 +490,5 @@ void control_stop(void)
             poll(&p, 1, 50);
         }
     }
-    /* not a socket another QEMU made there after ours was deleted */
-    if (sock_file_ours()) {
-        unlink(sock_path);
-    }
-    close(listen_fd);
+    sockfile_close(&sock);
 }

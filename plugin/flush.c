@@ -1,5 +1,6 @@
 /*
- * Making a changed watch set take effect: flushing translated code.
+ * Making a changed watch set (or any changed choice of instrumentation)
+ * take effect: flushing translated code.
  *
  * Generations: every change that needs retranslation asks for a new
  * generation; a generation is live once a flush that began after the change
@@ -13,7 +14,9 @@
  * callback again.
  *
  * When nothing was translated since the last flush there is nothing to
- * throw away, and a new generation is live at once.
+ * throw away, and a new generation is live at once.  One reset is under
+ * way at a time; a request made during it is covered by it, as nothing is
+ * translated while the reset's exclusive section runs.
  *
  * On the patched path the translation callback itself is registered only
  * while a watch exists ("dormant" otherwise): with no watch the guest runs as
@@ -22,16 +25,19 @@
  * flushes our hooks away.  The stock path cannot do this: it needs the
  * per-block callback to flush at all.
  */
-#include "qinsn.h"
+#include <glib.h>
+#include <stdatomic.h>
+
+#include "flush.h"
 #include "qemu-ext.h"
 
+static FlushConfig cfg;
 static FlushPath path;
 static atomic_uint_fast64_t requested;
 static atomic_uint_fast64_t live;
 static atomic_uint_fast64_t completed;
 static atomic_bool translated;
 static atomic_bool in_flight;
-static void (*notify)(void);
 static struct qemu_plugin_scoreboard *flags_sb;
 static qemu_plugin_u64 flag;
 static GMutex translating_lock;
@@ -40,11 +46,6 @@ static atomic_bool translating;
 static atomic_uint_fast64_t toggled_at;
 /* What had been requested when the flush in flight began. */
 static atomic_uint_fast64_t flight_requested;
-
-void flush_set_notify(void (*fn)(void))
-{
-    notify = fn;
-}
 
 FlushPath flush_path(void)
 {
@@ -90,8 +91,8 @@ static void make_live(uint64_t gen)
 
     while (cur < gen && !atomic_compare_exchange_weak(&live, &cur, gen)) {
     }
-    if (notify) {
-        notify();
+    if (cfg.notify) {
+        cfg.notify();
     }
 }
 
@@ -103,7 +104,7 @@ static void flush_done(qemu_plugin_id_t id)
     uint64_t upto;
 
     if (path == FLUSH_PATH_STOCK) {
-        qinsn_register_callbacks();
+        cfg.reregister();
         clear_flags();
     }
     upto = atomic_load(&requested);
@@ -133,28 +134,41 @@ static void start_patched(void)
         return;
     }
     atomic_store(&flight_requested, atomic_load(&requested));
-    if (!qemu_plugin_request_tb_flush(qinsn.id, flush_done)) {
+    if (!qemu_plugin_request_tb_flush(cfg.id, flush_done)) {
         /* no vCPU yet: nothing can have been translated */
         atomic_store(&in_flight, false);
         make_live(atomic_load(&requested));
     }
 }
 
+/* Stock path, on a vCPU thread only: elsewhere a reset does not flush. */
+static void start_reset(void)
+{
+    bool expected = false;
+
+    if (atomic_compare_exchange_strong(&in_flight, &expected, true)) {
+        atomic_store(&flight_requested, atomic_load(&requested));
+        qemu_plugin_reset(cfg.id, flush_done);
+    }
+}
+
 /* Stock path: called on a vCPU thread at a block whose vCPU flag is up. */
 static void vcpu_flush_requested(unsigned int cpu, void *udata)
 {
-    qemu_plugin_reset(qinsn.id, flush_done);
+    start_reset();
 }
 
-void flush_init(bool watches)
+void flush_init(const FlushConfig *c)
 {
+    cfg = *c;
     path = qemu_plugin_request_tb_flush ? FLUSH_PATH_PATCHED :
         FLUSH_PATH_STOCK;
     if (path == FLUSH_PATH_STOCK) {
         flags_sb = qemu_plugin_scoreboard_new(sizeof(uint64_t));
         flag = qemu_plugin_scoreboard_u64(flags_sb);
     }
-    atomic_store(&translating, path == FLUSH_PATH_STOCK || watches);
+    atomic_store(&translating, path == FLUSH_PATH_STOCK || !c->wanted ||
+                 c->wanted());
 }
 
 bool flush_translating(void)
@@ -166,11 +180,11 @@ bool flush_translating(void)
 static void update_translating(uint64_t gen)
 {
     g_autoptr(GMutexLocker) locker = g_mutex_locker_new(&translating_lock);
-    bool want = watch_table_any(qinsn.watches);
+    bool want = !cfg.wanted || cfg.wanted();
 
     if (want != atomic_load(&translating)) {
         atomic_store(&translating, want);
-        qinsn_set_translation(want);
+        cfg.set_translation(want);
         atomic_store(&toggled_at, gen);
         /* code translated meanwhile: without our hooks, or with them */
         atomic_store(&translated, true);
@@ -188,7 +202,7 @@ void flush_note_translation(struct qemu_plugin_tb *tb)
     }
 }
 
-uint64_t flush_request(void)
+static uint64_t request(bool on_vcpu)
 {
     uint64_t gen = atomic_fetch_add(&requested, 1) + 1;
 
@@ -201,8 +215,20 @@ uint64_t flush_request(void)
     }
     if (path == FLUSH_PATH_PATCHED) {
         start_patched();
+    } else if (on_vcpu) {
+        start_reset();
     } else {
         raise_flags();
     }
     return gen;
+}
+
+uint64_t flush_request(void)
+{
+    return request(false);
+}
+
+uint64_t flush_request_on_vcpu(void)
+{
+    return request(true);
 }

@@ -288,7 +288,7 @@ static uint8_t *put_capture(unsigned int cpu, uint64_t pc, const Watch *w,
     uint32_t len = 0, status = TRACE_CAP_UNREADABLE;
     uint8_t *bytes = p + TRACE_CAPTURE_FIXED;
 
-    if (w->capture == WATCH_CAPTURE_MEM) {
+    if (w->capture == QINSN_CAPTURE_MEM) {
         g_byte_array_set_size(buf, 0);
         if (qemu_plugin_read_memory_vaddr(addr, buf, w->capture_len)) {
             len = status = w->capture_len;
@@ -397,7 +397,7 @@ void record_insn_exec(unsigned int cpu, void *udata)
         p = put_capture(cpu, h->pc, w, p);
     }
     publish(rings[cpu], w, rec, p);
-    if (w->kind == WATCH_BREAK) {
+    if (w->kind == QINSN_WATCH_BREAK) {
         stop_request(cpu, h, n);
     }
 }
@@ -464,7 +464,7 @@ void record_mem_access(unsigned int cpu, qemu_plugin_meminfo_t info,
     store = qemu_plugin_mem_is_store(info);
     for (int i = 0; i < set->n; i++) {
         Watch *w = set->w[i];
-        if ((w->mem_dir & (store ? WATCH_MEM_WRITE : WATCH_MEM_READ)) &&
+        if ((w->mem_dir & (store ? QINSN_MEM_WRITE : QINSN_MEM_READ)) &&
             vaddr <= w->end && vaddr + size - 1 >= w->start) {
             mem_hit(cpu, udata, w, info, vaddr, size, store);
         }

@@ -19,9 +19,9 @@
 #include <qemu-plugin.h>
 
 #include "ring.h"
+#include "target.h"
 #include "watch.h"
 
-#define QINSN_MAX_VCPUS 1024
 
 typedef struct RecordConfig {
     WatchTable *watches;        /* for the memory watches */

@@ -27,9 +27,11 @@
 #include <stdio.h>
 #include <string.h>
 
+#include "logfmt.h"
 #include "qemu-ext.h"
-#include "qinsn.h"
 #include "stop.h"
+
+static StopConfig cfg;
 
 /* Where a late stop of one vCPU stands, from its hit to its report. */
 typedef struct PendingStop {
@@ -103,8 +105,11 @@ static bool user_gdbstub_configured(void)
     return false;
 }
 
-void stop_init(qemu_plugin_id_t id, bool system_mode)
+void stop_init(const StopConfig *c)
 {
+    bool system_mode = c->target->system_mode;
+
+    cfg = *c;
     if (qemu_plugin_request_debug_stop) {
         method = STOP_EXACT;
         user_mode_gdb = system_mode || user_gdbstub_configured();
@@ -142,18 +147,13 @@ bool stop_available(GError **errp)
         g_set_error(errp, QINSN_ERROR, QINSN_ERR_STATE,
                     "this QEMU offers no way to stop the guest from a "
                     "plugin (%s); qinsn's patched QEMU has it "
-                    "(qemu-patch/, patch 0007)",
-                    qinsn.system_mode ? "no qemu_plugin_request_debug_stop "
+                    "(qemu-patch/, patch 0009)",
+                    cfg.target->system_mode ?
+                    "no qemu_plugin_request_debug_stop "
                     "nor an exported qemu_system_vmstop_request" :
                     "user mode needs qemu_plugin_request_debug_stop");
         return false;
     }
-}
-
-static void send_event(const char *line)
-{
-    control_broadcast(line);
-    control_wake();
 }
 
 static void stop_exact(unsigned int cpu, const Hook *h, uint64_t n)
@@ -170,7 +170,7 @@ static void stop_exact(unsigned int cpu, const Hook *h, uint64_t n)
                                " hit=%" PRIu64 " reason=refused-by-qemu\n",
                                h->watch->id, cpu, h->pc, n);
     }
-    send_event(line);
+    cfg.event(line);
 }
 
 static void stop_late(unsigned int cpu, const Hook *h, uint64_t n)
@@ -226,12 +226,11 @@ static void vcpu_idle(qemu_plugin_id_t id, unsigned int cpu)
     }
     p = &pending[cpu];
     buf = g_byte_array_new();
-    r = qinsn.regs && qinsn.regs->pc >= 0 ?
-        qinsn_regs_at(qinsn.regs, qinsn.regs->pc) : NULL;
+    r = target_pc_reg(cfg.target);
     len = r ? qemu_plugin_read_register(r->handle, buf) : -1;
     if (len > 0) {
         at = format_value_u64(buf->data, MIN(len, (int)buf->len),
-                              qinsn.big_endian);
+                              cfg.target->big_endian);
     }
     at_text = len > 0 ? g_strdup_printf("0x%" PRIx64, at) :
         g_strdup("unknown");
@@ -239,7 +238,7 @@ static void vcpu_idle(qemu_plugin_id_t id, unsigned int cpu)
                            PRIu64 " exact=no at=%s\n", p->id, cpu, p->pc,
                            p->hit, at_text);
     atomic_store(&p->armed, false);
-    send_event(line);
+    cfg.event(line);
 }
 
 void stop_register_callbacks(qemu_plugin_id_t id)

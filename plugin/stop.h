@@ -11,6 +11,7 @@
 
 #include <qemu-plugin.h>
 
+#include "target.h"
 #include "watch.h"
 
 typedef enum {
@@ -20,7 +21,13 @@ typedef enum {
 } StopMethod;
 
 /* Choose the method; call at install, after the argument parsing. */
-void stop_init(qemu_plugin_id_t id, bool system_mode);
+typedef struct StopConfig {
+    Target *target;
+    /* Send a "! stop" event line to subscribers now (any thread). */
+    void (*event)(const char *line);
+} StopConfig;
+
+void stop_init(const StopConfig *c);
 /* Register stop's own callbacks (again after a plugin reset). */
 void stop_register_callbacks(qemu_plugin_id_t id);
 StopMethod stop_method(void);

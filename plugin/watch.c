@@ -1,8 +1,7 @@
 /*
- * The watch table and the building of watches from user options.
+ * The watch table, and watches built from parsed requests (watchspec.h).
  */
 #include "watch.h"
-
 
 #include <inttypes.h>
 #include <limits.h>
@@ -38,181 +37,6 @@ static void retired_set_free(gpointer p)
     g_free(r);
 }
 
-void watch_options_init(WatchOptions *o)
-{
-    memset(o, 0, sizeof(*o));
-    o->cpu = -1;
-}
-
-void watch_options_clear(WatchOptions *o)
-{
-    if (o->regs) {
-        g_ptr_array_unref(o->regs);
-    }
-    g_free(o->cond);
-    g_free(o->capture_spec);
-    g_free(o->sym);
-    watch_options_init(o);
-}
-
-static bool parse_count(const char *key, const char *val, uint64_t *out,
-                        GError **errp)
-{
-    if (!qinsn_parse_u64(val, out, errp)) {
-        g_prefix_error(errp, "%s: ", key);
-        return false;
-    }
-    return true;
-}
-
-/*
- * The symbol a client resolved the address from, kept for the log's watch
- * record; the wire's word splitting already refuses spaces and control bytes.
- */
-static bool parse_sym(const char *v, char **out, GError **errp)
-{
-    if (!*v || strlen(v) > 255 || strchr(v, '"') || strchr(v, '\\')) {
-        g_set_error(errp, QINSN_ERROR, QINSN_ERR_ARG,
-                    "sym: '%s' is not a symbol name (1 to 255 characters, "
-                    "no quotes or backslashes)", v);
-        return false;
-    }
-    *out = g_strdup(v);
-    return true;
-}
-
-/* Options both kinds of watch take: regs, if, ignore, count, once, cpu. */
-static bool common_options(WatchOptions *o, const QinsnRequest *req,
-                           GError **errp)
-{
-    const char *v;
-    uint64_t n;
-
-    v = qinsn_request_opt(req, "regs");
-    if (v) {
-        g_auto(GStrv) names = g_strsplit_set(v, ",:", -1);
-        o->regs = g_ptr_array_new_with_free_func(g_free);
-        for (int i = 0; names[i]; i++) {
-            if (!*names[i]) {
-                continue;
-            }
-            if (!qinsn_regs_name_valid(names[i], errp)) {
-                return false;
-            }
-            g_ptr_array_add(o->regs, g_strdup(names[i]));
-        }
-    }
-    if ((v = qinsn_request_opt(req, "if"))) {
-        o->cond = g_strdup(v);
-    }
-    if ((v = qinsn_request_opt(req, "sym")) && !parse_sym(v, &o->sym, errp)) {
-        return false;
-    }
-    if ((v = qinsn_request_opt(req, "ignore")) &&
-        !parse_count("ignore", v, &o->ignore, errp)) {
-        return false;
-    }
-    if ((v = qinsn_request_opt(req, "count")) &&
-        !parse_count("count", v, &o->count, errp)) {
-        return false;
-    }
-    if (qinsn_request_has_flag(req, "once")) {
-        if (o->count > 1) {
-            g_set_error(errp, QINSN_ERROR, QINSN_ERR_ARG,
-                        "once contradicts count=%" G_GUINT64_FORMAT,
-                        o->count);
-            return false;
-        }
-        o->count = 1;
-    }
-    if ((v = qinsn_request_opt(req, "cpu"))) {
-        if (!parse_count("cpu", v, &n, errp)) {
-            return false;
-        }
-        if (n > 4095) {
-            g_set_error(errp, QINSN_ERROR, QINSN_ERR_ARG,
-                        "cpu: %" G_GUINT64_FORMAT " is not a vCPU index", n);
-            return false;
-        }
-        o->cpu = (int)n;
-    }
-    return true;
-}
-
-bool watch_options_from_request(WatchOptions *o, const QinsnRequest *req,
-                                GError **errp)
-{
-    const char *v;
-
-    if (!qinsn_parse_range(g_ptr_array_index(req->args, 0), &o->start,
-                           &o->end, errp)) {
-        return false;
-    }
-    if (!common_options(o, req, errp)) {
-        return false;
-    }
-    if ((v = qinsn_request_opt(req, "mem"))) {
-        o->capture = WATCH_CAPTURE_MEM;
-        o->capture_spec = g_strdup(v);
-    }
-    if ((v = qinsn_request_opt(req, "str"))) {
-        if (o->capture) {
-            g_set_error(errp, QINSN_ERROR, QINSN_ERR_ARG,
-                        "mem= and str= cannot be combined on one watch");
-            return false;
-        }
-        o->capture = WATCH_CAPTURE_STR;
-        o->capture_spec = g_strdup(v);
-    }
-    return true;
-}
-
-bool watch_mem_options_from_request(WatchOptions *o, const QinsnRequest *req,
-                                    GError **errp)
-{
-    const char *dir = req->args->len > 2 ?
-        g_ptr_array_index(req->args, 2) : "rw";
-    uint64_t len;
-    const char *v;
-
-    o->kind = WATCH_MEM;
-    if (!qinsn_parse_u64(g_ptr_array_index(req->args, 0), &o->start, errp)) {
-        return false;
-    }
-    if (!qinsn_parse_u64(g_ptr_array_index(req->args, 1), &len, errp)) {
-        g_prefix_error(errp, "length: ");
-        return false;
-    }
-    if (len == 0 || o->start + (len - 1) < o->start) {
-        g_set_error(errp, QINSN_ERROR, QINSN_ERR_ARG,
-                    "length %" PRIu64 " is empty or wraps around", len);
-        return false;
-    }
-    o->end = o->start + len - 1;
-    if (g_str_equal(dir, "r")) {
-        o->mem_dir = WATCH_MEM_READ;
-    } else if (g_str_equal(dir, "w")) {
-        o->mem_dir = WATCH_MEM_WRITE;
-    } else if (g_str_equal(dir, "rw")) {
-        o->mem_dir = WATCH_MEM_READ | WATCH_MEM_WRITE;
-    } else {
-        g_set_error(errp, QINSN_ERROR, QINSN_ERR_ARG,
-                    "'%s' is not r, w or rw", dir);
-        return false;
-    }
-    v = qinsn_request_opt(req, "if");
-    if (v && !g_str_has_prefix(v, "value")) {
-        g_set_error(errp, QINSN_ERROR, QINSN_ERR_ARG,
-                    "if: memory watches compare the accessed value: "
-                    "if=value<op><number>");
-        return false;
-    }
-    if (!common_options(o, req, errp)) {
-        return false;
-    }
-    return true;
-}
-
 static bool add_reg(Watch *w, const QinsnRegTable *regs, const char *name,
                     GError **errp)
 {
@@ -226,6 +50,13 @@ static bool add_reg(Watch *w, const QinsnRegTable *regs, const char *name,
                     "at most %d registers per watch", QINSN_MAX_WATCH_REGS);
         return false;
     }
+    if (qinsn_regs_at(regs, i)->size > TRACE_MAX_REG_BYTES) {
+        g_set_error(errp, QINSN_ERROR, QINSN_ERR_LIMIT,
+                    "register '%s' is %d bytes: a record holds at most %d "
+                    "bytes of one register", name,
+                    qinsn_regs_at(regs, i)->size, TRACE_MAX_REG_BYTES);
+        return false;
+    }
     w->regs[w->nregs] = i;
     w->labels[w->nregs] = qinsn_regs_label(name);
     w->nregs++;
@@ -233,33 +64,51 @@ static bool add_reg(Watch *w, const QinsnRegTable *regs, const char *name,
     return true;
 }
 
-static bool setup_capture(Watch *w, const WatchOptions *o,
+/* The condition's register: -1 for a memory watch's accessed value. */
+static bool setup_cond(Watch *w, const QinsnWatchSpec *o,
+                       const QinsnRegTable *regs, GError **errp)
+{
+    if (w->kind == QINSN_WATCH_MEM) {
+        if (!g_str_equal(o->cond.reg, "value")) {
+            /* -1 from a failed lookup must not read as "value" */
+            g_set_error(errp, QINSN_ERROR, QINSN_ERR_ARG,
+                        "if: memory watches compare the accessed value, "
+                        "not '%s'", o->cond.reg);
+            return false;
+        }
+        w->cond_reg = -1;
+    } else {
+        w->cond_reg = qinsn_regs_resolve(regs, o->cond.reg, errp);
+        if (w->cond_reg < 0) {
+            g_prefix_error(errp, "if: ");
+            return false;
+        }
+        if (qinsn_regs_at(regs, w->cond_reg)->size > 8) {
+            g_set_error(errp, QINSN_ERROR, QINSN_ERR_ARG,
+                        "if: register '%s' is wider than 64 bits",
+                        o->cond_text);
+            return false;
+        }
+    }
+    w->cond_op = o->cond.op;
+    w->cond_value = o->cond.value;
+    w->cond_text = g_strdup(o->cond_text);
+    w->has_cond = true;
+    return true;
+}
+
+static bool setup_capture(Watch *w, const QinsnWatchSpec *o,
                           const QinsnRegTable *regs, GError **errp)
 {
-    if (o->capture == WATCH_CAPTURE_MEM) {
-        QinsnMemSpec spec = { 0 };
-        if (!qinsn_mem_spec_parse(o->capture_spec, &spec, QINSN_MAX_MEM,
-                                  errp)) {
-            return false;
-        }
-        w->capture_reg = qinsn_regs_resolve(regs, spec.reg, errp);
-        w->capture_off = spec.offset;
-        w->capture_len = spec.len;
-        qinsn_mem_spec_clear(&spec);
-        if (w->capture_reg < 0) {
-            g_prefix_error(errp, "mem: ");
-            return false;
-        }
-        w->capture_text = g_strdup_printf("mem=%s", o->capture_spec);
-    } else {
-        w->capture_reg = qinsn_regs_resolve(regs, o->capture_spec, errp);
-        if (w->capture_reg < 0) {
-            g_prefix_error(errp, "str: ");
-            return false;
-        }
-        w->capture_len = QINSN_MAX_STR;
-        w->capture_text = g_strdup_printf("str=%s", o->capture_spec);
+    w->capture_reg = qinsn_regs_resolve(regs, o->capture_reg, errp);
+    if (w->capture_reg < 0) {
+        g_prefix_error(errp, "%s: ",
+                       o->capture == QINSN_CAPTURE_MEM ? "mem" : "str");
+        return false;
     }
+    w->capture_off = o->capture_off;
+    w->capture_len = o->capture_len;
+    w->capture_text = g_strdup(o->capture_text);
     w->capture = o->capture;
     w->record_bytes += w->capture_len + 12;
     return true;
@@ -270,8 +119,8 @@ static TraceWatch *make_layout(const Watch *w, const QinsnRegTable *regs)
 {
     TraceWatch *t = g_new0(TraceWatch, 1);
 
-    t->kind = w->kind == WATCH_MEM ? TRACE_WATCH_MEM :
-        w->kind == WATCH_BREAK ? TRACE_WATCH_BREAK : TRACE_WATCH_INSN;
+    t->kind = w->kind == QINSN_WATCH_MEM ? TRACE_WATCH_MEM :
+        w->kind == QINSN_WATCH_BREAK ? TRACE_WATCH_BREAK : TRACE_WATCH_INSN;
     t->dir = w->mem_dir;
     t->addr = w->start;
     t->end = w->end;
@@ -280,8 +129,8 @@ static TraceWatch *make_layout(const Watch *w, const QinsnRegTable *regs)
     t->ignore = w->ignore;
     t->count = w->count;
     t->cpu = w->cpu;
-    t->capture = w->capture == WATCH_CAPTURE_MEM ? TRACE_CAPTURE_MEM :
-        w->capture == WATCH_CAPTURE_STR ? TRACE_CAPTURE_STR :
+    t->capture = w->capture == QINSN_CAPTURE_MEM ? TRACE_CAPTURE_MEM :
+        w->capture == QINSN_CAPTURE_STR ? TRACE_CAPTURE_STR :
         TRACE_CAPTURE_NONE;
     /* "mem=SPEC" or "str=SPEC": the record keeps the spec */
     t->capture_spec = w->capture_text ? g_strdup(w->capture_text + 4) : NULL;
@@ -297,7 +146,7 @@ static TraceWatch *make_layout(const Watch *w, const QinsnRegTable *regs)
     return t;
 }
 
-Watch *watch_new(const WatchOptions *o, const QinsnRegTable *regs,
+Watch *watch_new(const QinsnWatchSpec *o, const QinsnRegTable *regs,
                  GPtrArray *default_regs, GError **errp)
 {
     g_autoptr(GPtrArray) names = o->regs ? g_ptr_array_ref(o->regs) :
@@ -308,7 +157,7 @@ Watch *watch_new(const WatchOptions *o, const QinsnRegTable *regs,
     w->mem_dir = o->mem_dir;
     w->start = o->start;
     w->end = o->end;
-    if (w->kind == WATCH_MEM) {
+    if (w->kind == QINSN_WATCH_MEM) {
         /* address, size, direction and value come first in a record */
         w->record_bytes = 8 + 1 + 1 + 16;
     }
@@ -322,36 +171,8 @@ Watch *watch_new(const WatchOptions *o, const QinsnRegTable *regs,
             goto fail;
         }
     }
-    if (o->cond) {
-        QinsnCond c = { 0 };
-        if (!qinsn_cond_parse(o->cond, &c, errp)) {
-            goto fail;
-        }
-        if (w->kind != WATCH_MEM) {
-            w->cond_reg = qinsn_regs_resolve(regs, c.reg, errp);
-        } else if (g_str_equal(c.reg, "value")) {
-            w->cond_reg = -1;
-        } else {
-            /* not resolved: -1 from a failed lookup would read as "value" */
-            g_set_error(errp, QINSN_ERROR, QINSN_ERR_ARG,
-                        "memory watches compare the accessed value, not "
-                        "'%s'", c.reg);
-            w->cond_reg = -2;
-        }
-        w->cond_op = c.op;
-        w->cond_value = c.value;
-        qinsn_cond_clear(&c);
-        if (w->cond_reg < -1 || (w->cond_reg == -1 && w->kind != WATCH_MEM)) {
-            g_prefix_error(errp, "if: ");
-            goto fail;
-        }
-        if (w->cond_reg >= 0 && qinsn_regs_at(regs, w->cond_reg)->size > 8) {
-            g_set_error(errp, QINSN_ERROR, QINSN_ERR_ARG,
-                        "if: register '%s' is wider than 64 bits", o->cond);
-            goto fail;
-        }
-        w->has_cond = true;
-        w->cond_text = g_strdup(o->cond);
+    if (o->has_cond && !setup_cond(w, o, regs, errp)) {
+        goto fail;
     }
     if (o->capture && !setup_capture(w, o, regs, errp)) {
         goto fail;
@@ -406,15 +227,15 @@ void watch_describe(const Watch *w, const QinsnRegTable *regs, GString *out)
         state = "pending";
     }
     g_string_append_printf(out, "id=%u addr=0x%" PRIx64, w->id, w->start);
-    if (w->kind == WATCH_MEM) {
+    if (w->kind == QINSN_WATCH_MEM) {
         g_string_append_printf(out, " len=%" PRIu64 " type=mem dir=%s%s",
                                w->end - w->start + 1,
-                               w->mem_dir & WATCH_MEM_READ ? "r" : "",
-                               w->mem_dir & WATCH_MEM_WRITE ? "w" : "");
+                               w->mem_dir & QINSN_MEM_READ ? "r" : "",
+                               w->mem_dir & QINSN_MEM_WRITE ? "w" : "");
     } else if (w->end != w->start) {
         g_string_append_printf(out, "..0x%" PRIx64, w->end);
     }
-    if (w->kind == WATCH_BREAK) {
+    if (w->kind == QINSN_WATCH_BREAK) {
         g_string_append(out, " type=break");
     }
     g_string_append_printf(out, " state=%s enabled=%s hits=%" PRIu64
@@ -551,7 +372,7 @@ bool watch_table_add(WatchTable *t, Watch *w, uint64_t flushes,
         w->ev_id = TRACE_EV_WATCH_BASE + w->id;
     }
     g_hash_table_insert(t->by_id, GUINT_TO_POINTER(w->id), w);
-    if (w->kind == WATCH_MEM) {
+    if (w->kind == QINSN_WATCH_MEM) {
         g_ptr_array_add(t->mem, w);
         publish_mem_locked(t, flushes);
         return true;
@@ -573,7 +394,7 @@ static void unlink_locked(WatchTable *t, Watch *w, uint64_t flushes)
 {
     atomic_store(&w->enabled, false);
     g_hash_table_remove(t->by_id, GUINT_TO_POINTER(w->id));
-    if (w->kind == WATCH_MEM) {
+    if (w->kind == QINSN_WATCH_MEM) {
         g_ptr_array_remove(t->mem, w);
         publish_mem_locked(t, flushes);
     } else if (w->end != w->start) {

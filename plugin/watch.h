@@ -14,34 +14,19 @@
 #include "proto.h"
 #include "regs.h"
 #include "trace.h"
+#include "watchspec.h"
 
 #include <stdatomic.h>
 
 #define QINSN_MAX_WATCH_REGS TRACE_MAX_REGS
 /* Most payload bytes a hit record may take (registers and capture). */
 #define QINSN_RECORD_DATA 2400
-#define QINSN_MAX_MEM 256
-#define QINSN_MAX_STR 128
 
-typedef enum {
-    WATCH_CAPTURE_NONE,
-    WATCH_CAPTURE_MEM,
-    WATCH_CAPTURE_STR,
-} WatchCaptureKind;
-
-typedef enum {
-    WATCH_INSN,                 /* instructions at addresses */
-    WATCH_MEM,                  /* loads and stores touching a range */
-    WATCH_BREAK,                /* instructions, and stop there (stop.c) */
-} WatchKind;
-
-#define WATCH_MEM_READ 1
-#define WATCH_MEM_WRITE 2
 
 typedef struct Watch {
     uint32_t id;
-    WatchKind kind;
-    int mem_dir;                /* WATCH_MEM_READ | WATCH_MEM_WRITE */
+    QinsnWatchKind kind;
+    int mem_dir;                /* QINSN_MEM_READ | QINSN_MEM_WRITE */
     uint64_t start;
     uint64_t end;               /* inclusive; == start for one address */
     int nregs;
@@ -55,7 +40,7 @@ typedef struct Watch {
     uint64_t ignore;
     uint64_t count;             /* 0: unlimited */
     int cpu;                    /* -1: any vCPU */
-    WatchCaptureKind capture;
+    QinsnCaptureKind capture;
     int capture_reg;
     int64_t capture_off;
     uint32_t capture_len;
@@ -93,32 +78,11 @@ typedef struct Hook {
     bool lazy_state;
 } Hook;
 
-/* Parse watch options shared by the protocol and plugin arguments. */
-typedef struct WatchOptions {
-    WatchKind kind;
-    int mem_dir;
-    uint64_t start, end;
-    GPtrArray *regs;            /* names, or NULL to use the defaults */
-    char *cond;
-    uint64_t ignore, count;
-    int cpu;
-    WatchCaptureKind capture;
-    char *capture_spec;
-    char *sym;                  /* the symbol the client resolved, or NULL */
-} WatchOptions;
 
-void watch_options_init(WatchOptions *o);
-void watch_options_clear(WatchOptions *o);
-bool watch_options_from_request(WatchOptions *o, const QinsnRequest *req,
-                                GError **errp);
-
-/* Build a watch from options against a register table (no table lock). */
-Watch *watch_new(const WatchOptions *o, const QinsnRegTable *regs,
+/* Build a watch from a parsed request against a register table. */
+Watch *watch_new(const QinsnWatchSpec *o, const QinsnRegTable *regs,
                  GPtrArray *default_regs, GError **errp);
 void watch_free(Watch *w);
-
-bool watch_mem_options_from_request(WatchOptions *o, const QinsnRequest *req,
-                                    GError **errp);
 
 /* Describe a watch as the `list` command does (no "= " prefix). */
 void watch_describe(const Watch *w, const QinsnRegTable *regs, GString *out);

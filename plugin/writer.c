@@ -19,7 +19,6 @@
 #include <unistd.h>
 
 #include "ctf.h"
-#include "qinsn.h"
 #include "record.h"
 #include "writer.h"
 
@@ -129,12 +128,12 @@ static void handle(int i, const uint8_t *ev, size_t len)
             write_out();
         }
     }
-    if (control_subscribers()) {
+    if (cfg.subscribers()) {
         g_string_truncate(event, 0);
         logfmt_record(event, FORMAT_EVENT, &formatter, cpu, ev, len);
         if (event->len) {
-            control_broadcast_event(event->str, trace_event_id(ev) >=
-                                    TRACE_EV_WATCH_BASE);
+            cfg.event(event->str,
+                      trace_event_id(ev) >= TRACE_EV_WATCH_BASE);
         }
     }
     /* hits and marks: what clients count; not the log's own records */
@@ -278,12 +277,12 @@ static void emit_own(void)
     } else {
         logfmt_record(out, cfg.format, &formatter, 0, own->data, own->len);
     }
-    if (control_subscribers()) {
+    if (cfg.subscribers()) {
         g_string_truncate(event, 0);
         logfmt_record(event, FORMAT_EVENT, &formatter, 0, own->data,
                       own->len);
         if (event->len) {
-            control_broadcast(event->str);
+            cfg.event(event->str, false);
         }
     }
     g_byte_array_set_size(own, 0);
@@ -354,7 +353,7 @@ static uint64_t reclaim_mark[QINSN_MAX_VCPUS + 1];
 
 static void reclaim_snapshot(void)
 {
-    reclaim_flushes = flush_count();
+    reclaim_flushes = cfg.flush_count();
     for (int i = 0; i < record_nrings(); i++) {
         reclaim_mark[i] = record_ring(i) ? ring_head(record_ring(i)) : 0;
     }
@@ -401,7 +400,7 @@ static gpointer writer_main(gpointer unused)
             atomic_fetch_add(&busy_ns, record_now() - start);
         }
         if (n) {
-            control_wake();
+            cfg.wake();
             last = g_get_monotonic_time();
         }
         if (reclaim_reached()) {
@@ -476,7 +475,7 @@ static void write_summary(void)
     s.nwatches = a->len;
     s.watches = (TraceSummaryWatch *)(void *)a->data;
     s.dropped = drops_reported;
-    s.flushes = flush_count();
+    s.flushes = cfg.flush_count();
     s.write_errors = atomic_load(&write_errors) +
         (ctf ? ctf_write_errors(ctf) : 0);
     s.overflow = record_overflow_drop();

@@ -13,6 +13,14 @@ typedef struct WriterConfig {
     const char *arch;
     bool big_endian;
     WatchTable *watches;        /* for the summary and reclaiming */
+    /* How many clients take events (none: events are not formatted). */
+    uint32_t (*subscribers)(void);
+    /* An event line for them; @skippable: a hit a slow client may miss. */
+    void (*event)(const char *line, bool skippable);
+    /* Events were queued: have them sent (any thread). */
+    void (*wake)(void);
+    /* Flushes completed so far: a removed watch is freed after one. */
+    uint64_t (*flush_count)(void);
 } WriterConfig;
 
 bool writer_start(const WriterConfig *c, GError **errp);

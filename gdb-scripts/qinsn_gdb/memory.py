@@ -123,10 +123,8 @@ def resolve_target(expr, length_text):
         raise _bad_direction(expr) or gdb.GdbError(str(err))
     length = None
     if length_text is not None:
+        # its value is the plugin's to check
         length = opts.evaluate(length_text, "len")
-        if length == 0 or length >> 63:
-            raise gdb.GdbError("len=%s: the length must be a positive "
-                               "number of bytes" % length_text)
     value_type = value.type
     code = value_type.strip_typedefs().code
     try:

@@ -15,6 +15,7 @@
 #include <inttypes.h>
 #include <string.h>
 
+#include "flush.h"
 #include "seed.h"
 #include "qemu-ext.h"
 
@@ -182,7 +183,18 @@ int qemulib_read_register(void *cpu, uint8_t *mem_buf, int reg)
     return n;
 }
 
+/*
+ * In an execution-time call, on a vCPU thread, the stock path can reset at
+ * once; at translation a reset would pull the callbacks from under the
+ * translator, so it waits for the next block as requests of other threads
+ * do.  Without plugin_needs_before_* nothing can change, and nothing is
+ * flushed.
+ */
 void qemulib_flush_tb(void)
 {
-    seed_flush_request();
+    if (seed_active && !seed_active->translating) {
+        flush_request_on_vcpu();
+    } else {
+        flush_request();
+    }
 }

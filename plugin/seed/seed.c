@@ -1,6 +1,6 @@
 /*
  * libqinsn-seed.so: a QEMU TCG plugin that runs one plugin written to the
- * qemulib API (plugin/qemulib.h, docs/seed-api.md).
+ * qemulib API (plugin/seed/qemulib.h, docs/seed-api.md).
  *
  * This file is the QEMU side: the layer's arguments, loading the plugin,
  * and the callbacks that put the plugin's questions to it.  When QEMU
@@ -13,6 +13,7 @@
 #include <stdio.h>
 #include <string.h>
 
+#include "flush.h"
 #include "seed.h"
 
 QEMU_PLUGIN_EXPORT int qemu_plugin_version = QEMU_PLUGIN_VERSION;
@@ -107,7 +108,7 @@ static void vcpu_tb_trans(qemu_plugin_id_t id, struct qemu_plugin_tb *tb)
         return;     /* nothing to call, nothing a flush could change */
     }
     if (u->needs_before_insn || u->needs_before_mem) {
-        seed_flush_note_translation(tb);
+        flush_note_translation(tb);
     }
     c->vcpu = UINT32_MAX;
     c->translating = true;
@@ -302,7 +303,9 @@ QEMU_PLUGIN_EXPORT int qemu_plugin_install(qemu_plugin_id_t id,
         fprintf(stderr, SEED_NAME ": %s\n", err->message);
         return -1;
     }
-    seed_flush_init();
+    flush_init(&(FlushConfig) {
+        .id = id, .reregister = seed_register_callbacks,
+    });
     /* a.args is never freed: a plugin may keep the string it is given */
     if (!seed.user.init(a.args ? a.args : "")) {
         fprintf(stderr, SEED_NAME ": plugin=%s: plugin_init returned false, "

@@ -1,8 +1,9 @@
 /*
  * Internal interface of libqinsn-seed.so, the QEMU TCG plugin that runs
- * a plugin written to the qemulib API (plugin/qemulib.h).  seed.c is the
+ * a plugin written to the qemulib API (qemulib.h).  seed.c is the
  * QEMU glue and the loader, qemulib.c the functions exported to the
- * plugin, log.c the log they share and flush.c the code-flushing paths.
+ * plugin, log.c the log they share; code is flushed by the plugin's own
+ * flush module (../flush.h).
  */
 #ifndef QINSN_SEED_H
 #define QINSN_SEED_H
@@ -70,9 +71,5 @@ bool seed_log_open(const char *path, GError **errp);
 void seed_log_write(const char *line, size_t len);
 void seed_log_note(const char *fmt, ...) G_GNUC_PRINTF(1, 2);
 
-/* flush.c */
-void seed_flush_init(void);
-void seed_flush_note_translation(struct qemu_plugin_tb *tb);
-void seed_flush_request(void);
 
 #endif /* QINSN_SEED_H */

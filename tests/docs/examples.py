@@ -243,7 +243,7 @@ class Env:
         self.environ.pop("QINSN_SOCKET", None)
         include = os.path.join(self.tmp, "include", "qinsn")
         os.makedirs(include)
-        os.symlink(os.path.join(src, "plugin", "qemulib.h"),
+        os.symlink(os.path.join(src, "plugin", "seed", "qemulib.h"),
                    os.path.join(include, "qemulib.h"))
         self.environ["CPATH"] = os.path.dirname(include)
         self.sessions = {}

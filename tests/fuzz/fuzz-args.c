@@ -25,7 +25,7 @@ static GPtrArray *unparse(const QinsnArgs *a)
     g_autofree char *regs = NULL;
 
     for (guint i = 0; i < a->initial->len; i++) {
-        const WatchOptions *o = g_ptr_array_index(a->initial, i);
+        const QinsnWatchSpec *o = g_ptr_array_index(a->initial, i);
         g_ptr_array_add(words, g_strdup_printf("watch=0x%" PRIx64 "..%" PRIu64,
                                                o->start, o->end));
     }
@@ -50,10 +50,10 @@ static void check_same(const QinsnArgs *a, const QinsnArgs *b)
 {
     FUZZ_CHECK(a->initial->len == b->initial->len);
     for (guint i = 0; i < a->initial->len; i++) {
-        const WatchOptions *x = g_ptr_array_index(a->initial, i);
-        const WatchOptions *y = g_ptr_array_index(b->initial, i);
+        const QinsnWatchSpec *x = g_ptr_array_index(a->initial, i);
+        const QinsnWatchSpec *y = g_ptr_array_index(b->initial, i);
         FUZZ_CHECK(x->start == y->start && x->end == y->end);
-        FUZZ_CHECK(x->start <= x->end && x->kind == WATCH_INSN);
+        FUZZ_CHECK(x->start <= x->end && x->kind == QINSN_WATCH_INSN);
     }
     FUZZ_CHECK(a->default_regs->len == b->default_regs->len);
     for (guint i = 0; i < a->default_regs->len; i++) {

@@ -13,12 +13,21 @@
 #include <string.h>
 
 #include "commands.h"
+#include "flush.h"
 #include "fuzzlib.h"
 #include "program.h"
-#include "qinsn.h"
+#include "record.h"
 #include "stop.h"
+#include "writer.h"
 
-Qinsn qinsn;
+/* What control.c would keep of a client, as far as commands.c acts on it. */
+struct Client {
+    bool subscribed;
+    bool closing;
+};
+
+static Target target;
+static WatchTable *table;
 
 /* Stand-ins for flush.c: every flush completes at once. */
 static uint64_t gen_requested;
@@ -55,24 +64,15 @@ bool flush_translating(void)
     return true;
 }
 
-bool qinsn_exact_state(void)
-{
-    return false;
-}
-
-bool qinsn_add_watch(Watch *w, GError **errp)
-{
-    if (!watch_table_add(qinsn.watches, w, flush_count(), errp)) {
-        watch_free(w);
-        return false;
-    }
-    return true;
-}
-
 /* Stand-ins for stop.c: breaks are accepted as on a stock system QEMU. */
 bool stop_available(GError **errp)
 {
     return true;
+}
+
+StopMethod stop_method(void)
+{
+    return STOP_LATE;
 }
 
 const char *stop_method_name(void)
@@ -82,6 +82,11 @@ const char *stop_method_name(void)
 
 /* Stand-ins for writer.c and control.c. */
 static unsigned int marks;
+
+bool writer_watch(Watch *w)
+{
+    return true;
+}
 
 bool writer_mark(const char *token)
 {
@@ -138,9 +143,14 @@ void program_stats(GString *text)
 {
 }
 
-void control_subscribe(Client *c, bool on)
+void client_subscribe(Client *c, bool on)
 {
     c->subscribed = on;
+}
+
+void client_close(Client *c)
+{
+    c->closing = true;
 }
 
 /* The last reply, checked by the caller. */
@@ -156,6 +166,8 @@ void client_reply_at(Client *c, uint64_t gen, char *text)
 int LLVMFuzzerInitialize(int *argc, char ***argv)
 {
     fuzz_init_glib();
+    /* every command the table gives the plugin has a handler, no other */
+    FUZZ_CHECK(commands_all_bound());
     return 0;
 }
 
@@ -199,18 +211,21 @@ static char *run(Client *c, const char *request, guint *n_data)
     return text;
 }
 
-static void reset(unsigned int target)
+static void reset(unsigned int which)
 {
-    if (qinsn.watches) {
-        watch_table_free(qinsn.watches);
-        g_ptr_array_unref(qinsn.default_regs);
+    CommandsConfig cc = { .target = &target, .format = FORMAT_JSON };
+
+    if (table) {
+        watch_table_free(table);
+        g_ptr_array_unref(target.default_regs);
     }
     /* a small table so the limit is reached; ranges as in the plugin */
-    qinsn.watches = watch_table_new(16, 1 << 24);
-    qinsn.default_regs = g_ptr_array_new_with_free_func(g_free);
-    qinsn.regs = (QinsnRegTable *)fuzz_table(target);
-    qinsn.arch = qinsn.regs->arch;
-    qinsn.format = FORMAT_JSON;
+    table = watch_table_new(16, 1 << 24);
+    target.default_regs = g_ptr_array_new_with_free_func(g_free);
+    target.regs = (QinsnRegTable *)fuzz_table(which);
+    target.arch = target.regs->arch;
+    cc.watches = table;
+    commands_init(&cc);
     marks = 0;
 }
 
@@ -218,7 +233,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
     g_autofree char *input = NULL;
     g_auto(GStrv) lines = NULL;
-    Client c = { .fd = -1 };
+    Client c = { 0 };
     g_autofree char *listed = NULL, *stats = NULL;
     guint n_list, n_stats;
     guint64 watches = 0;
@@ -249,7 +264,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
     FUZZ_CHECK(p);
     watches = g_ascii_strtoull(p + 11, NULL, 10);
     FUZZ_CHECK(watches == n_list && watches <= 16);
-    FUZZ_CHECK(watches == watch_table_count(qinsn.watches));
+    FUZZ_CHECK(watches == watch_table_count(table));
     stats = run(&c, "stats", &n_stats);
     FUZZ_CHECK(n_stats > 0);
     p = strstr(stats, "= watches=");

@@ -52,17 +52,17 @@ static size_t check_line(const GString *s)
     return s->len - 1;
 }
 
-static Watch *make_watch(Reader *r, const QinsnRegTable *t, WatchKind kind,
-                         WatchCaptureKind cap)
+static Watch *make_watch(Reader *r, const QinsnRegTable *t, QinsnWatchKind kind,
+                         QinsnCaptureKind cap)
 {
     g_autoptr(GError) err = NULL;
-    WatchOptions o;
+    QinsnWatchSpec o;
     Watch *w;
     int n = take(r) % (QINSN_MAX_WATCH_REGS + 1);
 
-    watch_options_init(&o);
+    qinsn_watch_spec_init(&o);
     o.kind = kind;
-    o.mem_dir = WATCH_MEM_READ | WATCH_MEM_WRITE;
+    o.mem_dir = QINSN_MEM_READ | QINSN_MEM_WRITE;
     o.start = o.end = take64(r);
     o.regs = g_ptr_array_new_with_free_func(g_free);
     for (int i = 0; i < n; i++) {
@@ -75,15 +75,17 @@ static Watch *make_watch(Reader *r, const QinsnRegTable *t, WatchKind kind,
                         g_strdup_printf("%s%s", (how & 0x40) ? "$" : "",
                                         reg->name));
     }
-    if (kind == WATCH_INSN && cap) {
-        o.capture = cap;
-        o.capture_spec = cap == WATCH_CAPTURE_MEM ?
+    if (kind == QINSN_WATCH_INSN && cap) {
+        g_autofree char *spec = cap == QINSN_CAPTURE_MEM ?
             g_strdup_printf("%s%+d:%u", qinsn_regs_at(t, 0)->name,
                             (int8_t)take(r), 1 + take(r)) :
             g_strdup(qinsn_regs_at(t, 0)->name);
+
+        /* names of the table and lengths of 1..256: always accepted */
+        FUZZ_CHECK(qinsn_watch_spec_set_capture(&o, cap, spec, &err));
     }
     w = watch_new(&o, t, NULL, &err);
-    watch_options_clear(&o);
+    qinsn_watch_spec_clear(&o);
     if (w) {
         /* what the watch table does when it gives the watch its id */
         w->id = w->layout->id = take(r) | take(r) << 8;
@@ -208,7 +210,7 @@ static void check_hit(Reader *r, const QinsnRegTable *t, uint8_t how)
     size_t len;
     Watch *w;
 
-    w = make_watch(r, t, mem ? WATCH_MEM : WATCH_INSN,
+    w = make_watch(r, t, mem ? QINSN_WATCH_MEM : QINSN_WATCH_INSN,
                    ((how >> 1) & 3) % 3);
     if (!w) {
         return;

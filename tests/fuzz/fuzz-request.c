@@ -52,13 +52,13 @@ static void check_watch(const Watch *w, const QinsnRegTable *regs)
     }
     FUZZ_CHECK(w->record_bytes <= QINSN_RECORD_DATA);
     if (w->has_cond) {
-        FUZZ_CHECK(w->kind == WATCH_MEM ? w->cond_reg == -1 :
+        FUZZ_CHECK(w->kind == QINSN_WATCH_MEM ? w->cond_reg == -1 :
                    w->cond_reg >= 0 &&
                    qinsn_regs_at(regs, w->cond_reg)->size <= 8);
     }
-    if (w->capture == WATCH_CAPTURE_MEM) {
+    if (w->capture == QINSN_CAPTURE_MEM) {
         FUZZ_CHECK(w->capture_len >= 1 && w->capture_len <= QINSN_MAX_MEM);
-    } else if (w->capture == WATCH_CAPTURE_STR) {
+    } else if (w->capture == QINSN_CAPTURE_STR) {
         FUZZ_CHECK(w->capture_len == QINSN_MAX_STR);
     }
     if (w->capture) {
@@ -69,29 +69,27 @@ static void check_watch(const Watch *w, const QinsnRegTable *regs)
     FUZZ_CHECK(fuzz_printable(d->str, d->len));
 }
 
-static void try_watch(const QinsnRequest *req, const QinsnRegTable *regs,
-                      bool mem)
+static void try_watch(const QinsnRequest *req, const QinsnRegTable *regs)
 {
     g_autoptr(GPtrArray) defaults = g_ptr_array_new_with_free_func(g_free);
     g_autoptr(GError) err = NULL;
     WatchTable *t;
-    WatchOptions o;
+    QinsnWatchSpec o;
     Watch *w;
     bool ok;
 
-    watch_options_init(&o);
-    ok = mem ? watch_mem_options_from_request(&o, req, &err) :
-        watch_options_from_request(&o, req, &err);
+    qinsn_watch_spec_init(&o);
+    ok = qinsn_watch_spec_parse(&o, req, &err);
     FUZZ_CHECK(ok == !err);
     if (!ok) {
         check_error(err);
-        watch_options_clear(&o);
+        qinsn_watch_spec_clear(&o);
         return;
     }
     FUZZ_CHECK(o.start <= o.end);
     g_ptr_array_add(defaults, g_strdup(regs->pc >= 0 ? "$pc" : "#0"));
     w = watch_new(&o, regs, defaults, &err);
-    watch_options_clear(&o);
+    qinsn_watch_spec_clear(&o);
     FUZZ_CHECK(!w == !!err);
     if (!w) {
         check_error(err);
@@ -138,10 +136,10 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
         return 0;
     }
     check_request(req);
-    if (g_str_equal(req->spec->name, "watch")) {
-        try_watch(req, regs, false);
-    } else if (g_str_equal(req->spec->name, "watch-mem")) {
-        try_watch(req, regs, true);
+    if (g_str_equal(req->spec->name, "watch") ||
+        g_str_equal(req->spec->name, "break") ||
+        g_str_equal(req->spec->name, "watch-mem")) {
+        try_watch(req, regs);
     } else if (g_str_equal(req->spec->name, "log")) {
         for (guint i = 0; i < req->args->len; i++) {
             int idx = qinsn_regs_resolve(regs, g_ptr_array_index(req->args, i),

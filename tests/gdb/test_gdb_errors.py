@@ -111,8 +111,9 @@ def plain_errors(tap, qemu, spin):
          "qinsn-watch-mem spin_text if a0 == 1",
          "condition 'a0 == 1' is not value OP VALUE (a memory watch "
          "compares the accessed value"),
-        ("memory watch, len=0", "qinsn-watch-mem &spin_text len=0",
-         "len=0: the length must be a positive number of bytes"),
+        ("memory watch, len=0: the plugin's refusal",
+         "qinsn-watch-mem &spin_text len=0",
+         "length 0 is empty or wraps around"),
         ("memory watch, function", "qinsn-watch-mem spin_fn",
          "'spin_fn' is a function, not data: give len=N"),
         ("memory watch, a float as address", "qinsn-watch-mem 1.5 len=4",

@@ -19,25 +19,25 @@ static QinsnRegTable *table(void)
 }
 
 static Watch *watch(QinsnRegTable *t, const char *const *names,
-                    WatchCaptureKind cap)
+                    QinsnCaptureKind cap)
 {
-    WatchOptions o;
+    QinsnWatchSpec o;
     g_autoptr(GError) err = NULL;
     Watch *w;
 
-    watch_options_init(&o);
+    qinsn_watch_spec_init(&o);
     o.start = o.end = 0x401000;
     o.regs = g_ptr_array_new_with_free_func(g_free);
     for (; *names; names++) {
         g_ptr_array_add(o.regs, g_strdup(*names));
     }
     if (cap) {
-        o.capture = cap;
-        o.capture_spec = g_strdup(cap == WATCH_CAPTURE_MEM ? "rdi:2" : "rdi");
+        g_assert_true(qinsn_watch_spec_set_capture(
+            &o, cap, cap == QINSN_CAPTURE_MEM ? "rdi:2" : "rdi", &err));
     }
     w = watch_new(&o, t, NULL, &err);
     g_assert_no_error(err);
-    watch_options_clear(&o);
+    qinsn_watch_spec_clear(&o);
     w->id = w->layout->id = 7;
     w->ev_id = TRACE_EV_WATCH_BASE + 7;
     return w;
@@ -74,7 +74,7 @@ static void test_hit_json(void)
 {
     static const char *const names[] = { "rdi", "pc", "eflags", NULL };
     g_autoptr(QinsnRegTable) t = table();
-    Watch *w = watch(t, names, WATCH_CAPTURE_NONE);
+    Watch *w = watch(t, names, QINSN_CAPTURE_NONE);
     g_autoptr(GString) out = g_string_new(NULL);
     uint8_t rec[256], *p;
     LogFormatter f;
@@ -119,7 +119,7 @@ static void test_capture(void)
 {
     static const char *const names[] = { NULL };
     g_autoptr(QinsnRegTable) t = table();
-    Watch *w = watch(t, names, WATCH_CAPTURE_STR);
+    Watch *w = watch(t, names, QINSN_CAPTURE_STR);
     g_autoptr(GString) out = g_string_new(NULL);
     uint8_t rec[256], *p;
     uint32_t status = 5, len = 5;
@@ -195,7 +195,7 @@ static void test_watch_record(void)
 {
     static const char *const names[] = { "rdi", "eflags", NULL };
     g_autoptr(QinsnRegTable) t = table();
-    Watch *w = watch(t, names, WATCH_CAPTURE_MEM);
+    Watch *w = watch(t, names, QINSN_CAPTURE_MEM);
     g_autoptr(GString) out = g_string_new(NULL);
     g_autoptr(GByteArray) ev = g_byte_array_new();
     LogFormatter f;
@@ -239,19 +239,19 @@ static void test_record_limit(void)
 {
     g_autoptr(QinsnRegTable) t = qinsn_regs_new("x86_64");
     g_autoptr(GError) err = NULL;
-    WatchOptions o;
+    QinsnWatchSpec o;
 
     qinsn_regs_add(t, "zmm0", 100, 128, NULL);
-    watch_options_init(&o);
+    qinsn_watch_spec_init(&o);
     o.regs = g_ptr_array_new_with_free_func(g_free);
     for (int i = 0; i < 32; i++) {
         g_ptr_array_add(o.regs, g_strdup("zmm0"));
     }
-    o.capture = WATCH_CAPTURE_MEM;
-    o.capture_spec = g_strdup("zmm0:256");
+    g_assert_true(qinsn_watch_spec_set_capture(&o, QINSN_CAPTURE_MEM,
+                                               "zmm0:256", &err));
     g_assert_null(watch_new(&o, t, NULL, &err));
     g_assert_error(err, QINSN_ERROR, QINSN_ERR_LIMIT);
-    watch_options_clear(&o);
+    qinsn_watch_spec_clear(&o);
 }
 
 int main(int argc, char **argv)
