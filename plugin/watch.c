@@ -139,6 +139,14 @@ static TraceWatch *make_layout(const Watch *w, const QinsnRegTable *regs)
     return t;
 }
 
+static void hook_free(gpointer p)
+{
+    Hook *h = p;
+
+    g_free(h->disas);
+    g_free(h);
+}
+
 Watch *watch_new(const QinsnWatchSpec *o, const QinsnRegTable *regs,
                  GPtrArray *default_regs, GError **errp)
 {
@@ -177,7 +185,7 @@ Watch *watch_new(const QinsnWatchSpec *o, const QinsnRegTable *regs,
         goto fail;
     }
     w->hooks = g_hash_table_new_full(g_int64_hash, g_int64_equal, NULL,
-                                     g_free);
+                                     hook_free);
     w->layout = make_layout(w, regs);
     w->ev_max = trace_hit_max(w->layout);
     return w;
@@ -203,6 +211,18 @@ void watch_free(Watch *w)
         g_hash_table_unref(w->hooks);
     }
     g_free(w);
+}
+
+/* QEMU's disassembly at the watch's first address, once translated. */
+static void append_disas(const Watch *w, GString *out)
+{
+    const Hook *h = w->hooks ? g_hash_table_lookup(w->hooks, &w->start)
+                             : NULL;
+
+    if (h && h->disas) {
+        g_string_append(out, " disas=");
+        qinsn_quote(out, h->disas);
+    }
 }
 
 void watch_describe(const Watch *w, const QinsnRegTable *regs, GString *out)
@@ -262,6 +282,7 @@ void watch_describe(const Watch *w, const QinsnRegTable *regs, GString *out)
             g_string_append_printf(out, "%02x", w->insn[i]);
         }
     }
+    append_disas(w, out);
     if (w->sym) {
         g_string_append_printf(out, " sym=%s", w->sym);
     }
@@ -554,6 +575,49 @@ void watch_table_hooks_for(WatchTable *t, uint64_t pc, const uint8_t *bytes,
             g_ptr_array_add(hooks, hook_for(w, pc, bytes, len));
         }
     }
+}
+
+void watch_table_set_disas(WatchTable *t, GPtrArray *hooks, const char *text)
+{
+    g_autoptr(GMutexLocker) locker = g_mutex_locker_new(&t->lock);
+
+    for (guint i = 0; i < hooks->len; i++) {
+        Hook *h = g_ptr_array_index(hooks, i);
+
+        /* retranslation mostly finds the same text: keep it then */
+        if (g_strcmp0(h->disas, text) != 0) {
+            g_free(h->disas);
+            h->disas = g_strdup(text);
+        }
+    }
+}
+
+/* A watch the writer may still format records of: live or in the grave. */
+static Watch *find_locked(WatchTable *t, uint32_t id)
+{
+    Watch *w = g_hash_table_lookup(t->by_id, GUINT_TO_POINTER(id));
+
+    for (guint i = 0; !w && i < t->graveyard->len; i++) {
+        Watch *dead = g_ptr_array_index(t->graveyard, i);
+        if (dead->id == id) {
+            w = dead;
+        }
+    }
+    return w;
+}
+
+bool watch_table_disas(WatchTable *t, uint32_t id, uint64_t pc,
+                       GString *out)
+{
+    g_autoptr(GMutexLocker) locker = g_mutex_locker_new(&t->lock);
+    Watch *w = find_locked(t, id);
+    const Hook *h = w ? g_hash_table_lookup(w->hooks, &pc) : NULL;
+
+    if (!h || !h->disas) {
+        return false;
+    }
+    g_string_append(out, h->disas);
+    return true;
 }
 
 bool watch_table_any(WatchTable *t)
