@@ -1,7 +1,8 @@
 /*
  * Reading guest ELF files: header, program headers (for an interpreter,
- * and where the code is) and the symbol table.  Only little-endian files are read; the symbol
- * table only of 64-bit ones, which every supported guest is.
+ * and where the code is) and the symbol table.  Only little-endian files
+ * are read; the symbol table and code only of 64-bit ones, which every
+ * supported guest is.
  */
 #include <elf.h>
 #include <fcntl.h>
