@@ -15,8 +15,10 @@
 #include "output.h"
 #include "proto.h"
 
-/* The value of the first word with key @key (an event's own pc comes
- * before a register called pc), or NULL. */
+/*
+ * The value of the first word with key @key (an event's own pc comes
+ * before a register called pc), or NULL.
+ */
 static const char *first_value(GArray *kv, const char *key)
 {
     for (guint i = 0; i < kv->len; i++) {
