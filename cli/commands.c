@@ -245,7 +245,7 @@ static char *resolve_range(Session *s, const char *arg, GError **errp)
     return g_steal_pointer(&range);
 }
 
-/* After a watch's OK: where it is and what is there (if translated). */
+/* After a watch's OK: where it is and what is there. */
 static void describe_new_watch(Session *s, const char *id, char **extra,
                                char **note)
 {
@@ -258,21 +258,27 @@ static void describe_new_watch(Session *s, const char *id, char **extra,
     for (guint i = 0; i < r->data->len; i++) {
         g_autoptr(GArray) kv = kv_split(g_ptr_array_index(r->data, i));
         const char *addr = kv_get(kv, "addr");
+        const char *state = kv_get(kv, "state");
+        g_autofree char *sym = NULL;
+        g_autofree char *text = NULL;
+        bool pending = g_strcmp0(state, "pending") == 0;
         uint64_t pc, end;
 
         if (g_strcmp0(kv_get(kv, "id"), id) != 0 || !addr ||
             !qinsn_parse_range(addr, &pc, &end, NULL)) {
             continue;
         }
-        *extra = g_strdup_printf("addr=%s state=%s", addr,
-                                 kv_get(kv, "state"));
-        if (kv_get(kv, "insn")) {
-            *note = session_describe_pc(s, pc, false);
-        } else if (!s->json) {
-            g_autofree char *sym = elf_symbolize(session_elf(s), pc);
-            *note = g_strdup_printf("%s%s(not yet translated)",
-                                    sym ? sym : "", sym ? ": " : "");
+        *extra = g_strdup_printf("addr=%s state=%s", addr, state);
+        if (s->json || !pending) {
+            *note = session_describe_pc(s, pc);
+            continue;
         }
+        /* capstone's text (from the ELF file) or none: say so */
+        sym = elf_symbolize(session_elf(s), pc);
+        text = session_insn_text(s, pc);
+        *note = g_strdup_printf("%s%s%s%s(not yet translated)",
+                                sym ? sym : "", sym ? ": " : "",
+                                text ? text : "", text ? " " : "");
     }
 }
 

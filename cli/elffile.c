@@ -1,10 +1,13 @@
 /*
- * Reading guest ELF files: header, program headers (for an interpreter)
- * and the symbol table.  Only little-endian files are read; the symbol
- * table only of 64-bit ones, which every supported guest is.
+ * Reading guest ELF files: header, program headers (for an interpreter,
+ * and where the code is) and the symbol table.  Only little-endian files
+ * are read; the symbol table and code only of 64-bit ones, which every
+ * supported guest is.
  */
 #include <elf.h>
+#include <fcntl.h>
 #include <string.h>
+#include <unistd.h>
 
 #include "cli.h"
 #include "elffile.h"
@@ -15,6 +18,13 @@ typedef struct ElfSym {
     uint64_t addr;
     uint64_t size;
 } ElfSym;
+
+/* An executable segment's bytes in the file. */
+typedef struct ElfCode {
+    uint64_t vaddr;
+    uint64_t offset;
+    uint64_t filesz;
+} ElfCode;
 
 static void sym_clear(gpointer p)
 {
@@ -29,6 +39,9 @@ void elf_free(ElfFile *e)
     g_free(e->path);
     if (e->syms) {
         g_array_unref(e->syms);
+    }
+    if (e->code) {
+        g_array_unref(e->code);
     }
     g_free(e);
 }
@@ -78,7 +91,8 @@ static bool linux_abi_note(const char *p, uint64_t len)
     return false;
 }
 
-static void read_interp(ElfFile *e, const char *data, gsize size)
+/* The interpreter (or a Linux ABI note), and the executable segments. */
+static void read_segments(ElfFile *e, const char *data, gsize size)
 {
     const Elf64_Ehdr *h = (const Elf64_Ehdr *)data;
 
@@ -88,6 +102,11 @@ static void read_interp(ElfFile *e, const char *data, gsize size)
     for (unsigned i = 0; i < h->e_phnum; i++) {
         const Elf64_Phdr *ph = (const Elf64_Phdr *)(data + h->e_phoff) + i;
 
+        if (ph->p_type == PT_LOAD && (ph->p_flags & PF_X) &&
+            in_file(size, ph->p_offset, ph->p_filesz)) {
+            ElfCode c = { ph->p_vaddr, ph->p_offset, ph->p_filesz };
+            g_array_append_val(e->code, c);
+        }
         if (ph->p_type == PT_INTERP ||
             (ph->p_type == PT_NOTE && in_file(size, ph->p_offset,
                                               ph->p_filesz) &&
@@ -173,10 +192,11 @@ ElfFile *elf_open(const char *path, GError **errp)
     e->machine = h->e_machine;      /* same offset in 32-bit files */
     e->arch = arch_of(e->machine);
     e->syms = g_array_new(false, false, sizeof(ElfSym));
+    e->code = g_array_new(false, false, sizeof(ElfCode));
     g_array_set_clear_func(e->syms, sym_clear);
     if (data[EI_CLASS] == ELFCLASS64 && size >= sizeof(Elf64_Ehdr)) {
         e->dynamic = e->pie = h->e_type == ET_DYN;
-        read_interp(e, data, size);
+        read_segments(e, data, size);
         read_symbols(e, data, size);
     }
     return g_steal_pointer(&e);
@@ -230,6 +250,34 @@ char *elf_symbolize(const ElfFile *e, uint64_t addr)
         return NULL;
     }
     return g_strdup_printf("%s+0x%" G_GINT64_MODIFIER "x", best->name, off);
+}
+
+size_t elf_read_code(const ElfFile *e, uint64_t addr, uint8_t *buf,
+                     size_t len)
+{
+    int fd;
+    ssize_t n = 0;
+
+    if (!e) {
+        return 0;
+    }
+    addr -= e->bias;
+    for (guint i = 0; i < e->code->len; i++) {
+        const ElfCode *c = &g_array_index(e->code, ElfCode, i);
+
+        if (addr < c->vaddr || addr - c->vaddr >= c->filesz) {
+            continue;
+        }
+        len = MIN(len, c->filesz - (addr - c->vaddr));
+        fd = open(e->path, O_RDONLY | O_CLOEXEC);
+        if (fd < 0) {
+            return 0;
+        }
+        n = pread(fd, buf, len, c->offset + (addr - c->vaddr));
+        close(fd);
+        return n < 0 ? 0 : (size_t)n;
+    }
+    return 0;
 }
 
 void elf_complete(const ElfFile *e, const char *prefix, GPtrArray *out)

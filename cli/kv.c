@@ -65,6 +65,28 @@ GArray *kv_split(const char *line)
     return kv;
 }
 
+char *kv_cut_quoted(const char *line, const char *key, char **value)
+{
+    g_autofree char *word = g_strdup_printf(" %s=\"", key);
+    /*
+     * Inside a quoted string a quote is always escaped, so ' key="' (the
+     * quote right after '=') begins a word wherever it is found.
+     */
+    const char *at = strstr(line, word);
+    const char *quote, *end;
+    g_autofree char *head = NULL;
+
+    *value = NULL;
+    if (!at) {
+        return g_strdup(line);
+    }
+    quote = at + strlen(word) - 1;
+    end = skip_quoted(quote);
+    *value = g_strndup(quote, end - quote);
+    head = g_strndup(line, at - line);
+    return g_strconcat(head, end, NULL);
+}
+
 const char *kv_get(GArray *kv, const char *key)
 {
     const char *v = NULL;

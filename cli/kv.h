@@ -16,6 +16,13 @@ typedef struct KvPair {
 /* Split @line into words; a value starting with '"' runs to its end quote. */
 GArray *kv_split(const char *line);
 
+/*
+ * @line without its word @key="…" (a quoted value: a register that
+ * happens to be called @key keeps its word), and that value, quotes and
+ * all, in @value (NULL when there is none).
+ */
+char *kv_cut_quoted(const char *line, const char *key, char **value);
+
 /* The value of the last word with key @key, or NULL. */
 const char *kv_get(GArray *kv, const char *key);
 

@@ -3,7 +3,9 @@
  *
  * Text keeps the protocol's words so that what a user reads is what the
  * protocol reference documents; the client only adds the disassembly (and
- * symbol) after a ';'.  JSON turns each key=value into a member, decimal
+ * symbol) after a ';'.  That disassembly is the plugin's disas= field when
+ * the line has one, moved there from the middle of the line; else capstone's
+ * from the ELF file.  JSON turns each key=value into a member, decimal
  * numbers into numbers, and groups the registers of a hit.
  */
 #include <string.h>
@@ -14,22 +16,65 @@
 #include "proto.h"
 
 /*
+ * The value of the first word with key @key (an event's own pc comes
+ * before a register called pc), or NULL.
+ */
+static const char *first_value(GArray *kv, const char *key)
+{
+    for (guint i = 0; i < kv->len; i++) {
+        KvPair *p = &g_array_index(kv, KvPair, i);
+
+        if (p->key && g_str_equal(p->key, key)) {
+            return p->value;
+        }
+    }
+    return NULL;
+}
+
+/*
+ * @line without its disas= field, whose text is learnt as the instruction
+ * at the line's pc (an event) or address (a list line).
+ */
+static char *take_disas(Session *s, const char *line)
+{
+    g_autofree char *value = NULL;
+    char *rest = kv_cut_quoted(line, "disas", &value);
+    g_autoptr(GArray) kv = NULL;
+    const char *at;
+    uint64_t v, end;
+
+    if (!value) {
+        return rest;
+    }
+    kv = kv_split(rest);
+    at = first_value(kv, "pc");
+    at = at ? at : first_value(kv, "addr");
+    if (at && qinsn_parse_range(at, &v, &end, NULL)) {
+        session_learn_disas(s, v, value);
+    }
+    return rest;
+}
+
+/*
  * What to say after a line: the instruction at an event's pc, or at a
  * list line's address (for a memory watch: the symbol of the data).
  */
 static char *line_note(Session *s, GArray *kv)
 {
-    const char *addr = kv_get(kv, "addr");
-    const char *pc = kv_get(kv, "pc");
+    const char *addr = first_value(kv, "addr");
+    const char *pc = first_value(kv, "pc");
     uint64_t v, end;
 
     if (pc && qinsn_parse_u64(pc, &v, NULL)) {
-        return session_describe_pc(s, v, true);
+        return session_describe_pc(s, v);
     }
-    if (addr && qinsn_parse_range(addr, &v, &end, NULL)) {
-        return session_describe_pc(s, v, false);
+    if (!addr || !qinsn_parse_range(addr, &v, &end, NULL)) {
+        return NULL;
     }
-    return NULL;
+    if (g_strcmp0(first_value(kv, "type"), "mem") == 0) {
+        return elf_symbolize(session_elf(s), v);
+    }
+    return session_describe_pc(s, v);
 }
 
 static void json_string_member(GString *out, const char *key, const char *v)
@@ -41,8 +86,9 @@ static void json_string_member(GString *out, const char *key, const char *v)
     g_string_append_c(out, '"');
 }
 
-static void json_data_line(Session *s, GString *out, const char *line)
+static void json_data_line(Session *s, GString *out, const char *wire)
 {
+    g_autofree char *line = take_disas(s, wire);
     g_autoptr(GArray) kv = kv_split(line);
     g_autofree char *note = NULL;
 
@@ -99,7 +145,7 @@ void output_reply(Session *s, const Reply *r, const char *extra,
         return;
     }
     for (guint i = 0; i < r->data->len; i++) {
-        const char *line = g_ptr_array_index(r->data, i);
+        g_autofree char *line = take_disas(s, g_ptr_array_index(r->data, i));
         g_autoptr(GArray) kv = kv_split(line);
         g_autofree char *n = line_note(s, kv);
 
@@ -251,8 +297,9 @@ static char *stop_note(Session *s, GArray *kv)
                            at ? " after the match (stock QEMU)" : "");
 }
 
-void output_event(Session *s, const char *ev, GString *out)
+void output_event(Session *s, const char *wire, GString *out)
 {
+    g_autofree char *ev = take_disas(s, wire);
     const char *sp = strchr(ev, ' ');
     g_autofree char *type = sp ? g_strndup(ev, sp - ev) : g_strdup(ev);
     g_autoptr(GArray) kv = kv_split(sp ? sp + 1 : "");

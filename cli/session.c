@@ -22,8 +22,6 @@ Session *session_new(Conn *conn, bool json)
     s->disas = conn ? disas_new(conn->arch) : NULL;
     s->insn = g_hash_table_new_full(g_int64_hash, g_int64_equal, g_free,
                                     g_free);
-    s->asked = g_hash_table_new_full(g_int64_hash, g_int64_equal, g_free,
-                                     NULL);
     return s;
 }
 
@@ -37,7 +35,6 @@ void session_free(Session *s)
     elf_free(s->elf);
     g_free(s->elf_problem);
     g_hash_table_unref(s->insn);
-    g_hash_table_unref(s->asked);
     if (s->reg_names) {
         g_ptr_array_unref(s->reg_names);
     }
@@ -164,9 +161,13 @@ static uint64_t *pc_key(uint64_t pc)
     return k;
 }
 
-static void remember_insn(Session *s, uint64_t pc, const char *hex)
+void session_learn_disas(Session *s, uint64_t pc, const char *value)
 {
-    g_hash_table_replace(s->insn, pc_key(pc), g_strdup(hex));
+    char *text = value ? qinsn_unquote(value, NULL) : NULL;
+
+    if (text) {
+        g_hash_table_replace(s->insn, pc_key(pc), text);
+    }
 }
 
 void session_learn_list(Session *s, const Reply *r)
@@ -174,40 +175,39 @@ void session_learn_list(Session *s, const Reply *r)
     for (guint i = 0; i < r->data->len; i++) {
         g_autoptr(GArray) kv = kv_split(g_ptr_array_index(r->data, i));
         const char *addr = kv_get(kv, "addr");
-        const char *hex = kv_get(kv, "insn");
-        uint64_t pc;
+        uint64_t pc, end;
 
-        if (addr && hex && qinsn_parse_u64(addr, &pc, NULL)) {
-            remember_insn(s, pc, hex);
+        if (addr && qinsn_parse_range(addr, &pc, &end, NULL)) {
+            session_learn_disas(s, pc, kv_get(kv, "disas"));
         }
     }
 }
 
-static void fetch_insn(Session *s, uint64_t pc)
+/* Capstone's text of the instruction at @pc in the guest's ELF file. */
+static char *disas_from_elf(Session *s, uint64_t pc)
 {
-    g_autoptr(Reply) r = NULL;
+    uint8_t code[16];
+    size_t len;
 
-    if (g_hash_table_contains(s->asked, &pc) || !conn_is_open(s->conn)) {
-        return;
+    if (!s->disas) {
+        return NULL;
     }
-    g_hash_table_add(s->asked, pc_key(pc));
-    r = conn_request(s->conn, "list", NULL);
-    if (r && r->ok) {
-        session_learn_list(s, r);
-    }
+    len = elf_read_code(session_elf(s), pc, code, sizeof(code));
+    return disas_code(s->disas, pc, code, len);
 }
 
-char *session_describe_pc(Session *s, uint64_t pc, bool fetch)
+char *session_insn_text(Session *s, uint64_t pc)
+{
+    const char *qemu = g_hash_table_lookup(s->insn, &pc);
+
+    return qemu ? g_strdup(qemu) : disas_from_elf(s, pc);
+}
+
+char *session_describe_pc(Session *s, uint64_t pc)
 {
     g_autofree char *sym = elf_symbolize(session_elf(s), pc);
-    g_autofree char *text = NULL;
-    const char *hex = g_hash_table_lookup(s->insn, &pc);
+    g_autofree char *text = session_insn_text(s, pc);
 
-    if (!hex && fetch && s->disas) {
-        fetch_insn(s, pc);
-        hex = g_hash_table_lookup(s->insn, &pc);
-    }
-    text = hex ? disas_hex(s->disas, pc, hex) : NULL;
     if (sym && text) {
         return g_strdup_printf("%s: %s", sym, text);
     }

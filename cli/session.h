@@ -25,13 +25,12 @@ typedef bool (*SessionQemuWaitFn)(void *opaque, int timeout_ms);
 
 typedef struct Session {
     Conn *conn;             /* NULL for client-only commands */
-    Disas *disas;           /* NULL when the arch has no disassembler */
+    Disas *disas;           /* NULL when capstone has not the arch */
     ElfFile *elf;           /* symbols of the guest (-e, run, or learned) */
     bool elf_learned;       /* asked the plugin which program runs */
     gint64 elf_asked_at;    /* when, if it did not know yet */
     char *elf_problem;      /* why there are no symbols */
-    GHashTable *insn;       /* pc -> hex bytes, from list lines */
-    GHashTable *asked;      /* pcs already looked up with list */
+    GHashTable *insn;       /* pc -> QEMU's disassembly, from disas= */
     GPtrArray *reg_names;   /* from regs, fetched on first use */
     char *qmp_path;         /* QEMU's QMP socket, when known */
     char *err_class;        /* class of the last ERR reply */
@@ -78,14 +77,18 @@ unsigned session_flush_events(Session *s);
 /* The same, stopping after @max hits (0: no limit). */
 unsigned session_flush_hits(Session *s, unsigned max);
 
-/* Remember the instruction bytes of the lines of a list reply. */
+/* Remember QEMU's disassembly (list's disas=) of the watches of a list. */
 void session_learn_list(Session *s, const Reply *r);
+/* Remember @value, a disas= field as on the wire, as the text at @pc. */
+void session_learn_disas(Session *s, uint64_t pc, const char *value);
 
 /*
- * "sym: insn" text for the instruction at @pc, or NULL.  With @fetch the
- * plugin is asked (once per pc) when the bytes are not known yet.
+ * The instruction at @pc: QEMU's disassembly when a disas= field gave it,
+ * else capstone's of the bytes in the ELF file; NULL when neither knows.
  */
-char *session_describe_pc(Session *s, uint64_t pc, bool fetch);
+char *session_insn_text(Session *s, uint64_t pc);
+/* "sym: insn" for the instruction at @pc, or either alone, or NULL. */
+char *session_describe_pc(Session *s, uint64_t pc);
 
 /* Register names of the target (fetched once); empty on failure. */
 GPtrArray *session_registers(Session *s);

@@ -17,6 +17,8 @@ void logfmt_init(LogFormatter *f, bool big_endian)
 {
     f->watches = trace_watches_new();
     f->big_endian = big_endian;
+    f->disas = NULL;
+    f->disas_opaque = NULL;
 }
 
 void logfmt_clear(LogFormatter *f)
@@ -263,6 +265,19 @@ static void append_capture(GString *out, OutputFormat fmt,
     }
 }
 
+/* An event's disas="…", when the formatter's owner knows it. */
+static void append_disas(GString *out, const LogFormatter *f,
+                         const HitView *v)
+{
+    const char *text = f->disas ? f->disas(f->disas_opaque, v->w->id,
+                                           v->pc) : NULL;
+
+    if (text) {
+        g_string_append(out, " disas=");
+        qinsn_quote(out, text);
+    }
+}
+
 /* Room for a hit line without its capture. */
 static size_t hit_room(const HitView *v)
 {
@@ -424,6 +439,9 @@ static bool format_hit(GString *out, OutputFormat fmt, const LogFormatter *f,
     g_string_truncate(out, p - out->str);
     if (v.w->capture != TRACE_CAPTURE_NONE) {
         append_capture(out, fmt, &v);
+    }
+    if (fmt == FORMAT_EVENT && v.w->kind != TRACE_WATCH_MEM) {
+        append_disas(out, f, &v);
     }
     g_string_append(out, fmt == FORMAT_JSON ? "}\n" : "\n");
     return true;

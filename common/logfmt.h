@@ -16,9 +16,19 @@ typedef enum {
     FORMAT_CTF,                 /* the binary trace itself: no lines */
 } OutputFormat;
 
+/*
+ * The disassembly of the instruction at @pc of watch @watch, valid until
+ * the next call, or NULL when it is not known.  Events only: logs do not
+ * carry it.
+ */
+typedef const char *(*LogDisasFn)(void *opaque, uint32_t watch,
+                                  uint64_t pc);
+
 typedef struct LogFormatter {
     TraceWatches *watches;      /* learnt from watch records, owned */
     bool big_endian;            /* register values' byte order */
+    LogDisasFn disas;           /* NULL: events without disas= */
+    void *disas_opaque;
 } LogFormatter;
 
 void logfmt_init(LogFormatter *f, bool big_endian);

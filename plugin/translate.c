@@ -2,7 +2,9 @@
  * The translation-time choice of watched instructions: only instructions a
  * watch covers get an execution callback (record.c), and while a memory
  * watch exists every instruction gets a memory callback.  Every block
- * translated is also noted for the flush module.
+ * translated is also noted for the flush module.  A watched instruction's
+ * disassembly is QEMU's own, taken here: it is exact for the bytes
+ * translated, and costs nothing for the instructions nobody watches.
  */
 #include "flush.h"
 #include "record.h"
@@ -43,6 +45,35 @@ static void arm_mem_watches(void)
     }
 }
 
+/*
+ * QEMU's disassembly with its column padding ("lui<17 spaces>a1,6")
+ * collapsed to single spaces: a value for one line of the protocol.
+ */
+static char *insn_disas(struct qemu_plugin_insn *insn)
+{
+    char *text = qemu_plugin_insn_disas(insn);
+    char *to = text;
+    bool space = false;
+
+    for (const char *p = text; p && *p; p++) {
+        if (g_ascii_isspace(*p)) {
+            space = to != text;
+            continue;
+        }
+        if (space) {
+            *to++ = ' ';
+            space = false;
+        }
+        *to++ = *p;
+    }
+    if (to == text) {
+        g_free(text);       /* nothing decoded: no disassembly */
+        return NULL;
+    }
+    *to = '\0';
+    return text;
+}
+
 static void hook_insn(struct qemu_plugin_insn *insn, GPtrArray *hooks,
                       bool mem)
 {
@@ -52,6 +83,11 @@ static void hook_insn(struct qemu_plugin_insn *insn, GPtrArray *hooks,
 
     g_ptr_array_set_size(hooks, 0);
     watch_table_hooks_for(watches, pc, bytes, (int)len, hooks);
+    if (hooks->len) {
+        g_autofree char *text = insn_disas(insn);
+
+        watch_table_set_disas(watches, hooks, text);
+    }
     for (guint j = 0; j < hooks->len; j++) {
         qemu_plugin_register_vcpu_insn_exec_cb(
             insn, record_insn_exec, QEMU_PLUGIN_CB_R_REGS,

@@ -76,6 +76,11 @@ typedef struct Hook {
      * memory callbacks (their hooks come from mem_site()).
      */
     bool lazy_state;
+    /*
+     * QEMU's disassembly of the instruction last translated here, or
+     * NULL; under the table lock (translation replaces it).
+     */
+    char *disas;
 } Hook;
 
 
@@ -118,6 +123,17 @@ void watch_table_retired(WatchTable *t, uint64_t *hits, uint64_t *logged);
  */
 void watch_table_hooks_for(WatchTable *t, uint64_t pc, const uint8_t *bytes,
                            int len, GPtrArray *hooks);
+/*
+ * Translation-time: @text (QEMU's disassembly of the instruction at the
+ * hooks' PC) for @hooks, as watch_table_hooks_for just returned them.
+ */
+void watch_table_set_disas(WatchTable *t, GPtrArray *hooks, const char *text);
+/*
+ * Append the disassembly of @pc as last translated for watch @id (a live
+ * one, or one removed but not yet reclaimed) to @out; false when unknown.
+ */
+bool watch_table_disas(WatchTable *t, uint32_t id, uint64_t pc,
+                       GString *out);
 /* Quick check without allocation: is there any live watch at all? */
 bool watch_table_any(WatchTable *t);
 

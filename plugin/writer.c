@@ -38,6 +38,7 @@ static GMutex drain_lock;       /* the writer thread vs. the final drain */
 static GMutex ctf_lock;         /* the trace's life vs. new watches */
 static GString *out;            /* text or JSON not yet written */
 static GString *event;
+static GString *disas;          /* the disassembly of the event's pc */
 static GByteArray *own;         /* the writer's own records */
 static uint64_t pos[QINSN_MAX_VCPUS + 1];       /* consumer positions */
 static uint64_t next_seq;       /* text and JSON: the next record */
@@ -418,13 +419,23 @@ static gpointer writer_main(gpointer unused)
     return NULL;
 }
 
+/* For hit events: what translation saw at the pc (the log has no text). */
+static const char *event_disas(void *opaque, uint32_t watch, uint64_t pc)
+{
+    g_string_truncate(disas, 0);
+    return watch_table_disas(cfg.watches, watch, pc, disas) ? disas->str
+                                                            : NULL;
+}
+
 bool writer_start(const WriterConfig *c, GError **errp)
 {
     cfg = *c;
     out = g_string_sized_new(OUT_FLUSH + 65536);
     event = g_string_sized_new(512);
+    disas = g_string_sized_new(64);
     own = g_byte_array_new();
     logfmt_init(&formatter, cfg.big_endian);
+    formatter.disas = event_disas;
     if (cfg.format == FORMAT_CTF) {
         ctf = ctf_open(cfg.log_path ? cfg.log_path : "qinsn-trace",
                        cfg.arch, cfg.big_endian, record_writer_progress,

@@ -8,10 +8,9 @@ format.py.
 
 import collections
 import itertools
-import re
 import threading
 
-_FIELD = re.compile(r'(\S+?)=("(?:[^"\\]|\\.)*"|\S*)')
+from . import wire
 
 
 class Hit:
@@ -32,8 +31,11 @@ class Hit:
         self.stale = set()
         self.regs = collections.OrderedDict()
         self.extra = []         # mem@0x...=hex, str@0x...="text"
+        self.disas = None       # QEMU's disassembly of the instruction
         for key, value in fields[4:]:
-            if key == "stale":
+            if key == "disas" and value.startswith('"'):
+                self.disas = wire.unquote(value)
+            elif key == "stale":
                 self.stale.update(filter(None, value.split(",")))
             elif "@" in key:
                 self.extra.append((key, value))
@@ -70,7 +72,7 @@ class Mark:
 def parse_event(text):
     """(kind, object-or-fields) for the text after ``! ``."""
     kind, _, rest = text.partition(" ")
-    fields = [(m.group(1), m.group(2)) for m in _FIELD.finditer(rest)]
+    fields = [(m.group(1), m.group(2)) for m in wire.FIELD.finditer(rest)]
     if kind == "hit":
         return kind, Hit(fields)
     if kind == "mem":

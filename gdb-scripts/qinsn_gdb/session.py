@@ -18,6 +18,7 @@ import gdb
 
 from . import format as fmt
 from . import location
+from . import wire
 from .events import EventRing
 from .registers import (GDB_ARCHES, RegisterError, RegisterMap,
                         parse_plugin_regs, parse_remote_registers)
@@ -70,9 +71,10 @@ class MemWatch:
 
 
 def parse_watch_line(line):
-    """A data line of ``list`` as a dict of its fields, with ``id`` and
-    ``addr`` (a range's start) as numbers and ``kind`` "insn" or "mem"."""
-    fields = dict(w.split("=", 1) for w in line.split() if "=" in w)
+    """A data line of ``list`` as a dict of its fields (``disas`` unquoted),
+    with ``id`` and ``addr`` (a range's start) as numbers and ``kind``
+    "insn" or "mem"."""
+    fields = wire.parse_fields(line)
     fields["id"] = int(fields["id"])
     start, _, end = fields["addr"].partition("..")
     fields["addr"] = int(start, 16)

@@ -296,7 +296,9 @@ State is pending (not translated since it was set), armed (translated),
 hit (hit at least once) or done (its count is spent).  What is the
 address of an instruction watch; for a memory watch "mem", its
 direction (r, w, rw), length and address, and the expression it was set
-with when it was set from this gdb."""
+with when it was set from this gdb.  Once QEMU has translated an
+instruction watch, its instruction follows a ';' as QEMU disassembles
+it."""
 
     name = "qinsn-list"
     category = gdb.COMMAND_BREAKPOINTS
@@ -314,6 +316,8 @@ with when it was set from this gdb."""
             extra = " ".join("%s=%s" % (k, fields[k]) for k in
                              ("regs", "if", "ignore", "count", "cpu", "mem",
                               "str") if k in fields)
+            if "disas" in fields:
+                extra += "  ; " + fields["disas"]
             gdb.write("%-4s %-8s %-4s %-8s %-8s %s %s\n" % (
                 fields["id"], fields.get("state"),
                 "y" if fields.get("enabled") == "yes" else "n",

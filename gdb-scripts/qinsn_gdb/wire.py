@@ -8,6 +8,8 @@ the guest runs.  Nothing here imports gdb, so it runs on any thread.
 """
 
 import collections
+import json
+import re
 import select
 import socket
 import threading
@@ -63,14 +65,25 @@ class Reply:
             self.on_done(self)
 
 
+# key=value, the value a word or a JSON-quoted string (which may hold
+# spaces): ``program="/a b"``, ``disas="addi a0,a0,1"``.
+FIELD = re.compile(r'(\S+?)=("(?:[^"\\]|\\.)*"|\S*)')
+
+
+def unquote(value):
+    """A quoted value's text (``"a b"`` -> ``a b``); others as they are."""
+    if len(value) >= 2 and value[0] == '"' and value[-1] == '"':
+        try:
+            return json.loads(value)
+        except ValueError:
+            pass
+    return value
+
+
 def parse_fields(line):
-    """``a=1 b=x`` -> {'a': '1', 'b': 'x'}; words without '=' are skipped."""
-    out = {}
-    for word in line.split():
-        key, eq, value = word.partition("=")
-        if eq:
-            out[key] = value
-    return out
+    """``a=1 b="x y"`` -> {'a': '1', 'b': 'x y'}; quoted values are
+    unquoted, words without '=' are skipped."""
+    return {m.group(1): unquote(m.group(2)) for m in FIELD.finditer(line)}
 
 
 class Greeting:

@@ -1,7 +1,8 @@
 /*
  * Unit tests of record formatting: binary records (trace.h) as JSON Lines,
  * the aligned text log and socket events, byte for byte, for hits, stale
- * flags, captures, marks, drops, stalls and summaries.
+ * flags, captures, disassembly, marks, drops, stalls and summaries; and
+ * the watch table's disassembly of translated instructions.
  */
 #include <string.h>
 
@@ -113,6 +114,96 @@ static void test_hit_json(void)
     g_assert_cmpuint(out->len, ==, 0);
     logfmt_clear(&f);
     watch_free(w);
+}
+
+/* A formatter owner's disassembly: one known pc, with a quote in it. */
+static const char *fake_disas(void *opaque, uint32_t watch, uint64_t pc)
+{
+    g_assert_cmpuint(watch, ==, 7);
+    return pc == 0x401011 ? (const char *)opaque : NULL;
+}
+
+static void test_hit_disas(void)
+{
+    static const char *const names[] = { "rdi", NULL };
+    g_autoptr(QinsnRegTable) t = table();
+    Watch *w = watch(t, names, QINSN_CAPTURE_NONE);
+    g_autoptr(GString) out = g_string_new(NULL);
+    uint8_t rec[256], *p;
+    LogFormatter f;
+    size_t len;
+
+    formatter(&f, w);
+    f.disas = fake_disas;
+    f.disas_opaque = (void *)"movl $0x5a5a, %esi \"q\"";
+    p = hit_start(rec, w, 3, 0x401011, false);
+    p = put_reg(p, 0x5, 8);
+    len = p - rec;
+    g_assert_true(logfmt_record(out, FORMAT_EVENT, &f, 0, rec, len));
+    g_assert_cmpstr(out->str, ==,
+        "! hit watch=7 cpu=0 pc=0x401011 hit=3 rdi=0x5 "
+        "disas=\"movl $0x5a5a, %esi \\\"q\\\"\"\n");
+
+    /* the logs never carry it */
+    g_string_truncate(out, 0);
+    g_assert_true(logfmt_record(out, FORMAT_TEXT, &f, 0, rec, len));
+    g_assert_true(logfmt_record(out, FORMAT_JSON, &f, 0, rec, len));
+    g_assert_null(strstr(out->str, "disas"));
+
+    /* an instruction the owner does not know: no field */
+    g_string_truncate(out, 0);
+    hit_start(rec, w, 4, 0x401000, false);
+    g_assert_true(logfmt_record(out, FORMAT_EVENT, &f, 0, rec, len));
+    g_assert_cmpstr(out->str, ==,
+                    "! hit watch=7 cpu=0 pc=0x401000 hit=4 rdi=0x5\n");
+    logfmt_clear(&f);
+    watch_free(w);
+}
+
+/* Translation gives a watch's hooks their text; list and events read it. */
+static void test_watch_disas(void)
+{
+    static const char *const names[] = { NULL };
+    g_autoptr(QinsnRegTable) t = table();
+    WatchTable *tab = watch_table_new(10, 1 << 20);
+    Watch *w = watch(t, names, QINSN_CAPTURE_NONE);
+    g_autoptr(GPtrArray) hooks = g_ptr_array_new();
+    g_autoptr(GString) line = g_string_new(NULL);
+    g_autoptr(GString) text = g_string_new(NULL);
+    uint8_t bytes[] = { 0x90 };
+    uint32_t id;
+
+    w->sym = g_strdup("f");
+    g_assert_true(watch_table_add(tab, w, 0, NULL));
+    watch_describe(w, t, line);
+    g_assert_null(strstr(line->str, "disas="));
+    g_assert_false(watch_table_disas(tab, w->id, 0x401000, text));
+
+    watch_table_hooks_for(tab, 0x401000, bytes, 1, hooks);
+    g_assert_cmpuint(hooks->len, ==, 1);
+    watch_table_set_disas(tab, hooks, "nop \"x\"");
+    g_string_truncate(line, 0);
+    watch_describe(w, t, line);
+    g_assert_nonnull(strstr(line->str,
+                            " insn=90 disas=\"nop \\\"x\\\"\" sym=f"));
+    g_assert_true(watch_table_disas(tab, w->id, 0x401000, text));
+    g_assert_cmpstr(text->str, ==, "nop \"x\"");
+    g_assert_false(watch_table_disas(tab, w->id, 0x401001, text));
+
+    /* retranslated with other bytes: the latest text */
+    watch_table_set_disas(tab, hooks, "int3");
+    g_string_truncate(text, 0);
+    g_assert_true(watch_table_disas(tab, w->id, 0x401000, text));
+    g_assert_cmpstr(text->str, ==, "int3");
+
+    /* removed, not yet reclaimed: its last records still get the text */
+    id = w->id;
+    g_assert_true(watch_table_remove(tab, id, 0, NULL));
+    g_string_truncate(text, 0);
+    g_assert_true(watch_table_disas(tab, id, 0x401000, text));
+    watch_table_reclaim(tab, 1, NULL);
+    g_assert_false(watch_table_disas(tab, id, 0x401000, text));
+    watch_table_free(tab);
 }
 
 static void test_capture(void)
@@ -259,6 +350,8 @@ int main(int argc, char **argv)
     g_test_init(&argc, &argv, NULL);
     g_test_add_func("/format/hit/json-text-event", test_hit_json);
     g_test_add_func("/format/hit/capture", test_capture);
+    g_test_add_func("/format/hit/disas", test_hit_disas);
+    g_test_add_func("/watch/disas", test_watch_disas);
     g_test_add_func("/format/mark-drop-summary", test_mark_drop_summary);
     g_test_add_func("/format/watch-record", test_watch_record);
     g_test_add_func("/format/value-hex", test_value_hex);
