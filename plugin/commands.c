@@ -1,11 +1,13 @@
 /*
- * Control commands: parse a request with the shared protocol table and act on
- * the watch table, the flush generations and the log.
+ * Control commands: parse a request with the shared command table and run
+ * its handler (the watch set's are in watchcmds.c); the others act on the
+ * flush generations, the record path and the log.
  */
 #include <inttypes.h>
 #include <string.h>
 
 #include "commands.h"
+#include "handlers.h"
 #include "flush.h"
 #include "program.h"
 #include "record.h"
@@ -14,14 +16,7 @@
 
 static CommandsConfig cfg;
 
-typedef struct Reply {
-    GString *text;              /* data lines, then the status line */
-    uint64_t wait_gen;          /* hold until this generation is live */
-} Reply;
-
-static void data(Reply *r, const char *fmt, ...) G_GNUC_PRINTF(2, 3);
-
-static void data(Reply *r, const char *fmt, ...)
+void reply_data(Reply *r, const char *fmt, ...)
 {
     va_list ap;
 
@@ -35,32 +30,10 @@ static void data(Reply *r, const char *fmt, ...)
 void commands_init(const CommandsConfig *c)
 {
     cfg = *c;
+    watchcmds_init(c);
 }
 
-bool commands_add_watch(Watch *w, GError **errp)
-{
-    bool enabled = atomic_load(&w->enabled);
-
-    /*
-     * The watch's definition goes to the log before any of its hits: it
-     * joins the table disabled, and is enabled once its record is queued.
-     */
-    atomic_store(&w->enabled, false);
-    if (!watch_table_add(cfg.watches, w, flush_count(), errp)) {
-        watch_free(w);
-        return false;
-    }
-    if (!writer_watch(w)) {
-        g_set_error(errp, QINSN_ERROR, QINSN_ERR_LIMIT,
-                    "the log's queue is full: watch not added");
-        watch_table_remove(cfg.watches, w->id, flush_count(), NULL);
-        return false;
-    }
-    atomic_store(&w->enabled, enabled);
-    return true;
-}
-
-static bool need_regs(GError **errp)
+bool need_regs(GError **errp)
 {
     if (!cfg.target->regs) {
         g_set_error(errp, QINSN_ERROR, QINSN_ERR_STATE,
@@ -68,188 +41,6 @@ static bool need_regs(GError **errp)
                     "has started");
         return false;
     }
-    return true;
-}
-
-/* Parse, build and add a watch of any kind; NULL with @errp set. */
-static Watch *add_watch(const QinsnRequest *req, bool *first_mem,
-                        GError **errp)
-{
-    QinsnWatchSpec o;
-    Watch *w = NULL;
-
-    qinsn_watch_spec_init(&o);
-    if (!need_regs(errp) || !qinsn_watch_spec_parse(&o, req, errp)) {
-        goto out;
-    }
-    g_mutex_lock(&cfg.target->lock);
-    w = watch_new(&o, cfg.target->regs, cfg.target->default_regs, errp);
-    g_mutex_unlock(&cfg.target->lock);
-    *first_mem = w && w->kind == QINSN_WATCH_MEM &&
-        watch_table_mem_count(cfg.watches) == 0;
-    if (w && !commands_add_watch(w, errp)) {
-        w = NULL;
-    }
-out:
-    qinsn_watch_spec_clear(&o);
-    return w;
-}
-
-/* An instruction watch (or break): live once a flush has completed. */
-static bool cmd_watch(Client *c, const QinsnRequest *req, Reply *r,
-                      GError **errp)
-{
-    bool first_mem;
-    Watch *w = add_watch(req, &first_mem, errp);
-
-    if (!w) {
-        return false;
-    }
-    r->wait_gen = flush_request();
-    g_string_append_printf(r->text, "OK id=%u gen=%" PRIu64 "\n", w->id,
-                           r->wait_gen);
-    return true;
-}
-
-/* A break is a watch that also stops the guest (stop.c). */
-static bool cmd_break(Client *c, const QinsnRequest *req, Reply *r,
-                      GError **errp)
-{
-    return stop_available(errp) && cmd_watch(c, req, r, errp);
-}
-
-/*
- * Memory callbacks are put on every instruction while any memory watch
- * exists: the first memory watch needs a flush, later ones only wait for
- * that same generation, and removing the last one flushes to remove them.
- */
-static uint64_t mem_gen;
-
-static bool cmd_watch_mem(Client *c, const QinsnRequest *req, Reply *r,
-                          GError **errp)
-{
-    bool first;
-    Watch *w = add_watch(req, &first, errp);
-
-    if (!w) {
-        return false;
-    }
-    if (first) {
-        mem_gen = flush_request();
-    }
-    r->wait_gen = MAX(mem_gen, flush_live_gen());
-    g_string_append_printf(r->text, "OK id=%u gen=%" PRIu64 "\n", w->id,
-                           r->wait_gen);
-    return true;
-}
-
-static void after_removal(bool had_mem)
-{
-    /*
-     * The last memory watch takes the memory callbacks with it; the last
-     * watch of all, on the patched path, the translation callback.
-     */
-    if ((had_mem && watch_table_mem_count(cfg.watches) == 0) ||
-        (flush_translating() && flush_path() == FLUSH_PATH_PATCHED &&
-         !watch_table_any(cfg.watches))) {
-        flush_request();
-    }
-}
-
-static bool parse_id(const char *s, uint32_t *id, GError **errp)
-{
-    uint64_t v;
-
-    if (g_str_has_prefix(s, "0x") || !qinsn_parse_u64(s, &v, NULL) ||
-        v > UINT32_MAX) {
-        g_set_error(errp, QINSN_ERROR, QINSN_ERR_ARG,
-                    "'%s' is not a watch id (a decimal number)", s);
-        return false;
-    }
-    *id = (uint32_t)v;
-    return true;
-}
-
-static bool cmd_unwatch(Client *c, const QinsnRequest *req, Reply *r,
-                        GError **errp)
-{
-    const char *arg = g_ptr_array_index(req->args, 0);
-    uint64_t flushes = flush_count();
-    bool had_mem = watch_table_mem_count(cfg.watches) > 0;
-    uint64_t addr;
-    uint32_t id;
-    int n;
-
-    if (g_str_equal(arg, "all")) {
-        n = watch_table_remove_all(cfg.watches, flushes);
-        record_end_waits();
-    } else if (g_str_has_prefix(arg, "0x")) {
-        if (!qinsn_parse_u64(arg, &addr, errp)) {
-            return false;
-        }
-        n = watch_table_remove_addr(cfg.watches, addr, flushes);
-        if (!n) {
-            g_set_error(errp, QINSN_ERROR, QINSN_ERR_NOTFOUND,
-                        "no watch at %s", arg);
-            return false;
-        }
-    } else {
-        if (!parse_id(arg, &id, errp) ||
-            !watch_table_remove(cfg.watches, id, flushes, errp)) {
-            return false;
-        }
-        n = 1;
-    }
-    after_removal(had_mem);
-    /* Stale hooks only cost a check; reclaim them in batches. */
-    if (watch_table_graveyard(cfg.watches) > 1024) {
-        flush_request();
-    }
-    g_string_append_printf(r->text, "OK removed=%d\n", n);
-    return true;
-}
-
-static bool enable_disable(const QinsnRequest *req, Reply *r, bool on,
-                           GError **errp)
-{
-    Watch *w;
-    uint32_t id;
-
-    if (!parse_id(g_ptr_array_index(req->args, 0), &id, errp)) {
-        return false;
-    }
-    w = watch_table_lookup(cfg.watches, id);
-    if (!w) {
-        g_set_error(errp, QINSN_ERROR, QINSN_ERR_NOTFOUND,
-                    "no watch with id %u", id);
-        return false;
-    }
-    if (on && atomic_load(&w->done)) {
-        /* a spent count starts again, as gdb's enable count does */
-        atomic_store(&w->claimed, 0);
-        atomic_store(&w->done, false);
-    }
-    atomic_store(&w->enabled, on);
-    g_string_append_printf(r->text, "OK id=%u enabled=%s\n", id,
-                           on ? "yes" : "no");
-    return true;
-}
-
-static void list_one(Watch *w, void *opaque)
-{
-    Reply *r = opaque;
-
-    g_string_append(r->text, "= ");
-    watch_describe(w, cfg.target->regs, r->text);
-    g_string_append_c(r->text, '\n');
-}
-
-static bool cmd_list(Client *c, const QinsnRequest *req, Reply *r,
-                     GError **errp)
-{
-    watch_table_foreach(cfg.watches, list_one, r);
-    g_string_append_printf(r->text, "OK watches=%u\n",
-                           watch_table_count(cfg.watches));
     return true;
 }
 
@@ -297,7 +88,7 @@ static bool cmd_regs(Client *c, const QinsnRequest *req, Reply *r,
     }
     for (guint i = 0; i < cfg.target->regs->regs->len; i++) {
         QinsnReg *reg = qinsn_regs_at(cfg.target->regs, i);
-        data(r, "name=%s gdb=%d size=%d", reg->name, reg->gdb_num,
+        reply_data(r, "name=%s gdb=%d size=%d", reg->name, reg->gdb_num,
              reg->size);
     }
     g_string_append_printf(r->text, "OK count=%u\n", cfg.target->regs->regs->len);
@@ -342,28 +133,28 @@ static bool cmd_stats(Client *c, const QinsnRequest *req, Reply *r,
     writer_stats(&written, &dropped, &errors);
     watch_table_retired(cfg.watches, &sums[0], &sums[1]);
     watch_table_foreach(cfg.watches, sum_watch, sums);
-    data(r, "hits=%" PRIu64, sums[0]);
-    data(r, "logged=%" PRIu64, sums[1]);
-    data(r, "written=%" PRIu64, written);
-    data(r, "dropped=%" PRIu64, dropped);
-    data(r, "write_errors=%" PRIu64, errors);
-    data(r, "watches=%u", watch_table_count(cfg.watches));
-    data(r, "flushes=%" PRIu64, flush_count());
-    data(r, "gen=%" PRIu64, flush_live_gen());
-    data(r, "flush_path=%s", flush_path_name());
-    data(r, "dormant=%s", flush_translating() ? "no" : "yes");
-    data(r, "exact=%s", cfg.target->exact_state ? "yes" : "no");
-    data(r, "stop=%s", stop_method_name());
-    data(r, "clients=%u", control_clients());
-    data(r, "log=%s", cfg.log_path ? cfg.log_path : "stderr");
-    data(r, "format=%s", cfg.format == FORMAT_JSON ? "json" :
+    reply_data(r, "hits=%" PRIu64, sums[0]);
+    reply_data(r, "logged=%" PRIu64, sums[1]);
+    reply_data(r, "written=%" PRIu64, written);
+    reply_data(r, "dropped=%" PRIu64, dropped);
+    reply_data(r, "write_errors=%" PRIu64, errors);
+    reply_data(r, "watches=%u", watch_table_count(cfg.watches));
+    reply_data(r, "flushes=%" PRIu64, flush_count());
+    reply_data(r, "gen=%" PRIu64, flush_live_gen());
+    reply_data(r, "flush_path=%s", flush_path_name());
+    reply_data(r, "dormant=%s", flush_translating() ? "no" : "yes");
+    reply_data(r, "exact=%s", cfg.target->exact_state ? "yes" : "no");
+    reply_data(r, "stop=%s", stop_method_name());
+    reply_data(r, "clients=%u", control_clients());
+    reply_data(r, "log=%s", cfg.log_path ? cfg.log_path : "stderr");
+    reply_data(r, "format=%s", cfg.format == FORMAT_JSON ? "json" :
          cfg.format == FORMAT_CTF ? "ctf" : "text");
-    data(r, "overflow=%s", record_overflow_drop() ? "drop" : "wait");
-    data(r, "stalls=%" PRIu64, writer_stalls());
-    data(r, "stall_ms=%u", record_stall_ms());
+    reply_data(r, "overflow=%s", record_overflow_drop() ? "drop" : "wait");
+    reply_data(r, "stalls=%" PRIu64, writer_stalls());
+    reply_data(r, "stall_ms=%u", record_stall_ms());
     writer_times(&busy, &in_write);
-    data(r, "writer_busy_ns=%" PRIu64, busy);
-    data(r, "writer_write_ns=%" PRIu64, in_write);
+    reply_data(r, "writer_busy_ns=%" PRIu64, busy);
+    reply_data(r, "writer_write_ns=%" PRIu64, in_write);
     program_stats(r->text);
     g_string_append(r->text, "OK\n");
     return true;
@@ -405,26 +196,14 @@ static bool cmd_help(Client *c, const QinsnRequest *req, Reply *r,
             (only && !g_str_equal(cmds[i].name, only))) {
             continue;
         }
-        data(r, "%s %s: %s", cmds[i].name, cmds[i].args, cmds[i].summary);
+        reply_data(r, "%s %s: %s", cmds[i].name, cmds[i].args, cmds[i].summary);
         if (only && cmds[i].keys) {
             g_autofree char *keys = g_strjoinv(",", (char **)cmds[i].keys);
-            data(r, "options: %s", keys);
+            reply_data(r, "options: %s", keys);
         }
     }
     g_string_append(r->text, "OK\n");
     return true;
-}
-
-static bool cmd_enable(Client *c, const QinsnRequest *req, Reply *r,
-                       GError **errp)
-{
-    return enable_disable(req, r, true, errp);
-}
-
-static bool cmd_disable(Client *c, const QinsnRequest *req, Reply *r,
-                        GError **errp)
-{
-    return enable_disable(req, r, false, errp);
 }
 
 static bool cmd_subscribe(Client *c, const QinsnRequest *req, Reply *r,
@@ -452,9 +231,6 @@ static bool cmd_quit(Client *c, const QinsnRequest *req, Reply *r,
     client_close(c);
     return true;
 }
-
-typedef bool (*Handler)(Client *c, const QinsnRequest *req, Reply *r,
-                        GError **errp);
 
 /* The handler of each command the plugin serves in the shared table. */
 static const struct {
