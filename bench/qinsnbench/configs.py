@@ -25,7 +25,7 @@ FLUSH_EVERY = 1.0          # seconds between flush requests
 class Config:
     name: str
     flavour: str = STOCK            # which QEMU build
-    plugin: str = None      # None | qinsn | execlog | naive | floor
+    plugin: str = None      # None | qinsn | execlog | naive | floor | empty
     watches: list = field(default_factory=list)     # qinsn requests
     args: list = field(default_factory=list)        # other plugins' args
     flush_every: float = None       # send `flush` this often while running

@@ -7,6 +7,8 @@
   looked up at execution.
 - bench/floor/floor.c: one callback on the hot PC that only reads the
   registers: the floor of a register-logging hit on stock QEMU.
+- bench/empty/empty.c: loaded, registers nothing: what loading any plugin
+  costs.
 - gdb-multiarch through QEMU's gdbstub: a dprintf at the hot PC, and a
   write watchpoint on a hot variable, each stopped after a fixed number of
   hits (every hit stops the guest, so a full run would take hours).
@@ -26,6 +28,7 @@ HEADER_DIR = os.environ.get("QINSN_QEMU_INCLUDE",
                             "/usr/local/include/qinsn-qemu")
 NAIVE_SRC = os.path.join(TOP, "bench", "naive", "naive.c")
 FLOOR_SRC = os.path.join(TOP, "bench", "floor", "floor.c")
+EMPTY_SRC = os.path.join(TOP, "bench", "empty", "empty.c")
 EXECLOG_MEMBER = "contrib/plugins/execlog.c"
 
 
@@ -90,6 +93,11 @@ def naive(env):
 def floor(env):
     """Path of the floor plugin, built from bench/floor/floor.c."""
     return _own(env, "floor", FLOOR_SRC)
+
+
+def empty(env):
+    """Path of the empty plugin, built from bench/empty/empty.c."""
+    return _own(env, "empty", EMPTY_SRC)
 
 
 def floor_hits(stderr_path):

@@ -98,8 +98,8 @@ def _qemu_cmd(env, wl, cfg, tmp, tools):
     elif cfg.plugin == "naive":
         cmd += ["-plugin", ",".join([tools["naive"]] + cfg.args +
                                     [f"log={tmp}/log"])]
-    elif cfg.plugin == "floor":
-        cmd += ["-plugin", ",".join([tools["floor"]] + cfg.args)]
+    elif cfg.plugin in ("floor", "empty"):
+        cmd += ["-plugin", ",".join([tools[cfg.plugin]] + cfg.args)]
     return cmd
 
 
