@@ -365,6 +365,13 @@ Watch *watch_new(const WatchOptions *o, const QinsnRegTable *regs,
     w->hooks = g_hash_table_new_full(g_int64_hash, g_int64_equal, NULL,
                                      g_free);
     w->layout = make_layout(w, regs);
+    for (int i = 0; i < w->nregs; i++) {
+        w->reads[i] = (WatchRead) {
+            .handle = qinsn_regs_at(regs, w->regs[i])->handle,
+            .size = w->layout->regsizes[i],
+            .pc = w->regs[i] == regs->pc,
+        };
+    }
     w->ev_max = trace_hit_max(w->layout);
     return w;
 

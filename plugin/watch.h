@@ -38,6 +38,13 @@ typedef enum {
 #define WATCH_MEM_READ 1
 #define WATCH_MEM_WRITE 2
 
+/* How a hit reads one logged register: resolved once, at watch_new(). */
+typedef struct WatchRead {
+    void *handle;               /* QEMU's register handle */
+    uint16_t size;              /* bytes in the record */
+    bool pc;                    /* the PC: mid-block, the hook's own */
+} WatchRead;
+
 typedef struct Watch {
     uint32_t id;
     WatchKind kind;
@@ -47,6 +54,7 @@ typedef struct Watch {
     int nregs;
     int regs[QINSN_MAX_WATCH_REGS];     /* indexes into the register table */
     char *labels[QINSN_MAX_WATCH_REGS]; /* names as the user wrote them */
+    WatchRead reads[QINSN_MAX_WATCH_REGS];
     bool has_cond;
     int cond_reg;               /* -1: the accessed value (memory watches) */
     QinsnOp cond_op;
