@@ -10,6 +10,7 @@
 #include "logfmt.h"
 #include "record.h"
 #include "stop.h"
+#include "tsclock.h"
 
 static RecordConfig config;
 static const QinsnRegTable *regs;
@@ -29,6 +30,9 @@ void record_init(const RecordConfig *c)
 {
     config = *c;
     atomic_store(&overflow_drop, c->overflow_drop);
+    if (c->timestamps) {
+        tsclock_init();
+    }
     control = ring_new(UINT32_MAX);
 }
 
@@ -84,10 +88,26 @@ uint64_t record_lost_vcpus(void)
 
 uint64_t record_now(void)
 {
-    struct timespec ts;
+    return tsclock_mono();
+}
 
-    clock_gettime(CLOCK_MONOTONIC, &ts);
-    return (uint64_t)ts.tv_sec * 1000000000u + ts.tv_nsec;
+/*
+ * A record's timestamp: never below its ring's previous one, so that a
+ * stream stays ordered in time when the clock changes segments (tsclock.h)
+ * or a vCPU moves to a host CPU whose counter lags.
+ */
+static inline uint64_t stamp(Ring *r)
+{
+    uint64_t ts = tsclock_now();
+
+    ts = MAX(ts, r->last_ts);
+    r->last_ts = ts;
+    return ts;
+}
+
+uint64_t record_timestamp(void)
+{
+    return tsclock_now();
 }
 
 void record_set_overflow_drop(bool drop)
@@ -181,7 +201,7 @@ static inline uint8_t *reserve(Ring *r, size_t max)
 /* Number, time and publish a record built at @rec up to @end. */
 static inline void publish(Ring *r, Watch *w, uint8_t *rec, uint8_t *end)
 {
-    uint64_t ts = config.timestamps ? record_now() : 0;
+    uint64_t ts = config.timestamps ? stamp(r) : 0;
     uint64_t n = atomic_fetch_add_explicit(&seq, 1, memory_order_relaxed);
 
     trace_put_header(rec, w->ev_id, ts, n);
@@ -490,7 +510,7 @@ bool record_control_put(GByteArray *ev)
 {
     g_autoptr(GMutexLocker) locker = g_mutex_locker_new(&control_lock);
     uint8_t *rec = ring_reserve(control, ev->len);
-    uint64_t n, ts = record_now();
+    uint64_t n, ts = stamp(control);
 
     /*
      * A full queue refuses the record and the caller says so: it is not a

@@ -21,6 +21,7 @@
 #include "ctf.h"
 #include "qinsn.h"
 #include "record.h"
+#include "tsclock.h"
 #include "writer.h"
 
 /* Records handled per round, so a busy log still gets flushed regularly. */
@@ -314,14 +315,15 @@ static void report_losses(void)
         }
         sd = atomic_load(&r->stall_dropped);
         trace_encode_stall(own, i, sd - stall_drops_reported[i],
-                           record_stall_ms(), record_now(), 0);
+                           record_stall_ms(), record_timestamp(), 0);
         emit_own();
         stalls_reported[i] = s;
         stall_drops_reported[i] = sd;
     }
     d = total_drops();
     if (d > drops_reported) {
-        trace_encode_drop(own, d - drops_reported, record_now(), 0);
+        trace_encode_drop(own, d - drops_reported, record_timestamp(),
+                          0);
         emit_own();
         drops_reported = d;
     }
@@ -392,6 +394,7 @@ static gpointer writer_main(gpointer unused)
         uint64_t n, start = record_now();
         bool wrote;
 
+        tsclock_refine();
         g_mutex_lock(&drain_lock);
         n = drain(DRAIN_BATCH, false);
         report_losses();
@@ -480,7 +483,7 @@ static void write_summary(void)
     s.write_errors = atomic_load(&write_errors) +
         (ctf ? ctf_write_errors(ctf) : 0);
     s.overflow = record_overflow_drop();
-    trace_encode_summary(own, &s, record_now(), 0);
+    trace_encode_summary(own, &s, record_timestamp(), 0);
     emit_own();
 }
 
