@@ -205,7 +205,6 @@ static inline void publish(Ring *r, Watch *w, uint8_t *rec, uint8_t *end)
     uint64_t n = atomic_fetch_add_explicit(&seq, 1, memory_order_relaxed);
 
     trace_put_header(rec, w->ev_id, ts, n);
-    atomic_fetch_add_explicit(&w->logged, 1, memory_order_relaxed);
     ring_commit(r, rec, end - rec);
     if (G_UNLIKELY(atomic_load_explicit(&writer_idle,
                                         memory_order_relaxed))) {
@@ -379,11 +378,13 @@ static bool claim_hit(Watch *w, uint64_t *n)
 {
     *n = atomic_fetch_add(&w->hits, 1) + 1;
     if (*n <= w->ignore) {
+        atomic_fetch_add(&w->unlogged, 1);
         return false;
     }
     if (w->count) {
         uint64_t c = atomic_fetch_add(&w->claimed, 1) + 1;
         if (c > w->count) {
+            atomic_fetch_add(&w->unlogged, 1);
             return false;
         }
         if (c == w->count) {
@@ -392,6 +393,17 @@ static bool claim_hit(Watch *w, uint64_t *n)
         }
     }
     return true;
+}
+
+/* Room for a claimed hit's record, or NULL: the hit is not logged. */
+static inline uint8_t *reserve_hit(Watch *w, unsigned int cpu)
+{
+    uint8_t *rec = reserve(rings[cpu], w->ev_max);
+
+    if (G_UNLIKELY(!rec)) {
+        atomic_fetch_add(&w->unlogged, 1);
+    }
+    return rec;
 }
 
 /* The fixed part of a hit record after its header. */
@@ -423,7 +435,7 @@ void record_insn_exec(unsigned int cpu, void *udata)
          !qinsn_cond_eval(w->cond_op, reg_u64(cpu, h->pc, w->cond_reg),
                           w->cond_value)) ||
         !claim_hit(w, &n) ||
-        !(rec = reserve(rings[cpu], w->ev_max))) {
+        !(rec = reserve_hit(w, cpu))) {
         return;
     }
     p = put_hit(rec + TRACE_HEADER_SIZE, w, n, h);
@@ -471,7 +483,7 @@ static void mem_hit(unsigned int cpu, const Hook *site, Watch *w,
     lo = mem_value(info, &hi);
     if ((w->has_cond && !qinsn_cond_eval(w->cond_op, lo, w->cond_value)) ||
         !claim_hit(w, &n) ||
-        !(rec = reserve(rings[cpu], w->ev_max))) {
+        !(rec = reserve_hit(w, cpu))) {
         return;
     }
     p = put_hit(rec + TRACE_HEADER_SIZE, w, n, site);

@@ -401,8 +401,9 @@ void watch_free(Watch *w)
 void watch_describe(const Watch *w, const QinsnRegTable *regs, GString *out)
 {
     const char *state;
-    uint64_t hits = atomic_load(&w->hits);
+    uint64_t hits, logged;
 
+    watch_counts(w, &hits, &logged);
     if (atomic_load(&w->done)) {
         state = "done";
     } else if (hits) {
@@ -427,7 +428,7 @@ void watch_describe(const Watch *w, const QinsnRegTable *regs, GString *out)
     g_string_append_printf(out, " state=%s enabled=%s hits=%" PRIu64
                            " logged=%" PRIu64 " regs=",
                            state, atomic_load(&w->enabled) ? "yes" : "no",
-                           hits, (uint64_t)atomic_load(&w->logged));
+                           hits, logged);
     for (int i = 0; i < w->nregs; i++) {
         g_string_append_printf(out, "%s%s", i ? "," : "", w->labels[i]);
     }
@@ -680,8 +681,11 @@ void watch_table_reclaim(WatchTable *t, uint64_t flushes, GArray *freed)
         Watch *w = g_ptr_array_index(t->graveyard, i);
         if (w->dead_flushes < flushes) {
             /* no callback can run for it any more: its counts are final */
-            t->retired_hits += atomic_load(&w->hits);
-            t->retired_logged += atomic_load(&w->logged);
+            uint64_t hits, logged;
+
+            watch_counts(w, &hits, &logged);
+            t->retired_hits += hits;
+            t->retired_logged += logged;
             g_ptr_array_remove_index_fast(t->graveyard, i);
             if (freed) {
                 g_array_append_val(freed, w->id);
@@ -701,8 +705,11 @@ void watch_table_retired(WatchTable *t, uint64_t *hits, uint64_t *logged)
     *logged = t->retired_logged;
     for (guint i = 0; i < t->graveyard->len; i++) {
         Watch *w = g_ptr_array_index(t->graveyard, i);
-        *hits += atomic_load(&w->hits);
-        *logged += atomic_load(&w->logged);
+        uint64_t h, l;
+
+        watch_counts(w, &h, &l);
+        *hits += h;
+        *logged += l;
     }
 }
 

@@ -79,7 +79,12 @@ typedef struct Watch {
     atomic_bool translated;
     atomic_uint_fast64_t hits;   /* executions where the condition held */
     atomic_uint_fast64_t claimed; /* hits past ignore (may exceed count) */
-    atomic_uint_fast64_t logged;  /* records produced */
+    /*
+     * Hits past ignore= or count=, or whose record was dropped: logged
+     * records are hits - unlogged, so that a logged hit pays one atomic
+     * add (hits) and not two.  A hit being recorded counts as logged.
+     */
+    atomic_uint_fast64_t unlogged;
 
     /* Reclaim bookkeeping, under the table lock. */
     bool dead;
@@ -100,6 +105,17 @@ typedef struct Hook {
      */
     bool lazy_state;
 } Hook;
+
+/* Hits and records logged of @w, consistent with each other. */
+static inline void watch_counts(const Watch *w, uint64_t *hits,
+                                uint64_t *logged)
+{
+    /* unlogged first: every hit it counts is in hits read after it */
+    uint64_t u = atomic_load(&w->unlogged);
+
+    *hits = atomic_load(&w->hits);
+    *logged = *hits - u;
+}
 
 /* Parse watch options shared by the protocol and plugin arguments. */
 typedef struct WatchOptions {

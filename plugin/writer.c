@@ -458,9 +458,9 @@ static void add_summary_watch(Watch *w, void *opaque)
     GArray *a = opaque;
     TraceSummaryWatch sw = {
         .id = w->id, .start = w->start, .end = w->end,
-        .hits = atomic_load(&w->hits), .logged = atomic_load(&w->logged),
     };
 
+    watch_counts(w, &sw.hits, &sw.logged);
     g_array_append_val(a, sw);
 }
 
