@@ -287,8 +287,12 @@ static inline void put_reg(uint8_t *p, const GByteArray *buf, int n,
     memset(p + n, 0, size - n);
 }
 
+/*
+ * The registers of @w into @p.  @cond: the bytes of the condition's
+ * register, already read for the condition, or NULL.
+ */
 static uint8_t *put_regs(unsigned int cpu, const Hook *h, const Watch *w,
-                         uint8_t *p)
+                         uint8_t *p, const uint8_t *cond)
 {
     GByteArray *buf = scratch[cpu];
     bool own_pc = h->lazy_state || !config.exact_state;
@@ -303,6 +307,8 @@ static uint8_t *put_regs(unsigned int cpu, const Hook *h, const Watch *w,
 
         if (G_UNLIKELY(r->pc && own_pc)) {
             read_reg(cpu, h->pc, true, w->regs[i], p, r->size);
+        } else if (cond && i == w->cond_slot) {
+            memcpy(p, cond, r->size);
         } else {
             buf->len = 0;
             put_reg(p, buf, qemu_plugin_read_register(r->handle, buf),
@@ -427,19 +433,29 @@ void record_insn_exec(unsigned int cpu, void *udata)
 {
     const Hook *h = udata;
     Watch *w = h->watch;
-    uint8_t *rec, *p;
+    uint8_t *rec, *p, cond[8];
     uint64_t n;
 
-    if (!watch_applies(w, cpu) ||
-        (w->has_cond &&
-         !qinsn_cond_eval(w->cond_op, reg_u64(cpu, h->pc, w->cond_reg),
-                          w->cond_value)) ||
-        !claim_hit(w, &n) ||
+    if (!watch_applies(w, cpu)) {
+        return;
+    }
+    if (w->has_cond) {
+        /* at most 8 bytes (watch_new); kept for the record */
+        int size = qinsn_regs_at(regs, w->cond_reg)->size;
+
+        read_reg(cpu, h->pc, false, w->cond_reg, cond, size);
+        if (!qinsn_cond_eval(w->cond_op,
+                             format_value_u64(cond, size, config.big_endian),
+                             w->cond_value)) {
+            return;
+        }
+    }
+    if (!claim_hit(w, &n) ||
         !(rec = reserve_hit(w, cpu))) {
         return;
     }
     p = put_hit(rec + TRACE_HEADER_SIZE, w, n, h);
-    p = put_regs(cpu, h, w, p);
+    p = put_regs(cpu, h, w, p, w->has_cond ? cond : NULL);
     if (w->capture) {
         p = put_capture(cpu, h->pc, w, p);
     }
@@ -492,7 +508,7 @@ static void mem_hit(unsigned int cpu, const Hook *site, Watch *w,
     p = trace_put(p, &st, 1);
     p = trace_put(p, &lo, 8);
     p = trace_put(p, &hi, 8);
-    p = put_regs(cpu, site, w, p);
+    p = put_regs(cpu, site, w, p, NULL);
     publish(rings[cpu], w, rec, p);
 }
 

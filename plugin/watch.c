@@ -365,7 +365,12 @@ Watch *watch_new(const WatchOptions *o, const QinsnRegTable *regs,
     w->hooks = g_hash_table_new_full(g_int64_hash, g_int64_equal, NULL,
                                      g_free);
     w->layout = make_layout(w, regs);
+    w->cond_slot = -1;
     for (int i = 0; i < w->nregs; i++) {
+        if (w->has_cond && w->regs[i] == w->cond_reg &&
+            w->cond_reg != regs->pc) {
+            w->cond_slot = i;
+        }
         w->reads[i] = (WatchRead) {
             .handle = qinsn_regs_at(regs, w->regs[i])->handle,
             .size = w->layout->regsizes[i],

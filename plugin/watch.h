@@ -57,6 +57,7 @@ typedef struct Watch {
     WatchRead reads[QINSN_MAX_WATCH_REGS];
     bool has_cond;
     int cond_reg;               /* -1: the accessed value (memory watches) */
+    int cond_slot;              /* cond_reg's place in reads[], or -1 */
     QinsnOp cond_op;
     uint64_t cond_value;
     char *cond_text;
