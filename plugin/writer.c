@@ -141,7 +141,10 @@ static void handle(int i, const uint8_t *ev, size_t len)
     /* hits and marks: what clients count; not the log's own records */
     if (trace_event_id(ev) >= TRACE_EV_WATCH_BASE ||
         trace_event_id(ev) == TRACE_EV_MARK) {
-        atomic_fetch_add_explicit(&written, 1, memory_order_relaxed);
+        /* one thread writes it at a time (drain_lock): no locked add */
+        atomic_store_explicit(&written, atomic_load_explicit(
+                                  &written, memory_order_relaxed) + 1,
+                              memory_order_relaxed);
     }
 }
 
