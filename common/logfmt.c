@@ -130,6 +130,13 @@ static char *put_str(char *p, const char *s)
     return p + n;
 }
 
+/* Register @i's label (its length known: no strlen per record). */
+static char *put_label(char *p, const TraceWatch *w, int i)
+{
+    memcpy(p, w->labels[i], w->label_lens[i]);
+    return p + w->label_lens[i];
+}
+
 #define put_lit(p, lit) (memcpy((p), (lit), sizeof(lit) - 1), \
                          (p) + sizeof(lit) - 1)
 
@@ -316,7 +323,7 @@ static size_t hit_room(const HitView *v)
     size_t n = 256;
 
     for (int i = 0; i < v->w->nregs; i++) {
-        n += strlen(v->w->labels[i]) * 2 + 2 * 64 + 24;
+        n += v->w->label_lens[i] * 2 + 2 * 64 + 24;
     }
     return n;
 }
@@ -376,7 +383,7 @@ static char *put_hit_json(char *p, const LogFormatter *f, uint32_t cpu,
             *p++ = ',';
         }
         *p++ = '"';
-        p = put_str(p, w->labels[i]);   /* register names need no escape */
+        p = put_label(p, w, i);   /* register names need no escape */
         p = put_lit(p, "\":\"");
         p = put_value(p, v->val[i], w->regsizes[i], f->big_endian, false);
         *p++ = '"';
@@ -388,7 +395,7 @@ static char *put_hit_json(char *p, const LogFormatter *f, uint32_t cpu,
         for (int i = 0, n = 0; i < w->nregs; i++) {
             if (reg_stale(v, i)) {
                 p = n++ ? put_lit(p, ",\"") : put_lit(p, "\"");
-                p = put_str(p, w->labels[i]);
+                p = put_label(p, w, i);
                 *p++ = '"';
             }
         }
@@ -404,10 +411,11 @@ static char *put_hit_line(char *p, OutputFormat fmt, const LogFormatter *f,
     bool text = fmt == FORMAT_TEXT;
     const char *kind = w->kind == TRACE_WATCH_MEM ? "mem" : "hit";
 
+    /* both kinds are 3 characters */
     if (text) {
         /* "%-5s w%-4u cpu%-3u #%-8lu pc=0x%016lx" */
-        p = put_str(p, kind);
-        p = put_lit(p, "   w");
+        memcpy(p, kind, 3);
+        p = put_lit(p + 3, "   w");
         p = put_dec(p, w->id, 4);
         p = put_lit(p, " cpu");
         p = put_dec(p, cpu, 3);
@@ -417,7 +425,8 @@ static char *put_hit_line(char *p, OutputFormat fmt, const LogFormatter *f,
         p = put_hex(p, v->pc, 16);
     } else {
         p = put_lit(p, "! ");
-        p = put_str(p, kind);
+        memcpy(p, kind, 3);
+        p += 3;
         p = put_lit(p, " watch=");
         p = put_dec(p, w->id, 0);
         p = put_lit(p, " cpu=");
@@ -433,7 +442,7 @@ static char *put_hit_line(char *p, OutputFormat fmt, const LogFormatter *f,
     }
     for (int i = 0; i < w->nregs; i++) {
         *p++ = ' ';
-        p = put_str(p, w->labels[i]);
+        p = put_label(p, w, i);
         *p++ = '=';
         p = put_value(p, v->val[i], w->regsizes[i], f->big_endian, text);
         if (text && reg_stale(v, i)) {
@@ -444,7 +453,7 @@ static char *put_hit_line(char *p, OutputFormat fmt, const LogFormatter *f,
         for (int i = 0, n = 0; i < w->nregs; i++) {
             if (reg_stale(v, i)) {
                 p = n++ ? put_lit(p, ",") : put_lit(p, " stale=");
-                p = put_str(p, w->labels[i]);
+                p = put_label(p, w, i);
             }
         }
     }
