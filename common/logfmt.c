@@ -43,16 +43,54 @@ bool logfmt_learn(LogFormatter *f, const uint8_t *ev, size_t len)
     return true;
 }
 
+/*
+ * Two digits at a time: the writer formats every hit record, and digit
+ * by digit was most of its time on a hot watch.
+ */
+static const char dec_pairs[201] =
+    "00010203040506070809101112131415"
+    "16171819202122232425262728293031"
+    "32333435363738394041424344454647"
+    "48495051525354555657585960616263"
+    "64656667686970717273747576777879"
+    "80818283848586878889909192939495"
+    "96979899";
+
+static const char hex_pairs[513] =
+    "000102030405060708090a0b0c0d0e0f"
+    "101112131415161718191a1b1c1d1e1f"
+    "202122232425262728292a2b2c2d2e2f"
+    "303132333435363738393a3b3c3d3e3f"
+    "404142434445464748494a4b4c4d4e4f"
+    "505152535455565758595a5b5c5d5e5f"
+    "606162636465666768696a6b6c6d6e6f"
+    "707172737475767778797a7b7c7d7e7f"
+    "808182838485868788898a8b8c8d8e8f"
+    "909192939495969798999a9b9c9d9e9f"
+    "a0a1a2a3a4a5a6a7a8a9aaabacadaeaf"
+    "b0b1b2b3b4b5b6b7b8b9babbbcbdbebf"
+    "c0c1c2c3c4c5c6c7c8c9cacbcccdcecf"
+    "d0d1d2d3d4d5d6d7d8d9dadbdcdddedf"
+    "e0e1e2e3e4e5e6e7e8e9eaebecedeeef"
+    "f0f1f2f3f4f5f6f7f8f9fafbfcfdfeff";
+
 /* Raw output into reserved space: @p moves on, the caller bounds it. */
 static char *put_dec(char *p, uint64_t v, int width)
 {
     char buf[24];
     int n = sizeof(buf), len;
 
-    do {
-        buf[--n] = '0' + v % 10;
-        v /= 10;
-    } while (v);
+    while (v >= 100) {
+        n -= 2;
+        memcpy(buf + n, dec_pairs + 2 * (v % 100), 2);
+        v /= 100;
+    }
+    if (v >= 10) {
+        n -= 2;
+        memcpy(buf + n, dec_pairs + 2 * v, 2);
+    } else {
+        buf[--n] = '0' + v;
+    }
     len = sizeof(buf) - n;
     memcpy(p, buf + n, len);
     p += len;
@@ -68,17 +106,22 @@ static const char hexdigits[] = "0123456789abcdef";
 /* "0x" and @v in hex, zero-padded to @digits digits (0: no padding). */
 static char *put_hex(char *p, uint64_t v, int digits)
 {
-    char buf[16];
-    int n = sizeof(buf);
+    int n = v ? (64 - __builtin_clzll(v) + 3) / 4 : 1;
+    char *end, *q;
 
-    do {
-        buf[--n] = hexdigits[v & 15];
-        v >>= 4;
-    } while (v || (int)sizeof(buf) - n < digits);
+    n = MAX(n, digits);
     *p++ = '0';
     *p++ = 'x';
-    memcpy(p, buf + n, sizeof(buf) - n);
-    return p + sizeof(buf) - n;
+    end = q = p + n;
+    for (; n >= 2; n -= 2) {
+        q -= 2;
+        memcpy(q, hex_pairs + 2 * (v & 255), 2);
+        v >>= 8;
+    }
+    if (n) {
+        q[-1] = hexdigits[v & 15];
+    }
+    return end;
 }
 
 static char *put_str(char *p, const char *s)
@@ -89,6 +132,13 @@ static char *put_str(char *p, const char *s)
     return p + n;
 }
 
+/* Register @i's label (its length known: no strlen per record). */
+static char *put_label(char *p, const TraceWatch *w, int i)
+{
+    memcpy(p, w->labels[i], w->label_lens[i]);
+    return p + w->label_lens[i];
+}
+
 #define put_lit(p, lit) (memcpy((p), (lit), sizeof(lit) - 1), \
                          (p) + sizeof(lit) - 1)
 
@@ -97,6 +147,10 @@ uint64_t format_value_u64(const uint8_t *bytes, int len, bool big_endian)
     uint64_t v = 0;
     int n = len > 8 ? 8 : len;
 
+    if (len == 8 && big_endian == (G_BYTE_ORDER == G_BIG_ENDIAN)) {
+        memcpy(&v, bytes, 8);
+        return v;
+    }
     for (int i = 0; i < n; i++) {
         int k = big_endian ? len - 1 - i : i;
         v |= (uint64_t)bytes[k] << (8 * i);
@@ -284,7 +338,7 @@ static size_t hit_room(const HitView *v)
     size_t n = 256;
 
     for (int i = 0; i < v->w->nregs; i++) {
-        n += strlen(v->w->labels[i]) * 2 + 2 * 64 + 24;
+        n += v->w->label_lens[i] * 2 + 2 * 64 + 24;
     }
     return n;
 }
@@ -344,7 +398,7 @@ static char *put_hit_json(char *p, const LogFormatter *f, uint32_t cpu,
             *p++ = ',';
         }
         *p++ = '"';
-        p = put_str(p, w->labels[i]);   /* register names need no escape */
+        p = put_label(p, w, i);   /* register names need no escape */
         p = put_lit(p, "\":\"");
         p = put_value(p, v->val[i], w->regsizes[i], f->big_endian, false);
         *p++ = '"';
@@ -356,7 +410,7 @@ static char *put_hit_json(char *p, const LogFormatter *f, uint32_t cpu,
         for (int i = 0, n = 0; i < w->nregs; i++) {
             if (reg_stale(v, i)) {
                 p = n++ ? put_lit(p, ",\"") : put_lit(p, "\"");
-                p = put_str(p, w->labels[i]);
+                p = put_label(p, w, i);
                 *p++ = '"';
             }
         }
@@ -372,10 +426,11 @@ static char *put_hit_line(char *p, OutputFormat fmt, const LogFormatter *f,
     bool text = fmt == FORMAT_TEXT;
     const char *kind = w->kind == TRACE_WATCH_MEM ? "mem" : "hit";
 
+    /* both kinds are 3 characters */
     if (text) {
         /* "%-5s w%-4u cpu%-3u #%-8lu pc=0x%016lx" */
-        p = put_str(p, kind);
-        p = put_lit(p, "   w");
+        memcpy(p, kind, 3);
+        p = put_lit(p + 3, "   w");
         p = put_dec(p, w->id, 4);
         p = put_lit(p, " cpu");
         p = put_dec(p, cpu, 3);
@@ -385,7 +440,8 @@ static char *put_hit_line(char *p, OutputFormat fmt, const LogFormatter *f,
         p = put_hex(p, v->pc, 16);
     } else {
         p = put_lit(p, "! ");
-        p = put_str(p, kind);
+        memcpy(p, kind, 3);
+        p += 3;
         p = put_lit(p, " watch=");
         p = put_dec(p, w->id, 0);
         p = put_lit(p, " cpu=");
@@ -401,7 +457,7 @@ static char *put_hit_line(char *p, OutputFormat fmt, const LogFormatter *f,
     }
     for (int i = 0; i < w->nregs; i++) {
         *p++ = ' ';
-        p = put_str(p, w->labels[i]);
+        p = put_label(p, w, i);
         *p++ = '=';
         p = put_value(p, v->val[i], w->regsizes[i], f->big_endian, text);
         if (text && reg_stale(v, i)) {
@@ -412,7 +468,7 @@ static char *put_hit_line(char *p, OutputFormat fmt, const LogFormatter *f,
         for (int i = 0, n = 0; i < w->nregs; i++) {
             if (reg_stale(v, i)) {
                 p = n++ ? put_lit(p, ",") : put_lit(p, " stale=");
-                p = put_str(p, w->labels[i]);
+                p = put_label(p, w, i);
             }
         }
     }

@@ -244,6 +244,9 @@ void trace_watches_free(TraceWatches *t)
 
 void trace_watches_add(TraceWatches *t, TraceWatch *w)
 {
+    for (int i = 0; i < w->nregs; i++) {
+        w->label_lens[i] = strlen(w->labels[i]);
+    }
     g_hash_table_replace(t->by_id, GUINT_TO_POINTER(w->id), w);
 }
 

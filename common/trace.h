@@ -69,6 +69,8 @@ typedef struct TraceWatch {
     uint16_t regnums[TRACE_MAX_REGS];   /* gdb numbers */
     uint8_t regsizes[TRACE_MAX_REGS];   /* bytes, TRACE_MAX_REG_BYTES at most */
     uint8_t regflags[TRACE_MAX_REGS];   /* TRACE_REG_* */
+    /* strlen() of each label, for formatters: set by trace_watches_add */
+    uint32_t label_lens[TRACE_MAX_REGS];
 } TraceWatch;
 
 void trace_watch_clear(TraceWatch *w);

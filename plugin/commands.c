@@ -118,9 +118,11 @@ static bool cmd_mark(Client *c, const QinsnRequest *req, Reply *r,
 static void sum_watch(Watch *w, void *opaque)
 {
     uint64_t *s = opaque;
+    uint64_t hits, logged;
 
-    s[0] += atomic_load(&w->hits);
-    s[1] += atomic_load(&w->logged);
+    watch_counts(w, &hits, &logged);
+    s[0] += hits;
+    s[1] += logged;
 }
 
 static bool cmd_stats(Client *c, const QinsnRequest *req, Reply *r,

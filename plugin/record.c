@@ -10,6 +10,7 @@
 #include "logfmt.h"
 #include "record.h"
 #include "stop.h"
+#include "tsclock.h"
 
 static RecordConfig config;
 static const QinsnRegTable *regs;
@@ -29,6 +30,9 @@ void record_init(const RecordConfig *c)
 {
     config = *c;
     atomic_store(&overflow_drop, c->overflow_drop);
+    if (c->timestamps) {
+        tsclock_init();
+    }
     control = ring_new(UINT32_MAX);
 }
 
@@ -84,10 +88,26 @@ uint64_t record_lost_vcpus(void)
 
 uint64_t record_now(void)
 {
-    struct timespec ts;
+    return tsclock_mono();
+}
 
-    clock_gettime(CLOCK_MONOTONIC, &ts);
-    return (uint64_t)ts.tv_sec * 1000000000u + ts.tv_nsec;
+/*
+ * A record's timestamp: never below its ring's previous one, so that a
+ * stream stays ordered in time when the clock changes segments (tsclock.h)
+ * or a vCPU moves to a host CPU whose counter lags.
+ */
+static inline uint64_t stamp(Ring *r)
+{
+    uint64_t ts = tsclock_now();
+
+    ts = MAX(ts, r->last_ts);
+    r->last_ts = ts;
+    return ts;
+}
+
+uint64_t record_timestamp(void)
+{
+    return tsclock_now();
 }
 
 void record_set_overflow_drop(bool drop)
@@ -181,11 +201,10 @@ static inline uint8_t *reserve(Ring *r, size_t max)
 /* Number, time and publish a record built at @rec up to @end. */
 static inline void publish(Ring *r, Watch *w, uint8_t *rec, uint8_t *end)
 {
-    uint64_t ts = config.timestamps ? record_now() : 0;
+    uint64_t ts = config.timestamps ? stamp(r) : 0;
     uint64_t n = atomic_fetch_add_explicit(&seq, 1, memory_order_relaxed);
 
     trace_put_header(rec, w->ev_id, ts, n);
-    atomic_fetch_add_explicit(&w->logged, 1, memory_order_relaxed);
     ring_commit(r, rec, end - rec);
     if (G_UNLIKELY(atomic_load_explicit(&writer_idle,
                                         memory_order_relaxed))) {
@@ -244,10 +263,39 @@ static uint64_t reg_u64(unsigned int cpu, uint64_t pc, int idx)
     return format_value_u64(v, size, config.big_endian);
 }
 
+/* @size bytes of a register QEMU gave (@n of them, or an error < 0). */
+static inline void put_reg(uint8_t *p, const GByteArray *buf, int n,
+                           int size)
+{
+    /*
+     * The common sizes with constant lengths: a memcpy of a variable
+     * length compiles to a string move whose start-up cost showed as a
+     * quarter of the hot path's samples.
+     */
+    if (G_LIKELY(n == size && (int)buf->len == size)) {
+        switch (size) {
+        case 8:
+            memcpy(p, buf->data, 8);
+            return;
+        case 4:
+            memcpy(p, buf->data, 4);
+            return;
+        }
+    }
+    n = n < 0 ? 0 : MIN(MIN(n, size), (int)buf->len);
+    memcpy(p, buf->data, n);
+    memset(p + n, 0, size - n);
+}
+
+/*
+ * The registers of @w into @p.  @cond: the bytes of the condition's
+ * register, already read for the condition, or NULL.
+ */
 static uint8_t *put_regs(unsigned int cpu, const Hook *h, const Watch *w,
-                         uint8_t *p)
+                         uint8_t *p, const uint8_t *cond)
 {
     GByteArray *buf = scratch[cpu];
+    bool own_pc = h->lazy_state || !config.exact_state;
 
     /*
      * QEMU appends each register's bytes to @buf: reset its length by
@@ -255,26 +303,18 @@ static uint8_t *put_regs(unsigned int cpu, const Hook *h, const Watch *w,
      * that shows in profiles of hot watches.
      */
     for (int i = 0; i < w->nregs; i++) {
-        int size = w->layout->regsizes[i];
-        int n;
+        const WatchRead *r = &w->reads[i];
 
-        if (w->regs[i] == regs->pc &&
-            (h->lazy_state || !config.exact_state)) {
-            read_reg(cpu, h->pc, true, w->regs[i], p, size);
-            p += size;
-            continue;
-        }
-        buf->len = 0;
-        n = qemu_plugin_read_register(qinsn_regs_at(regs, w->regs[i])->handle,
-                                      buf);
-        if (G_LIKELY(n == size && (int)buf->len == size)) {
-            memcpy(p, buf->data, size);
+        if (G_UNLIKELY(r->pc && own_pc)) {
+            read_reg(cpu, h->pc, true, w->regs[i], p, r->size);
+        } else if (cond && i == w->cond_slot) {
+            memcpy(p, cond, r->size);
         } else {
-            n = n < 0 ? 0 : MIN(MIN(n, size), (int)buf->len);
-            memcpy(p, buf->data, n);
-            memset(p + n, 0, size - n);
+            buf->len = 0;
+            put_reg(p, buf, qemu_plugin_read_register(r->handle, buf),
+                    r->size);
         }
-        p += size;
+        p += r->size;
     }
     return p;
 }
@@ -344,11 +384,13 @@ static bool claim_hit(Watch *w, uint64_t *n)
 {
     *n = atomic_fetch_add(&w->hits, 1) + 1;
     if (*n <= w->ignore) {
+        atomic_fetch_add(&w->unlogged, 1);
         return false;
     }
     if (w->count) {
         uint64_t c = atomic_fetch_add(&w->claimed, 1) + 1;
         if (c > w->count) {
+            atomic_fetch_add(&w->unlogged, 1);
             return false;
         }
         if (c == w->count) {
@@ -357,6 +399,17 @@ static bool claim_hit(Watch *w, uint64_t *n)
         }
     }
     return true;
+}
+
+/* Room for a claimed hit's record, or NULL: the hit is not logged. */
+static inline uint8_t *reserve_hit(Watch *w, unsigned int cpu)
+{
+    uint8_t *rec = reserve(rings[cpu], w->ev_max);
+
+    if (G_UNLIKELY(!rec)) {
+        atomic_fetch_add(&w->unlogged, 1);
+    }
+    return rec;
 }
 
 /* The fixed part of a hit record after its header. */
@@ -380,19 +433,29 @@ void record_insn_exec(unsigned int cpu, void *udata)
 {
     const Hook *h = udata;
     Watch *w = h->watch;
-    uint8_t *rec, *p;
+    uint8_t *rec, *p, cond[8];
     uint64_t n;
 
-    if (!watch_applies(w, cpu) ||
-        (w->has_cond &&
-         !qinsn_cond_eval(w->cond_op, reg_u64(cpu, h->pc, w->cond_reg),
-                          w->cond_value)) ||
-        !claim_hit(w, &n) ||
-        !(rec = reserve(rings[cpu], w->ev_max))) {
+    if (!watch_applies(w, cpu)) {
+        return;
+    }
+    if (w->has_cond) {
+        /* at most 8 bytes (watch_new); kept for the record */
+        int size = qinsn_regs_at(regs, w->cond_reg)->size;
+
+        read_reg(cpu, h->pc, false, w->cond_reg, cond, size);
+        if (!qinsn_cond_eval(w->cond_op,
+                             format_value_u64(cond, size, config.big_endian),
+                             w->cond_value)) {
+            return;
+        }
+    }
+    if (!claim_hit(w, &n) ||
+        !(rec = reserve_hit(w, cpu))) {
         return;
     }
     p = put_hit(rec + TRACE_HEADER_SIZE, w, n, h);
-    p = put_regs(cpu, h, w, p);
+    p = put_regs(cpu, h, w, p, w->has_cond ? cond : NULL);
     if (w->capture) {
         p = put_capture(cpu, h->pc, w, p);
     }
@@ -436,7 +499,7 @@ static void mem_hit(unsigned int cpu, const Hook *site, Watch *w,
     lo = mem_value(info, &hi);
     if ((w->has_cond && !qinsn_cond_eval(w->cond_op, lo, w->cond_value)) ||
         !claim_hit(w, &n) ||
-        !(rec = reserve(rings[cpu], w->ev_max))) {
+        !(rec = reserve_hit(w, cpu))) {
         return;
     }
     p = put_hit(rec + TRACE_HEADER_SIZE, w, n, site);
@@ -445,7 +508,7 @@ static void mem_hit(unsigned int cpu, const Hook *site, Watch *w,
     p = trace_put(p, &st, 1);
     p = trace_put(p, &lo, 8);
     p = trace_put(p, &hi, 8);
-    p = put_regs(cpu, site, w, p);
+    p = put_regs(cpu, site, w, p, NULL);
     publish(rings[cpu], w, rec, p);
 }
 
@@ -475,7 +538,7 @@ bool record_control_put(GByteArray *ev)
 {
     g_autoptr(GMutexLocker) locker = g_mutex_locker_new(&control_lock);
     uint8_t *rec = ring_reserve(control, ev->len);
-    uint64_t n, ts = record_now();
+    uint64_t n, ts = stamp(control);
 
     /*
      * A full queue refuses the record and the caller says so: it is not a

@@ -58,7 +58,10 @@ uint64_t record_seq_issued(void);
 uint64_t record_take_seq(void);
 /* Hits of vCPUs beyond QINSN_MAX_VCPUS (no ring): counted as dropped. */
 uint64_t record_lost_vcpus(void);
+/* CLOCK_MONOTONIC in ns, for durations. */
 uint64_t record_now(void);
+/* The time records carry (tsclock.h): the same clock, cheaper to read. */
+uint64_t record_timestamp(void);
 
 void record_set_overflow_drop(bool drop);
 bool record_overflow_drop(void);

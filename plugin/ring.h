@@ -32,6 +32,7 @@ typedef struct Ring {
     atomic_uint_fast64_t stall_dropped; /* records dropped while stalled */
     uint64_t stalled_tail;      /* producer: tail when it last stalled */
     uint64_t seen_tail;         /* producer: tail as last read */
+    uint64_t last_ts;           /* producer: its latest timestamp */
     bool stalled;               /* producer: drop until tail moves */
     uint32_t cpu;               /* the vCPU, or UINT32_MAX: control */
     uint8_t *buf;

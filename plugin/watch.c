@@ -259,8 +259,11 @@ void watch_table_reclaim(WatchTable *t, uint64_t flushes, GArray *freed)
         Watch *w = g_ptr_array_index(t->graveyard, i);
         if (w->dead_flushes < flushes) {
             /* no callback can run for it any more: its counts are final */
-            t->retired_hits += atomic_load(&w->hits);
-            t->retired_logged += atomic_load(&w->logged);
+            uint64_t hits, logged;
+
+            watch_counts(w, &hits, &logged);
+            t->retired_hits += hits;
+            t->retired_logged += logged;
             g_ptr_array_remove_index_fast(t->graveyard, i);
             if (freed) {
                 g_array_append_val(freed, w->id);
@@ -280,8 +283,11 @@ void watch_table_retired(WatchTable *t, uint64_t *hits, uint64_t *logged)
     *logged = t->retired_logged;
     for (guint i = 0; i < t->graveyard->len; i++) {
         Watch *w = g_ptr_array_index(t->graveyard, i);
-        *hits += atomic_load(&w->hits);
-        *logged += atomic_load(&w->logged);
+        uint64_t h, l;
+
+        watch_counts(w, &h, &l);
+        *hits += h;
+        *logged += l;
     }
 }
 

@@ -23,6 +23,13 @@
 #define QINSN_RECORD_DATA 2400
 
 
+/* How a hit reads one logged register: resolved once, at watch_new(). */
+typedef struct WatchRead {
+    void *handle;               /* QEMU's register handle */
+    uint16_t size;              /* bytes in the record */
+    bool pc;                    /* the PC: mid-block, the hook's own */
+} WatchRead;
+
 typedef struct Watch {
     uint32_t id;
     QinsnWatchKind kind;
@@ -32,8 +39,10 @@ typedef struct Watch {
     int nregs;
     int regs[QINSN_MAX_WATCH_REGS];     /* indexes into the register table */
     char *labels[QINSN_MAX_WATCH_REGS]; /* names as the user wrote them */
+    WatchRead reads[QINSN_MAX_WATCH_REGS];
     bool has_cond;
     int cond_reg;               /* -1: the accessed value (memory watches) */
+    int cond_slot;              /* cond_reg's place in reads[], or -1 */
     QinsnOp cond_op;
     uint64_t cond_value;
     char *cond_text;
@@ -56,7 +65,12 @@ typedef struct Watch {
     atomic_bool translated;
     atomic_uint_fast64_t hits;   /* executions where the condition held */
     atomic_uint_fast64_t claimed; /* hits past ignore (may exceed count) */
-    atomic_uint_fast64_t logged;  /* records produced */
+    /*
+     * Hits past ignore= or count=, or whose record was dropped: logged
+     * records are hits - unlogged, so that a logged hit pays one atomic
+     * add (hits) and not two.  A hit being recorded counts as logged.
+     */
+    atomic_uint_fast64_t unlogged;
 
     /* Reclaim bookkeeping, under the table lock. */
     bool dead;
@@ -83,6 +97,16 @@ typedef struct Hook {
     char *disas;
 } Hook;
 
+/* Hits and records logged of @w, consistent with each other. */
+static inline void watch_counts(const Watch *w, uint64_t *hits,
+                                uint64_t *logged)
+{
+    /* unlogged first: every hit it counts is in hits read after it */
+    uint64_t u = atomic_load(&w->unlogged);
+
+    *hits = atomic_load(&w->hits);
+    *logged = *hits - u;
+}
 
 /* Build a watch from a parsed request against a register table. */
 Watch *watch_new(const QinsnWatchSpec *o, const QinsnRegTable *regs,

@@ -166,6 +166,18 @@ Watch *watch_new(const QinsnWatchSpec *o, const QinsnRegTable *regs,
     w->hooks = g_hash_table_new_full(g_int64_hash, g_int64_equal, NULL,
                                      hook_free);
     w->layout = make_layout(w, regs);
+    w->cond_slot = -1;
+    for (int i = 0; i < w->nregs; i++) {
+        if (w->has_cond && w->regs[i] == w->cond_reg &&
+            w->cond_reg != regs->pc) {
+            w->cond_slot = i;
+        }
+        w->reads[i] = (WatchRead) {
+            .handle = qinsn_regs_at(regs, w->regs[i])->handle,
+            .size = w->layout->regsizes[i],
+            .pc = w->regs[i] == regs->pc,
+        };
+    }
     w->ev_max = trace_hit_max(w->layout);
     return w;
 
@@ -207,7 +219,9 @@ static void append_disas(const Watch *w, GString *out)
 void watch_describe(const Watch *w, const QinsnRegTable *regs, GString *out)
 {
     const char *state;
-    uint64_t hits = atomic_load(&w->hits);
+    uint64_t hits, logged;
+
+    watch_counts(w, &hits, &logged);
 
     if (atomic_load(&w->done)) {
         state = "done";
@@ -233,7 +247,7 @@ void watch_describe(const Watch *w, const QinsnRegTable *regs, GString *out)
     g_string_append_printf(out, " state=%s enabled=%s hits=%" PRIu64
                            " logged=%" PRIu64 " regs=",
                            state, atomic_load(&w->enabled) ? "yes" : "no",
-                           hits, (uint64_t)atomic_load(&w->logged));
+                           hits, logged);
     for (int i = 0; i < w->nregs; i++) {
         g_string_append_printf(out, "%s%s", i ? "," : "", w->labels[i]);
     }

@@ -20,6 +20,7 @@
 
 #include "ctf.h"
 #include "record.h"
+#include "tsclock.h"
 #include "writer.h"
 
 /* Records handled per round, so a busy log still gets flushed regularly. */
@@ -140,7 +141,10 @@ static void handle(int i, const uint8_t *ev, size_t len)
     /* hits and marks: what clients count; not the log's own records */
     if (trace_event_id(ev) >= TRACE_EV_WATCH_BASE ||
         trace_event_id(ev) == TRACE_EV_MARK) {
-        atomic_fetch_add_explicit(&written, 1, memory_order_relaxed);
+        /* one thread writes it at a time (drain_lock): no locked add */
+        atomic_store_explicit(&written, atomic_load_explicit(
+                                  &written, memory_order_relaxed) + 1,
+                              memory_order_relaxed);
     }
 }
 
@@ -314,14 +318,15 @@ static void report_losses(void)
         }
         sd = atomic_load(&r->stall_dropped);
         trace_encode_stall(own, i, sd - stall_drops_reported[i],
-                           record_stall_ms(), record_now(), 0);
+                           record_stall_ms(), record_timestamp(), 0);
         emit_own();
         stalls_reported[i] = s;
         stall_drops_reported[i] = sd;
     }
     d = total_drops();
     if (d > drops_reported) {
-        trace_encode_drop(own, d - drops_reported, record_now(), 0);
+        trace_encode_drop(own, d - drops_reported, record_timestamp(),
+                          0);
         emit_own();
         drops_reported = d;
     }
@@ -392,6 +397,7 @@ static gpointer writer_main(gpointer unused)
         uint64_t n, start = record_now();
         bool wrote;
 
+        tsclock_refine();
         g_mutex_lock(&drain_lock);
         n = drain(DRAIN_BATCH, false);
         report_losses();
@@ -465,9 +471,9 @@ static void add_summary_watch(Watch *w, void *opaque)
     GArray *a = opaque;
     TraceSummaryWatch sw = {
         .id = w->id, .start = w->start, .end = w->end,
-        .hits = atomic_load(&w->hits), .logged = atomic_load(&w->logged),
     };
 
+    watch_counts(w, &sw.hits, &sw.logged);
     g_array_append_val(a, sw);
 }
 
@@ -490,7 +496,7 @@ static void write_summary(void)
     s.write_errors = atomic_load(&write_errors) +
         (ctf ? ctf_write_errors(ctf) : 0);
     s.overflow = record_overflow_drop();
-    trace_encode_summary(own, &s, record_now(), 0);
+    trace_encode_summary(own, &s, record_timestamp(), 0);
     emit_own();
 }
 
