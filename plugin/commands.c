@@ -4,6 +4,7 @@
  * flush generations, the record path and the log.
  */
 #include <inttypes.h>
+#include <malloc.h>
 #include <string.h>
 
 #include "commands.h"
@@ -157,6 +158,8 @@ static bool cmd_stats(Client *c, const QinsnRequest *req, Reply *r,
     writer_times(&busy, &in_write);
     reply_data(r, "writer_busy_ns=%" PRIu64, busy);
     reply_data(r, "writer_write_ns=%" PRIu64, in_write);
+    /* what the process has allocated and not freed: leaks show here */
+    reply_data(r, "heap_bytes=%zu", mallinfo2().uordblks);
     program_stats(r->text);
     g_string_append(r->text, "OK\n");
     return true;

@@ -384,13 +384,11 @@ static bool claim_hit(Watch *w, uint64_t *n)
 {
     *n = atomic_fetch_add(&w->hits, 1) + 1;
     if (*n <= w->ignore) {
-        atomic_fetch_add(&w->unlogged, 1);
         return false;
     }
     if (w->count) {
         uint64_t c = atomic_fetch_add(&w->claimed, 1) + 1;
         if (c > w->count) {
-            atomic_fetch_add(&w->unlogged, 1);
             return false;
         }
         if (c == w->count) {
@@ -401,13 +399,16 @@ static bool claim_hit(Watch *w, uint64_t *n)
     return true;
 }
 
-/* Room for a claimed hit's record, or NULL: the hit is not logged. */
+/*
+ * Room for a claimed hit's record, or NULL: the hit is not logged.  A hit
+ * given room counts as logged (its record is published right after).
+ */
 static inline uint8_t *reserve_hit(Watch *w, unsigned int cpu)
 {
     uint8_t *rec = reserve(rings[cpu], w->ev_max);
 
-    if (G_UNLIKELY(!rec)) {
-        atomic_fetch_add(&w->unlogged, 1);
+    if (G_LIKELY(rec)) {
+        atomic_fetch_add_explicit(&w->logged, 1, memory_order_relaxed);
     }
     return rec;
 }

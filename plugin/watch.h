@@ -65,12 +65,7 @@ typedef struct Watch {
     atomic_bool translated;
     atomic_uint_fast64_t hits;   /* executions where the condition held */
     atomic_uint_fast64_t claimed; /* hits past ignore (may exceed count) */
-    /*
-     * Hits past ignore= or count=, or whose record was dropped: logged
-     * records are hits - unlogged, so that a logged hit pays one atomic
-     * add (hits) and not two.  A hit being recorded counts as logged.
-     */
-    atomic_uint_fast64_t unlogged;
+    atomic_uint_fast64_t logged;  /* hits given room for their record */
 
     /* Reclaim bookkeeping, under the table lock. */
     bool dead;
@@ -101,11 +96,9 @@ typedef struct Hook {
 static inline void watch_counts(const Watch *w, uint64_t *hits,
                                 uint64_t *logged)
 {
-    /* unlogged first: every hit it counts is in hits read after it */
-    uint64_t u = atomic_load(&w->unlogged);
-
+    /* logged first: every hit it counts is in hits read after it */
+    *logged = atomic_load(&w->logged);
     *hits = atomic_load(&w->hits);
-    *logged = *hits - u;
 }
 
 /* Build a watch from a parsed request against a register table. */

@@ -253,8 +253,25 @@ def wait_for(cond, secs=30, step=0.05):
     return cond()
 
 
+def jit_rss_kb(pid):
+    """Resident KiB of @pid's anonymous executable mappings: QEMU's buffer
+    of translated code, which grows with the code translated between two
+    flushes (up to QEMU's tb-size) and is never given back."""
+    kb, jit = 0, False
+    with open('/proc/%d/smaps' % pid) as f:
+        for line in f:
+            head = line.split()
+            if '-' in head[0] and len(head) >= 5 and ':' in head[3]:
+                # a mapping: address perms offset dev inode [path]
+                jit = 'x' in head[1] and len(head) == 5
+            elif jit and head[0] == 'Rss:':
+                kb += int(head[1])
+    return kb
+
+
 def usage(pid):
-    """Open fds, threads and resident memory (KiB) of process @pid."""
+    """Open fds, threads and resident memory (KiB) of process @pid, with
+    and without its buffer of translated code."""
     fds = len(os.listdir('/proc/%d/fd' % pid))
     threads = len(os.listdir('/proc/%d/task' % pid))
     rss = 0
@@ -262,7 +279,9 @@ def usage(pid):
         for line in f:
             if line.startswith('VmRSS:'):
                 rss = int(line.split()[1])
-    return {'fds': fds, 'threads': threads, 'rss_kb': rss}
+    jit = jit_rss_kb(pid)
+    return {'fds': fds, 'threads': threads, 'rss_kb': rss,
+            'heap_kb': rss - jit, 'jit_kb': jit}
 
 
 def run(cmd, timeout, env=None):
