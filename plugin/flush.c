@@ -13,6 +13,14 @@
  * flushes in an exclusive section and then calls us back to register every
  * callback again.
  *
+ * A halted vCPU runs no block until its next interrupt, which on an idle
+ * guest may be hundreds of milliseconds away.  So the stock path also puts
+ * the reset on QEMU's own work queue of a vCPU (async_run_on_cpu()): the
+ * kick that comes with it wakes a halted vCPU, and a running one leaves
+ * its block at once.  Those functions are not an API: Debian's QEMU
+ * exports them (it is built with modules), they are looked up by name as
+ * stop.c does, and without them the flags alone do the job.
+ *
  * When nothing was translated since the last flush there is nothing to
  * throw away, and a new generation is live at once.  One reset is under
  * way at a time; a request made during it is covered by it, as nothing is
@@ -25,6 +33,7 @@
  * flushes our hooks away.  The stock path cannot do this: it needs the
  * per-block callback to flush at all.
  */
+#include <dlfcn.h>
 #include <glib.h>
 #include <stdatomic.h>
 
@@ -66,6 +75,25 @@ uint64_t flush_count(void)
 {
     return atomic_load(&completed);
 }
+
+/* QEMU's run_on_cpu_data and run_on_cpu_func (include/hw/core/cpu.h). */
+typedef union QemuRunOnCpuData {
+    int host_int;
+    unsigned long host_ulong;
+    void *host_ptr;
+    uint64_t target_ptr;
+} QemuRunOnCpuData;
+typedef void (*QemuRunOnCpuFunc)(void *cpu, QemuRunOnCpuData data);
+
+/* QEMU's own functions for queuing work on a vCPU (stock path). */
+static struct {
+    void *(*get_cpu)(int index);
+    void (*async_run)(void *cpu, QemuRunOnCpuFunc func,
+                      QemuRunOnCpuData data);
+    void (*lock)(void *mutex, const char *file, int line);
+    void (*unlock)(void *mutex, const char *file, int line);
+    void *cpu_list_lock;
+} qemu;
 
 static void raise_flags(void)
 {
@@ -158,6 +186,62 @@ static void vcpu_flush_requested(unsigned int cpu, void *udata)
     start_reset();
 }
 
+/*
+ * Stock path, on a vCPU thread from its work queue, outside any block.
+ * The flags may have started the reset already, or it may be over.
+ */
+static void vcpu_work_reset(void *cpu, QemuRunOnCpuData data)
+{
+    /* current_cpu is thread-local: its address differs in every thread */
+    void **current = dlsym(RTLD_DEFAULT, "current_cpu");
+
+    if (!current || !*current) {
+        /* a reset without current_cpu would not flush: the flags will */
+        return;
+    }
+    if (atomic_load(&requested) > atomic_load(&live)) {
+        start_reset();
+    }
+}
+
+static void lookup_work_queue(void)
+{
+    qemu.get_cpu = dlsym(RTLD_DEFAULT, "qemu_get_cpu");
+    qemu.async_run = dlsym(RTLD_DEFAULT, "async_run_on_cpu");
+    qemu.lock = dlsym(RTLD_DEFAULT, "qemu_mutex_lock_impl");
+    qemu.unlock = dlsym(RTLD_DEFAULT, "qemu_mutex_unlock_impl");
+    qemu.cpu_list_lock = dlsym(RTLD_DEFAULT, "qemu_cpu_list_lock");
+    if (!qemu.get_cpu || !qemu.lock || !qemu.unlock || !qemu.cpu_list_lock) {
+        qemu.async_run = NULL;
+    }
+}
+
+/*
+ * Stock path: queue the reset on the first vCPU.  The vCPU list lock
+ * keeps it from going away meanwhile, as in QEMU's own CPU_FOREACH users
+ * that are no RCU readers.  TCG's kick (cpu_exit, a condition broadcast)
+ * needs no running thread, and a vCPU that exits before it gets to its
+ * queue leaves the flags to another.
+ */
+static void queue_reset(void)
+{
+    int n = qemu_plugin_num_vcpus();
+    void *cpu = NULL;
+
+    if (!qemu.async_run) {
+        return;
+    }
+    qemu.lock(qemu.cpu_list_lock, __FILE__, __LINE__);
+    for (int i = 0; i < n && !cpu; i++) {
+        cpu = qemu.get_cpu(i);
+    }
+    if (cpu) {
+        qemu.async_run(cpu, vcpu_work_reset,
+                       (QemuRunOnCpuData) { .host_ptr = NULL });
+    }
+    qemu.unlock(qemu.cpu_list_lock, __FILE__, __LINE__);
+}
+
 void flush_init(const FlushConfig *c)
 {
     cfg = *c;
@@ -166,6 +250,7 @@ void flush_init(const FlushConfig *c)
     if (path == FLUSH_PATH_STOCK) {
         flags_sb = qemu_plugin_scoreboard_new(sizeof(uint64_t));
         flag = qemu_plugin_scoreboard_u64(flags_sb);
+        lookup_work_queue();
     }
     atomic_store(&translating, path == FLUSH_PATH_STOCK || !c->wanted ||
                  c->wanted());
@@ -219,6 +304,7 @@ static uint64_t request(bool on_vcpu)
         start_reset();
     } else {
         raise_flags();
+        queue_reset();
     }
     return gen;
 }
