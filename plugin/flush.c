@@ -36,6 +36,7 @@
 #include <dlfcn.h>
 #include <glib.h>
 #include <stdatomic.h>
+#include <time.h>
 
 #include "flush.h"
 #include "qemu-ext.h"
@@ -55,6 +56,15 @@ static atomic_bool translating;
 static atomic_uint_fast64_t toggled_at;
 /* What had been requested when the flush in flight began. */
 static atomic_uint_fast64_t flight_requested;
+/*
+ * Where the last flush's time went (ns, CLOCK_MONOTONIC): asked_ns is
+ * when a flush was asked for and none had started yet (0: none waits).
+ */
+static atomic_uint_fast64_t asked_ns;
+static atomic_uint_fast64_t started_ns;
+static atomic_uint_fast64_t flushed_ns;
+static FlushTimes last_times;
+static GMutex times_lock;
 
 FlushPath flush_path(void)
 {
@@ -95,6 +105,33 @@ static struct {
     void *cpu_list_lock;
 } qemu;
 
+static uint64_t now_ns(void)
+{
+    struct timespec ts;
+
+    clock_gettime(CLOCK_MONOTONIC, &ts);
+    return (uint64_t)ts.tv_sec * 1000000000u + ts.tv_nsec;
+}
+
+/* A flush starts: how long it was waited for. */
+static void note_start(void)
+{
+    uint64_t now = now_ns();
+    uint64_t asked = atomic_exchange(&asked_ns, 0);
+
+    atomic_store(&started_ns, now);
+    g_mutex_lock(&times_lock);
+    last_times.wait_ns = asked && asked < now ? now - asked : 0;
+    g_mutex_unlock(&times_lock);
+}
+
+void flush_last_times(FlushTimes *t)
+{
+    g_mutex_lock(&times_lock);
+    *t = last_times;
+    g_mutex_unlock(&times_lock);
+}
+
 static void raise_flags(void)
 {
     int n = qemu_plugin_num_vcpus();
@@ -130,7 +167,9 @@ static void start_patched(void);
 static void flush_done(qemu_plugin_id_t id)
 {
     uint64_t upto;
+    uint64_t flushed = now_ns();
 
+    atomic_store(&flushed_ns, flushed);
     if (path == FLUSH_PATH_STOCK) {
         cfg.reregister();
         clear_flags();
@@ -147,6 +186,10 @@ static void flush_done(qemu_plugin_id_t id)
     if (atomic_load(&toggled_at) > atomic_load(&flight_requested)) {
         upto = MIN(upto, atomic_load(&toggled_at) - 1);
     }
+    g_mutex_lock(&times_lock);
+    last_times.flush_ns = flushed - atomic_load(&started_ns);
+    last_times.done_ns = now_ns() - flushed;
+    g_mutex_unlock(&times_lock);
     make_live(upto);
     if (path == FLUSH_PATH_PATCHED &&
         atomic_load(&requested) > atomic_load(&live)) {
@@ -162,6 +205,7 @@ static void start_patched(void)
         return;
     }
     atomic_store(&flight_requested, atomic_load(&requested));
+    note_start();
     if (!qemu_plugin_request_tb_flush(cfg.id, flush_done)) {
         /* no vCPU yet: nothing can have been translated */
         atomic_store(&in_flight, false);
@@ -176,6 +220,7 @@ static void start_reset(void)
 
     if (atomic_compare_exchange_strong(&in_flight, &expected, true)) {
         atomic_store(&flight_requested, atomic_load(&requested));
+        note_start();
         qemu_plugin_reset(cfg.id, flush_done);
     }
 }
@@ -303,6 +348,10 @@ static uint64_t request(bool on_vcpu)
     } else if (on_vcpu) {
         start_reset();
     } else {
+        uint64_t none = 0;
+
+        /* the first request a vCPU has yet to take up */
+        atomic_compare_exchange_strong(&asked_ns, &none, now_ns());
         raise_flags();
         queue_reset();
     }
