@@ -70,6 +70,14 @@ def _stats(c):
             return out
 
 
+def _flush_times(st):
+    """The last flush's phases from `stats`, in ms (None: not reported)."""
+    keys = ("flush_wait_ns", "flush_ns", "flush_done_ns")
+    if not all(k in st for k in keys):
+        return None
+    return [int(st[k]) / 1e6 for k in keys]
+
+
 def one_boot(env, lx, flavour, samples, gap_ms):
     """Boot once, idle; the first watch and @samples cycles after it."""
     addr = lx.syms[linux.OPENAT]
@@ -92,12 +100,14 @@ def one_boot(env, lx, flavour, samples, gap_ms):
             c = qinsn_connect(sock)
             before = _stats(c)
             first, kv = _timed(c, f"watch {addr:#x}")
-            watch_ms, unwatch_ms = [], []
+            first_times = _flush_times(_stats(c))
+            watch_ms, unwatch_ms, times = [], [], []
             for i in range(samples + 1):
                 if i:
                     time.sleep(gap_ms / 1e3)
                     ms, kv = _timed(c, f"watch {addr:#x}")
                     watch_ms.append(ms)
+                    times.append(_flush_times(_stats(c)))
                 wid = kv["id"]
                 time.sleep(gap_ms / 1e3)
                 ms, _ = _timed(c, f"unwatch {wid}")
@@ -109,6 +119,7 @@ def one_boot(env, lx, flavour, samples, gap_ms):
             proc.kill()
             proc.wait()
     return {"first_ms": first, "watch_ms": watch_ms,
+            "first_flush": first_times, "flush_times": times,
             "unwatch_ms": unwatch_ms, "boot_s": boot_s,
             "load": load, "load_end": load_end,
             "flush_path": before.get("flush_path", "?"),
