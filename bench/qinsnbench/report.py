@@ -369,8 +369,9 @@ def idle_table(idles):
     for x in idles:
         flushes = [r.get("first_flush") for r in x["runs"]]
         fl = ", ".join(f"{f[1]:.1f}" if f else "?" for f in flushes)
+        rt = " (SCHED_FIFO)" if x.get("realtime") else ""
         lines.append(
-            f"| {x['qemu']} | {x['flush_path']} | {x['boots']} | "
+            f"| {x['qemu']}{rt} | {x['flush_path']} | {x['boots']} | "
             + ", ".join(f"{v:.1f}" for v in x["loads"]) + " | "
             + ", ".join(f"{v:.1f}" for v in x["first_ms"]) + f" | {fl} | "
             f"{x['watch_p50_ms']:.3f} | {x['watch_p99_ms']:.3f} | "
