@@ -62,7 +62,6 @@ static atomic_uint_fast64_t flight_requested;
  */
 static atomic_uint_fast64_t asked_ns;
 static atomic_uint_fast64_t started_ns;
-static atomic_uint_fast64_t flushed_ns;
 static FlushTimes last_times;
 static GMutex times_lock;
 
@@ -168,8 +167,9 @@ static void flush_done(qemu_plugin_id_t id)
 {
     uint64_t upto;
     uint64_t flushed = now_ns();
+    /* asked before now: this flush covers it */
+    uint64_t asked = atomic_load(&asked_ns);
 
-    atomic_store(&flushed_ns, flushed);
     if (path == FLUSH_PATH_STOCK) {
         cfg.reregister();
         clear_flags();
@@ -190,6 +190,7 @@ static void flush_done(qemu_plugin_id_t id)
     last_times.flush_ns = flushed - atomic_load(&started_ns);
     last_times.done_ns = now_ns() - flushed;
     g_mutex_unlock(&times_lock);
+    atomic_compare_exchange_strong(&asked_ns, &asked, 0);
     make_live(upto);
     if (path == FLUSH_PATH_PATCHED &&
         atomic_load(&requested) > atomic_load(&live)) {
