@@ -422,10 +422,11 @@ def write(out, rows, lats, tg, meta, skipped, idles=()):
 
 def markdown(rows, lats, tg, meta, skipped, images, image_dir, idles=()):
     m = meta["machine"]
+    runs = (f"{meta['runs']} runs per configuration, interleaved; "
+            if rows else "")
     parts = [
         f"Run {meta['started']} ({'--quick, ' if meta['quick'] else ''}"
-        f"{meta['runs']} runs per configuration, interleaved; "
-        f"{meta['seconds']:.0f} s in all) on {m['cpu']}, {m['cores']} cores,"
+        f"{runs}{meta['seconds']:.0f} s in all) on {m['cpu']}, {m['cores']} cores,"
         f" {m['memory']}, Linux {m['kernel']}, {m['qemu']}; load average "
         f"{m['load_at_start']:.1f} at start.",
     ]
