@@ -238,9 +238,12 @@ static void vcpu_flush_requested(unsigned int cpu, void *udata)
  */
 static void vcpu_work_reset(void *cpu, QemuRunOnCpuData data)
 {
-    /* current_cpu is thread-local: its address differs in every thread */
-    void **current = dlsym(RTLD_DEFAULT, "current_cpu");
+    /* QEMU's current_cpu is thread-local: looked up on each vCPU thread */
+    static __thread void **current;
 
+    if (!current) {
+        current = dlsym(RTLD_DEFAULT, "current_cpu");
+    }
     if (!current || !*current) {
         /* a reset without current_cpu would not flush: the flags will */
         return;
