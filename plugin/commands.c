@@ -131,6 +131,7 @@ static bool cmd_stats(Client *c, const QinsnRequest *req, Reply *r,
 {
     uint64_t sums[2] = { 0, 0 };
     uint64_t written, dropped, errors, busy, in_write;
+    FlushTimes ft;
 
     /* written first: a record is counted as logged before it is written */
     writer_stats(&written, &dropped, &errors);
@@ -146,6 +147,10 @@ static bool cmd_stats(Client *c, const QinsnRequest *req, Reply *r,
     reply_data(r, "gen=%" PRIu64, flush_live_gen());
     reply_data(r, "flush_path=%s", flush_path_name());
     reply_data(r, "dormant=%s", flush_translating() ? "no" : "yes");
+    flush_last_times(&ft);
+    reply_data(r, "flush_wait_ns=%" PRIu64, ft.wait_ns);
+    reply_data(r, "flush_ns=%" PRIu64, ft.flush_ns);
+    reply_data(r, "flush_done_ns=%" PRIu64, ft.done_ns);
     reply_data(r, "exact=%s", cfg.target->exact_state ? "yes" : "no");
     reply_data(r, "stop=%s", stop_method_name());
     reply_data(r, "clients=%u", control_clients());

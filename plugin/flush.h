@@ -43,6 +43,17 @@ uint64_t flush_request(void);
  */
 uint64_t flush_request_on_vcpu(void);
 uint64_t flush_live_gen(void);
+
+/* Where the last flush's time went, for stats. */
+typedef struct FlushTimes {
+    /* stock: from the request to a vCPU starting the reset */
+    uint64_t wait_ns;
+    /* from the start to the completion callback: exclusive section, flush */
+    uint64_t flush_ns;
+    /* the completion callback (stock: registering every callback again) */
+    uint64_t done_ns;
+} FlushTimes;
+void flush_last_times(FlushTimes *t);
 uint64_t flush_count(void);
 /* From the translation callback, for every block translated. */
 void flush_note_translation(struct qemu_plugin_tb *tb);

@@ -2,6 +2,7 @@
 # /init of the benchmark initramfs: a fixed workload, then power off.
 # Kernel command-line words without a dot reach us as variables:
 # QBENCH=syms prints the kernel symbols the harness needs instead;
+# QBENCH=idle prints a marker and sleeps (a booted guest with nothing to do);
 # QBENCH_N sets the number of rounds of the command loop.
 /bin/busybox --install -s
 mount -t devtmpfs dev /dev
@@ -14,6 +15,10 @@ if [ "$QBENCH" = syms ]; then
     for s in $(echo "$QBENCH_SYMS" | tr , ' '); do
         grep " $s\$" /proc/kallsyms | head -n 1 | sed 's/^/qbench sym /'
     done
+elif [ "$QBENCH" = idle ]; then
+    # the harness waits for this line, then talks to the plugin
+    echo "qbench idle"
+    exec sleep 1000000
 else
     i=0
     while [ $i -lt "${QBENCH_N:-200}" ]; do

@@ -27,7 +27,9 @@ ARCH = "x86_64"
 HOT = "do_syscall_64"               # every system call
 COLD = "__x64_sys_kexec_load"       # never called by the workload
 MANY = "__bss_start"                # data: never executed
-SYMS = (HOT, COLD, MANY)
+OPENAT = "do_sys_openat2"           # watched on the idle guest (live.py)
+SYMS = (HOT, COLD, MANY, OPENAT)
+IDLE = "qbench idle"                # QBENCH=idle: booted, in `sleep`
 DONE = "qbench done"
 # sha256 of the 8 MiB of zeros the script writes
 ZEROS_SHA256 = ("2daeb1f36095b44b318410b3f4e8b5d989dcc7bb023d1426c492dab0a"

@@ -125,7 +125,7 @@ def _find(rows, workload, config):
     return None
 
 
-def targets(rows, lats):
+def targets(rows, lats, idles=()):
     """The issue's targets against this invocation's numbers."""
     out = []
 
@@ -185,6 +185,12 @@ def targets(rows, lats):
         limit = 2 if lat["qemu"] == "patched" else 20
         add(f"request-to-live p99, {lat['qemu']} ({lat['flush_path']})",
             lat["ok_p99_ms"], limit, "ms")
+    for x in idles:
+        limit = 2 if x["qemu"] == "patched" else 20
+        add(f"request-to-live p99, idle Linux, {x['qemu']} "
+            f"({x['flush_path']})", x["watch_p99_ms"], limit, "ms")
+        add(f"first watch on idle Linux, worst of {x['boots']} boots, "
+            f"{x['qemu']}", x["first_max_ms"], limit, "ms")
     return out
 
 
@@ -355,6 +361,28 @@ def latency_table(lats):
     return "\n".join(lines)
 
 
+def idle_table(idles):
+    lines = ["| QEMU | flush path | boots | load average at each boot | "
+             "first watch ms, each boot | its flush ms | later watch p50 ms "
+             "| p99 ms | unwatch p50 ms | p99 ms |",
+             "|" + "---|" * 10]
+    for x in idles:
+        flushes = [r.get("first_flush") for r in x["runs"]]
+        fl = ", ".join(f"{f[1]:.1f}" if f else "?" for f in flushes)
+        rt = " (SCHED_FIFO)" if x.get("realtime") else ""
+        lines.append(
+            f"| {x['qemu']}{rt} | {x['flush_path']} | {x['boots']} | "
+            + ", ".join(f"{v:.1f}" for v in x["loads"]) + " | "
+            + ", ".join(f"{v:.1f}" for v in x["first_ms"]) + f" | {fl} | "
+            f"{x['watch_p50_ms']:.3f} | {x['watch_p99_ms']:.3f} | "
+            f"{x['unwatch_p50_ms']:.3f} | {x['unwatch_p99_ms']:.3f} |")
+    lines += ["", f"Later requests: {idles[0]['samples']} cycles per QEMU "
+              f"in all, {idles[0]['gap_ms']} ms apart. Its flush: from the "
+              "flush's start to its completion (the exclusive section and "
+              "QEMU's tb_flush), from `stats`."]
+    return "\n".join(lines)
+
+
 def targets_table(tg):
     lines = ["| target | limit | measured | met |", "|---|---|---|---|"]
     for t in tg:
@@ -367,7 +395,7 @@ def targets_table(tg):
     return "\n".join(lines)
 
 
-def write(out, rows, lats, tg, meta, skipped):
+def write(out, rows, lats, tg, meta, skipped, idles=()):
     """Everything into @out: results.csv, results.json, latency.csv,
     report.md and the plots; returns the Markdown text."""
     with open(os.path.join(out, "results.csv"), "w", newline="") as f:
@@ -383,20 +411,22 @@ def write(out, rows, lats, tg, meta, skipped):
                 w.writerow([x["qemu"], i, f"{a:.4f}", f"{b:.4f}"])
     with open(os.path.join(out, "results.json"), "w") as f:
         json.dump({"meta": meta, "results": rows, "latency": lats,
-                   "targets": tg, "skipped": skipped}, f, indent=1)
+                   "idle": list(idles), "targets": tg, "skipped": skipped},
+                  f, indent=1)
     images = plots.draw(out, rows, lats)
-    text = markdown(rows, lats, tg, meta, skipped, images, "")
+    text = markdown(rows, lats, tg, meta, skipped, images, "", idles)
     with open(os.path.join(out, "report.md"), "w") as f:
         f.write(text)
     return text, images
 
 
-def markdown(rows, lats, tg, meta, skipped, images, image_dir):
+def markdown(rows, lats, tg, meta, skipped, images, image_dir, idles=()):
     m = meta["machine"]
+    runs = (f"{meta['runs']} runs per configuration, interleaved; "
+            if rows else "")
     parts = [
         f"Run {meta['started']} ({'--quick, ' if meta['quick'] else ''}"
-        f"{meta['runs']} runs per configuration, interleaved; "
-        f"{meta['seconds']:.0f} s in all) on {m['cpu']}, {m['cores']} cores,"
+        f"{runs}{meta['seconds']:.0f} s in all) on {m['cpu']}, {m['cores']} cores,"
         f" {m['memory']}, Linux {m['kernel']}, {m['qemu']}; load average "
         f"{m['load_at_start']:.1f} at start.",
     ]
@@ -409,12 +439,17 @@ def markdown(rows, lats, tg, meta, skipped, images, image_dir):
     ht = hits_table(rows)
     if ht:
         parts += ["", "### Cost per logged hit, side by side", "", ht]
-    parts += ["", "### All configurations", "", results_table(rows)]
+    if rows:
+        parts += ["", "### All configurations", "", results_table(rows)]
     ft = flush_table(rows)
     if ft:
         parts += ["", "### Flushes on a running Linux guest", "", ft]
-    parts += ["", "### Request to live (busy riscv64 spin guest)", "",
-              latency_table(lats)]
+    if lats:
+        parts += ["", "### Request to live (busy riscv64 spin guest)", "",
+                  latency_table(lats)]
+    if idles:
+        parts += ["", "### Request to live (idle booted Linux guest)", "",
+                  idle_table(idles)]
     if meta.get("profile"):
         parts += ["", "### Profile", "", "```", meta["profile"].rstrip(),
                   "```"]
@@ -429,7 +464,8 @@ BEGIN = "<!-- bench/run --docs: results begin -->"
 END = "<!-- bench/run --docs: results end -->"
 
 
-def update_docs(top, out, rows, lats, tg, meta, skipped, images):
+def update_docs(top, out, rows, lats, tg, meta, skipped, images,
+                idles=()):
     """Replace the results section of docs/performance.md and copy the
     plots it shows into docs/perf/."""
     doc = os.path.join(top, "docs", "performance.md")
@@ -437,7 +473,7 @@ def update_docs(top, out, rows, lats, tg, meta, skipped, images):
     os.makedirs(perf, exist_ok=True)
     for _, name in images:
         shutil.copy(os.path.join(out, name), os.path.join(perf, name))
-    section = markdown(rows, lats, tg, meta, skipped, images, "perf")
+    section = markdown(rows, lats, tg, meta, skipped, images, "perf", idles)
     with open(doc) as f:
         text = f.read()
     if BEGIN not in text or END not in text:

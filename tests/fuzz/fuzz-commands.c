@@ -64,6 +64,11 @@ bool flush_translating(void)
     return true;
 }
 
+void flush_last_times(FlushTimes *t)
+{
+    *t = (FlushTimes) { 0 };
+}
+
 /* Stand-ins for stop.c: breaks are accepted as on a stock system QEMU. */
 bool stop_available(GError **errp)
 {
