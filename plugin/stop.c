@@ -50,7 +50,6 @@ static void (*vmstop_prepare)(void);
 static void (*vmstop_request)(int state);
 static bool (*runstate_running)(void);
 static void (*cpu_kick_out)(void *cpu);
-static void **current_cpu_tls;
 #define QEMU_RUN_STATE_DEBUG 0      /* the first RunState */
 
 StopMethod stop_method(void)
@@ -124,7 +123,6 @@ void stop_init(const StopConfig *c)
     vmstop_request = dlsym(RTLD_DEFAULT, "qemu_system_vmstop_request");
     runstate_running = dlsym(RTLD_DEFAULT, "runstate_is_running");
     cpu_kick_out = dlsym(RTLD_DEFAULT, "cpu_exit");
-    current_cpu_tls = dlsym(RTLD_DEFAULT, "current_cpu");
     method = vmstop_prepare && vmstop_request && runstate_running ?
         STOP_LATE : STOP_NONE;
 }
@@ -173,6 +171,23 @@ static void stop_exact(unsigned int cpu, const Hook *h, uint64_t n)
     cfg.event(line);
 }
 
+/*
+ * Leave the execution loop at the next block start.  QEMU's current_cpu is
+ * thread-local: dlsym() gives the calling thread's copy, so it is looked
+ * up on each vCPU thread, not once at install.
+ */
+static void kick_self(void)
+{
+    static __thread void **current;
+
+    if (!current) {
+        current = dlsym(RTLD_DEFAULT, "current_cpu");
+    }
+    if (cpu_kick_out && current && *current) {
+        cpu_kick_out(*current);
+    }
+}
+
 static void stop_late(unsigned int cpu, const Hook *h, uint64_t n)
 {
     PendingStop *p = &pending[cpu];
@@ -196,9 +211,7 @@ static void stop_late(unsigned int cpu, const Hook *h, uint64_t n)
     while (runstate_running() && g_get_monotonic_time() < deadline) {
         g_usleep(20);
     }
-    if (cpu_kick_out && current_cpu_tls && *current_cpu_tls) {
-        cpu_kick_out(*current_cpu_tls);
-    }
+    kick_self();
 }
 
 void stop_request(unsigned int cpu, const Hook *h, uint64_t n)
