@@ -7,10 +7,12 @@
  * here), learns the target's registers when the first vCPU starts and adds
  * the watches the arguments asked for.
  *
- * From the bottom up: the watch table (watch.c) and the target (target.c)
- * are data; the record path (translate.c, record.c, writer.c, ctf.c), the
- * flush module (flush.c) and stops (stop.c) use them; requests enter at the
- * control socket (control.c) and are served by commands.c.
+ * From the bottom up: the watch table (watch.c, watches built in
+ * watchdef.c) and the target (target.c) are data; the record path
+ * (translate.c, record.c with tsclock.c, writer.c, ctf.c), the flush
+ * module (flush.c) and stops (stop.c) use them; requests enter at the
+ * control socket (control.c, its file in sockfile.c) and are served by
+ * commands.c and watchcmds.c.
  */
 #include <inttypes.h>
 #include <stdio.h>
