@@ -7,17 +7,16 @@ Usage: test_gdb.py ARCH PLUGIN PROBE_GUEST SPIN_GUEST
               n-th stop gdb shows the registers qinsn logged at hit n
   free run    watches by symbol, FILE:LINE and *ADDRESS while the guest
               runs without stopping: the values of expected-ARCH.txt
-  running     watches set while gdb holds the guest stopped (pending
-              until it runs) and while it runs under 'continue &'
+  running     watches set while gdb holds the guest stopped (live at
+              once, or pending until it runs) and under 'continue &'
   names       gdb's register names and aliases map to the plugin's;
               computed and pseudo registers are refused; completion
   memory      qinsn-watch-mem on probe_mem_buf: lvalues, len=, r/w,
               if value, ignore/count, straddling accesses; the exact
-              records in qinsn-hits and the log; set at -S (live at
-              once) and at a stop (pending until the guest runs)
+              records in qinsn-hits and the log; set at -S and at a
+              stop (live at once, or pending until the guest runs)
 """
 
-import os
 import re
 import sys
 
@@ -31,21 +30,19 @@ ARCH = {
     "x86_64": {"args": ["rdi", "rsi", "rdx"], "flags": "eflags",
                "pc": "rip"},
 }
-# The second run, on the patched QEMU (gdbtest.patched_run): it flushes
-# while gdb holds the guest stopped, so a watch set at a stop is live at
-# once, unless the flush takes longer than qinsn-watch waits (a loaded
-# machine): then it is pending and announced later, as on stock QEMU.
-PATCHED = bool(os.environ.get("QINSN_GDB_PATCHED"))
-AT_STOP = ("pending until the guest runs" +
-           (" (or live at once: patched QEMU)" if PATCHED else ""))
+# Both QEMUs flush while gdb holds the guest stopped (the patched one from
+# any thread, Debian's through the stopped vCPU's work queue), so a watch
+# set at a stop is live at once, unless the flush takes longer than
+# qinsn-watch waits (a loaded machine): then it is pending and announced
+# once live.
+AT_STOP = "live at once (or pending until the guest runs)"
 
 
 def live_at_stop(text):
-    """Whether qinsn-watch at a stop said live, and whether that is
-    allowed (patched QEMU only) or it said pending instead."""
+    """Whether qinsn-watch at a stop said live, and whether what it said
+    is one of the two answers allowed (live, or pending)."""
     live = ": live (gen " in text
-    return live, (live and PATCHED) or (
-        not live and ": pending until the guest runs." in text)
+    return live, live or ": pending until the guest runs." in text
 LABELS = ["probe_args", "probe_loop", "probe_mid_start", "probe_mid",
           "probe_str", "probe_end"]
 
@@ -637,9 +634,8 @@ def memory_pending(tap, arch, plugin, guest, directory):
                out.startswith("Memory watch %d on %s (" % (ids[n], e)) and
                live_now[n][1]
                for (n, e, _, _), out in zip(watches, outs.values())),
-           "%s memory pending: set at a stop, the watches wait for the "
-           "guest to run%s" % (arch, " (or are live at once)" if PATCHED
-                               else ""), repr(outs))
+           "%s memory pending: set at a stop, the watches are live at "
+           "once or wait for the guest to run" % arch, repr(outs))
     status = step_output(res, "qinsn-status")
     late = [n for n, _, _, _ in watches[:2] if not live_now[n][0]]
     waiting = ("waiting for the guest to run: %s\n" %
