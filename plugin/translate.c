@@ -49,7 +49,7 @@ static void arm_mem_watches(void)
  * QEMU's disassembly with its column padding ("lui<17 spaces>a1,6")
  * collapsed to single spaces: a value for one line of the protocol.
  */
-static char *insn_disas(struct qemu_plugin_insn *insn)
+static char *insn_disas(void *insn)
 {
     char *text = qemu_plugin_insn_disas(insn);
     char *to = text;
@@ -82,12 +82,8 @@ static void hook_insn(struct qemu_plugin_insn *insn, GPtrArray *hooks,
     size_t len = qemu_plugin_insn_data(insn, bytes, sizeof(bytes));
 
     g_ptr_array_set_size(hooks, 0);
-    watch_table_hooks_for(watches, pc, bytes, (int)len, hooks);
-    if (hooks->len) {
-        g_autofree char *text = insn_disas(insn);
-
-        watch_table_set_disas(watches, hooks, text);
-    }
+    watch_table_hooks_for(watches, pc, bytes, (int)len, insn_disas, insn,
+                          hooks);
     for (guint j = 0; j < hooks->len; j++) {
         qemu_plugin_register_vcpu_insn_exec_cb(
             insn, record_insn_exec, QEMU_PLUGIN_CB_R_REGS,

@@ -316,11 +316,26 @@ static Hook *hook_for(Watch *w, uint64_t pc, const uint8_t *bytes, int len)
     return h;
 }
 
+/* The hooks' disassembly: retranslation mostly finds the same text. */
+static void set_disas(GPtrArray *hooks, const char *text)
+{
+    for (guint i = 0; i < hooks->len; i++) {
+        Hook *h = g_ptr_array_index(hooks, i);
+
+        if (g_strcmp0(h->disas, text) != 0) {
+            g_free(h->disas);
+            h->disas = g_strdup(text);
+        }
+    }
+}
+
 void watch_table_hooks_for(WatchTable *t, uint64_t pc, const uint8_t *bytes,
-                           int len, GPtrArray *hooks)
+                           int len, char *(*disas)(void *opaque),
+                           void *opaque, GPtrArray *hooks)
 {
     g_autoptr(GMutexLocker) locker = g_mutex_locker_new(&t->lock);
     GPtrArray *list = g_hash_table_lookup(t->by_pc, &pc);
+    guint first = hooks->len;
 
     for (guint i = 0; list && i < list->len; i++) {
         g_ptr_array_add(hooks, hook_for(g_ptr_array_index(list, i), pc,
@@ -332,20 +347,10 @@ void watch_table_hooks_for(WatchTable *t, uint64_t pc, const uint8_t *bytes,
             g_ptr_array_add(hooks, hook_for(w, pc, bytes, len));
         }
     }
-}
+    if (hooks->len > first) {
+        g_autofree char *text = disas ? disas(opaque) : NULL;
 
-void watch_table_set_disas(WatchTable *t, GPtrArray *hooks, const char *text)
-{
-    g_autoptr(GMutexLocker) locker = g_mutex_locker_new(&t->lock);
-
-    for (guint i = 0; i < hooks->len; i++) {
-        Hook *h = g_ptr_array_index(hooks, i);
-
-        /* retranslation mostly finds the same text: keep it then */
-        if (g_strcmp0(h->disas, text) != 0) {
-            g_free(h->disas);
-            h->disas = g_strdup(text);
-        }
+        set_disas(hooks, text);
     }
 }
 

@@ -136,15 +136,14 @@ void watch_table_retired(WatchTable *t, uint64_t *hits, uint64_t *logged);
 /*
  * Translation-time lookup: for each live watch covering @pc, return (in
  * @hooks) its hook for this PC, creating it on first use.  Hooks live as long
- * as their watch.
+ * as their watch.  When some watch covers @pc, @disas(@opaque) gives the
+ * instruction's disassembly (g_malloc'd, or NULL), set on the hooks under
+ * the same lock as the instruction's bytes, so `list` never shows one
+ * without the other.
  */
 void watch_table_hooks_for(WatchTable *t, uint64_t pc, const uint8_t *bytes,
-                           int len, GPtrArray *hooks);
-/*
- * Translation-time: @text (QEMU's disassembly of the instruction at the
- * hooks' PC) for @hooks, as watch_table_hooks_for just returned them.
- */
-void watch_table_set_disas(WatchTable *t, GPtrArray *hooks, const char *text);
+                           int len, char *(*disas)(void *opaque),
+                           void *opaque, GPtrArray *hooks);
 /*
  * Append the disassembly of @pc as last translated for watch @id (a live
  * one, or one removed but not yet reclaimed) to @out; false when unknown.

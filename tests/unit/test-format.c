@@ -161,6 +161,12 @@ static void test_hit_disas(void)
 }
 
 /* Translation gives a watch's hooks their text; list and events read it. */
+/* What translation would give as the disassembly: @opaque, copied. */
+static char *copy_text(void *opaque)
+{
+    return g_strdup(opaque);
+}
+
 static void test_watch_disas(void)
 {
     static const char *const names[] = { NULL };
@@ -179,9 +185,9 @@ static void test_watch_disas(void)
     g_assert_null(strstr(line->str, "disas="));
     g_assert_false(watch_table_disas(tab, w->id, 0x401000, text));
 
-    watch_table_hooks_for(tab, 0x401000, bytes, 1, hooks);
+    watch_table_hooks_for(tab, 0x401000, bytes, 1, copy_text,
+                          (void *)"nop \"x\"", hooks);
     g_assert_cmpuint(hooks->len, ==, 1);
-    watch_table_set_disas(tab, hooks, "nop \"x\"");
     g_string_truncate(line, 0);
     watch_describe(w, t, line);
     g_assert_nonnull(strstr(line->str,
@@ -191,7 +197,10 @@ static void test_watch_disas(void)
     g_assert_false(watch_table_disas(tab, w->id, 0x401001, text));
 
     /* retranslated with other bytes: the latest text */
-    watch_table_set_disas(tab, hooks, "int3");
+    g_ptr_array_set_size(hooks, 0);
+    watch_table_hooks_for(tab, 0x401000, bytes, 1, copy_text,
+                          (void *)"int3", hooks);
+    g_assert_cmpuint(hooks->len, ==, 1);
     g_string_truncate(text, 0);
     g_assert_true(watch_table_disas(tab, w->id, 0x401000, text));
     g_assert_cmpstr(text->str, ==, "int3");
