@@ -8,6 +8,7 @@
 #include <time.h>
 
 #include "logfmt.h"
+#include "memvalue.h"
 #include "record.h"
 #include "stop.h"
 #include "tsclock.h"
@@ -464,27 +465,6 @@ void record_insn_exec(unsigned int cpu, void *udata)
     if (w->kind == QINSN_WATCH_BREAK) {
         stop_request(cpu, h, n);
     }
-}
-
-static uint64_t mem_value(qemu_plugin_meminfo_t info, uint64_t *hi)
-{
-    qemu_plugin_mem_value mv = qemu_plugin_mem_get_value(info);
-
-    *hi = 0;
-    switch (mv.type) {
-    case QEMU_PLUGIN_MEM_VALUE_U8:
-        return mv.data.u8;
-    case QEMU_PLUGIN_MEM_VALUE_U16:
-        return mv.data.u16;
-    case QEMU_PLUGIN_MEM_VALUE_U32:
-        return mv.data.u32;
-    case QEMU_PLUGIN_MEM_VALUE_U64:
-        return mv.data.u64;
-    case QEMU_PLUGIN_MEM_VALUE_U128:
-        *hi = mv.data.u128.high;
-        return mv.data.u128.low;
-    }
-    return 0;
 }
 
 static void mem_hit(unsigned int cpu, const Hook *site, Watch *w,

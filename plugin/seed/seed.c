@@ -14,6 +14,7 @@
 #include <string.h>
 
 #include "flush.h"
+#include "memvalue.h"
 #include "seed.h"
 
 QEMU_PLUGIN_EXPORT int qemu_plugin_version = QEMU_PLUGIN_VERSION;
@@ -69,28 +70,12 @@ static void vcpu_insn_exec(unsigned int vcpu, void *udata)
     seed_active = NULL;
 }
 
-static uint64_t mem_value_u64(qemu_plugin_mem_value v)
-{
-    switch (v.type) {
-    case QEMU_PLUGIN_MEM_VALUE_U8:
-        return v.data.u8;
-    case QEMU_PLUGIN_MEM_VALUE_U16:
-        return v.data.u16;
-    case QEMU_PLUGIN_MEM_VALUE_U32:
-        return v.data.u32;
-    case QEMU_PLUGIN_MEM_VALUE_U64:
-        return v.data.u64;
-    case QEMU_PLUGIN_MEM_VALUE_U128:
-        return v.data.u128.low;
-    }
-    return 0;
-}
-
 static void vcpu_mem(unsigned int vcpu, qemu_plugin_meminfo_t info,
                      uint64_t vaddr, void *udata)
 {
     uint64_t pc = (uintptr_t)udata;
-    uint64_t value = mem_value_u64(qemu_plugin_mem_get_value(info));
+    uint64_t hi;
+    uint64_t value = mem_value(info, &hi);
     SeedCpu *c = cpu_enter(vcpu, pc);
 
     seed.user.before_mem(pc, vaddr, 1 << qemu_plugin_mem_size_shift(info),
