@@ -442,12 +442,11 @@ void record_insn_exec(unsigned int cpu, void *udata)
         return;
     }
     if (w->has_cond) {
-        /* at most 8 bytes (watch_new); kept for the record */
-        int size = qinsn_regs_at(regs, w->cond_reg)->size;
-
-        read_reg(cpu, h->pc, false, w->cond_reg, cond, size);
+        /* kept for the record */
+        read_reg(cpu, h->pc, false, w->cond_reg, cond, w->cond_size);
         if (!qinsn_cond_eval(w->cond_op,
-                             format_value_u64(cond, size, config.big_endian),
+                             format_value_u64(cond, w->cond_size,
+                                              config.big_endian),
                              w->cond_value)) {
             return;
         }

@@ -43,6 +43,7 @@ typedef struct Watch {
     bool has_cond;
     int cond_reg;               /* -1: the accessed value (memory watches) */
     int cond_slot;              /* cond_reg's place in reads[], or -1 */
+    int cond_size;              /* bytes of cond_reg (at most 8) */
     QinsnOp cond_op;
     uint64_t cond_value;
     char *cond_text;

@@ -55,7 +55,8 @@ static bool setup_cond(Watch *w, const QinsnWatchSpec *o,
             g_prefix_error(errp, "if: ");
             return false;
         }
-        if (qinsn_regs_at(regs, w->cond_reg)->size > 8) {
+        w->cond_size = qinsn_regs_at(regs, w->cond_reg)->size;
+        if (w->cond_size > 8) {
             g_set_error(errp, QINSN_ERROR, QINSN_ERR_ARG,
                         "if: register '%s' is wider than 64 bits",
                         o->cond_text);
