@@ -18,6 +18,8 @@ def register():
     gdb.events.stop.connect(session.announce)
     gdb.events.stop.connect(break_commands.on_stop)
     gdb.events.before_prompt.connect(session.announce)
+    gdb.events.exited.connect(commands.on_exited)
+    gdb.events.cont.connect(commands.on_cont)
     commands.QinsnConnectCommand()
     commands.QinsnDisconnectCommand()
     commands.QinsnLogCommand()

@@ -102,6 +102,20 @@ their registers."""
         return complete.registers(word)
 
 
+# Whether gdb has seen the guest exit since it last resumed it.
+_guest_exited = False
+
+
+def on_exited(event):
+    global _guest_exited
+    _guest_exited = True
+
+
+def on_cont(event):
+    global _guest_exited
+    _guest_exited = False
+
+
 class QinsnHitsCommand(QinsnCommand):
     """Show the last hits that the qinsn plugin reported.
 
@@ -131,7 +145,9 @@ The hits stay available after QEMU has exited."""
         if len(argv) > 1 or (argv and not argv[0].isdigit()):
             raise gdb.GdbError("Usage: qinsn-hits [N]")
         current = session.current()
-        current.events.drain()
+        # a guest that has ended: its last events come as QEMU exits
+        current.events.drain(timeout=5.0 if _guest_exited else 1.0,
+                             until_closed=_guest_exited)
         items = current.ring.last(int(argv[0]) if argv else 10)
         if not items:
             gdb.write("No hits received.\n")

@@ -155,18 +155,21 @@ class Connection:
                 reply.finish("ERR IO %s" % err)
         return reply
 
-    def drain(self, timeout=1.0):
+    def drain(self, timeout=1.0, until_closed=False):
         """Wait (at most @timeout) until the reader has taken what has
-        arrived: the last events of a guest that has just ended are still
-        unread when gdb reports its exit."""
+        arrived.  With @until_closed, until the plugin has closed the
+        connection: when the guest has ended, gdb reports its exit before
+        QEMU's exit has sent the last events, which may still sit in the
+        rings of the plugin's writer."""
         deadline = time.monotonic() + timeout
         while not self.closed and time.monotonic() < deadline:
-            try:
-                readable = select.select([self._sock], [], [], 0)[0]
-            except (OSError, ValueError):
-                return
-            if not readable:
-                return
+            if not until_closed:
+                try:
+                    readable = select.select([self._sock], [], [], 0)[0]
+                except (OSError, ValueError):
+                    return
+                if not readable:
+                    return
             time.sleep(0.01)
 
     def busy(self):
