@@ -13,25 +13,31 @@ import gdb
 
 from . import breakcond
 from . import format as fmt
+from . import gdbbreaks
 from . import location
 from . import options as opts
 from . import session
 from .base import QinsnCommand
 from .watch_commands import _checked_session, _send_and_report
 
-# How long a SIGTRAP stop waits for the plugin's event that explains it
-# (on stock QEMU the event is sent once the vCPU has stopped, which on a
-# loaded machine can take a while).
-STOP_EVENT_WAIT = 3.0
+# How long a SIGTRAP stop waits for the plugin's event that explains it,
+# when there are qinsn breaks (on stock QEMU the event is sent once the
+# vCPU has stopped, and on a loaded machine the plugin's threads may wait
+# for a CPU a while).
+STOP_EVENT_WAIT = 10.0
+
+
+def break_spec(text):
+    """@text as gdb's 'break' takes it: a register ($pc) means its value."""
+    text = text.strip()
+    return "*" + text if text.startswith("$") else text
 
 
 def break_locations(text):
     """The addresses gdb's 'break @text' would use (prologue skipped for
     a function, every location of a line), through a breakpoint that is
     deleted before the target runs again."""
-    text = text.strip()
-    if text.startswith("$"):
-        text = "*" + text
+    text = break_spec(text)
     try:
         bp = gdb.Breakpoint(text, internal=True)
     except (gdb.error, RuntimeError) as err:
@@ -81,11 +87,13 @@ it; 'continue' executes it and runs to the next match.  On a stock QEMU
 the guest stops at the start of the next translation block: qinsn says
 where the match was and that the stop is late (exact=no).
 
-qinsn-list lists breaks as type break; qinsn-unwatch, qinsn-enable and
-qinsn-disable take their numbers, qinsn-condition and qinsn-ignore work
-as gdb's 'condition' and 'ignore' (gdb's own commands apply to gdb's
-breakpoints only: a qinsn break is not one, or gdb would stop the guest
-at every execution)."""
+A gdb breakpoint stands for each qinsn break: 'info breakpoints' lists
+it under gdb's number, its location disabled (gdb itself never stops
+there: that would stop the guest at every execution), and gdb's
+'condition', 'ignore', 'disable', 'enable' and 'delete' on that number
+act on the qinsn break.  qinsn-list lists breaks as type break under the
+plugin's numbers, which qinsn-unwatch, qinsn-enable, qinsn-disable,
+qinsn-condition and qinsn-ignore take."""
 
     name = "qinsn-break"
     category = gdb.COMMAND_BREAKPOINTS
@@ -102,6 +110,7 @@ at every execution)."""
                                self.name)
         addrs = break_locations(args.location)
         words = []
+        cond = None
         if args.condition is not None:
             cond = breakcond.parse(args.condition, current.resolve)
             if cond.word:
@@ -119,8 +128,12 @@ at every execution)."""
             return sent
 
         _send_and_report(current, before, send)
+        ids = [p.id for p in sent if p.id]
         if self.temporary:
-            current.temporary.update(p.id for p in sent if p.id)
+            current.temporary.update(ids)
+        if ids:
+            gdbbreaks.create(break_spec(args.location), ids, self.temporary,
+                             cond)
 
     def complete(self, text, word):
         if " if " in " " + text:
@@ -144,8 +157,12 @@ As qinsn-break with count=1; see 'help qinsn-break'."""
 def _describe(stop):
     """The line gdb prints for one ``! stop`` event."""
     pc = int(stop.get("pc", "0"), 16)
-    head = "qinsn: break %s (hit %s, vCPU %s)" % (
-        stop.get("id", "?"), stop.get("hit", "?"), stop.get("cpu", "?"))
+    watch_id = stop.get("id", "?")
+    number = gdbbreaks.number_of(int(watch_id)) if watch_id.isdigit() \
+        else None
+    head = "qinsn: break %s (%shit %s, vCPU %s)" % (
+        watch_id, "breakpoint %d, " % number if number else "",
+        stop.get("hit", "?"), stop.get("cpu", "?"))
     if stop.get("kind") == "stop-failed":
         return ("%s matched at %s but QEMU refused to stop (%s)" %
                 (head, fmt.address(pc), stop.get("reason", "?")))
@@ -177,11 +194,21 @@ def on_stop(event):
         return (stop.get("exact") != "yes" or vcpu is None or
                 stop.get("cpu") == str(vcpu))
 
-    stops = current.ring.take_stops(STOP_EVENT_WAIT if trap else 0.0,
-                                    wanted)
+    wait = STOP_EVENT_WAIT if trap and _has_breaks(current) else 0.0
+    stops = current.ring.take_stops(wait, wanted)
+    if not stops and trap:
+        # gdb reported the stop on a thread other than the vCPU's
+        stops = current.ring.take_stops(0.0)
     for stop in stops:
         gdb.write(_describe(stop) + "\n")
     _remove_spent_tbreaks(current, {int(s.get("id", "0")) for s in stops})
+
+
+def _has_breaks(current):
+    try:
+        return bool(current.watch_ids("break"))
+    except gdb.GdbError:
+        return False
 
 
 def _remove_spent_tbreaks(current, stopped):
@@ -194,25 +221,29 @@ def _remove_spent_tbreaks(current, stopped):
                 if w.get("state") == "done"}
     except gdb.GdbError:
         done = set()
-    for watch_id in sorted(current.temporary & (stopped | done)):
+    spent = sorted(current.temporary & (stopped | done))
+    for watch_id in spent:
         current.temporary.discard(watch_id)
         try:
             current.request("unwatch %d" % watch_id)
         except gdb.GdbError as err:
             gdb.write("qinsn: cannot remove tbreak %d: %s\n" %
                       (watch_id, err))
+    gdbbreaks.removed(spent)
 
 
-def _replace_break(current, watch_id, condition=None, keep_condition=True,
-                   ignore=None):
+def replace_break(current, watch_id, condition=None, keep_condition=True,
+                  ignore=None, quiet=False):
     """Set break @watch_id again with a new condition or ignore count
     (the plugin has no request that changes a watch), then remove the old
-    one; returns the new id."""
+    one; returns the new id.  The gdb breakpoint standing for it follows
+    (its condition too, unless @quiet: gdb set it)."""
     old = [w for w in current.watch_list() if w["id"] == watch_id]
     if not old or old[0]["kind"] != "break":
         raise gdb.GdbError("no qinsn break %d (see qinsn-list)" % watch_id)
     fields = old[0]
     words = []
+    cond = None
     if keep_condition and "if" in fields:
         words.append("if=" + fields["if"])
     elif condition is not None:
@@ -245,6 +276,7 @@ def _replace_break(current, watch_id, condition=None, keep_condition=True,
     if watch_id in current.temporary:
         current.temporary.discard(watch_id)
         current.temporary.add(new_id)
+    gdbbreaks.replaced(watch_id, new_id, cond, keep_condition or quiet)
     return new_id
 
 
@@ -268,7 +300,7 @@ start again."""
         if not words or not words[0].isdigit():
             raise gdb.GdbError("Usage: qinsn-condition ID [COND]")
         cond = words[1] if len(words) > 1 else None
-        new_id = _replace_break(current, int(words[0]), condition=cond,
+        new_id = replace_break(current, int(words[0]), condition=cond,
                                 keep_condition=False)
         gdb.write("Break %s is now break %d, %s.\n" %
                   (words[0], new_id,
@@ -293,7 +325,7 @@ watch in place), under a new number that is printed."""
         if len(argv) != 2 or not argv[0].isdigit():
             raise gdb.GdbError("Usage: qinsn-ignore ID COUNT")
         count = opts.evaluate(argv[1], "COUNT")
-        new_id = _replace_break(current, int(argv[0]), ignore=count)
+        new_id = replace_break(current, int(argv[0]), ignore=count)
         gdb.write("Break %s is now break %d; it will ignore its next %d "
                   "match%s.\n" % (argv[0], new_id, count,
                                   "" if count == 1 else "es"))

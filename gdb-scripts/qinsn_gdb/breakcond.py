@@ -34,9 +34,10 @@ SUPPORTED = ("a register ($a0 or a0), a register compared with a constant "
 class Condition:
     """None (no condition), or the plugin's ``if=`` word."""
 
-    def __init__(self, word, text):
+    def __init__(self, word, text, gdb_text=None):
         self.word = word        # "if=a0==0x25", or None: always true
         self.text = text        # what the user wrote
+        self.gdb_text = gdb_text or text   # the same as a gdb expression
 
 
 def _plugin_compare(op, lhs, rhs):
@@ -78,6 +79,15 @@ def _register_operand(text):
             "cast (%s): only to an integer type of $%s's size (%d bytes), "
             "which keeps its bits" % (cast.group(1), name, reg_type.sizeof))
     return name, cast_type
+
+
+def _as_gdb(operand):
+    """Register operand @operand as gdb writes it: ``a0`` is ``$a0``,
+    ``(unsigned long)a0`` is ``(unsigned long)$a0``."""
+    operand = operand.strip()
+    cast = _CAST.match(operand)
+    name = (cast.group(2) if cast else operand).lstrip("$")
+    return ("(%s)$%s" % (cast.group(1), name)) if cast else "$" + name
 
 
 def _register_type(name):
@@ -166,7 +176,8 @@ def parse(text, resolve):
     if not match:
         if _is_register(text):
             name, _ = _register_operand(text)
-            return Condition("if=%s!=0x0" % resolve(name), text)
+            return Condition("if=%s!=0x0" % resolve(name), text,
+                             _as_gdb(text))
         const = _constant(text)
         if int(const) == 0:
             raise gdb.GdbError("the condition '%s' is always false: such a "
@@ -175,8 +186,10 @@ def parse(text, resolve):
     left, op, right = (s.strip() for s in match.groups())
     if _is_register(left) and not _is_register(right):
         reg, const_text = left, right
+        gdb_text = "%s %s %s" % (_as_gdb(left), op, right)
     elif _is_register(right) and not _is_register(left):
         reg, const_text, op = right, left, FLIP[op]
+        gdb_text = "%s %s %s" % (left, FLIP[op], _as_gdb(right))
     else:
         raise gdb.GdbError("condition '%s': the plugin evaluates %s" %
                            (text, SUPPORTED))
@@ -195,4 +208,5 @@ def parse(text, resolve):
             "(unsigned long)$%s %s ..." %
             (text, name, _signedness(reg_type), reg_type, reg_type.sizeof,
              name, name, op))
-    return Condition("if=%s%s%#x" % (plugin_name, op, value), text)
+    return Condition("if=%s%s%#x" % (plugin_name, op, value), text,
+                     gdb_text)

@@ -8,6 +8,7 @@ import gdb
 
 from . import complete
 from . import format as fmt
+from . import gdbbreaks
 from . import session
 from .base import QinsnCommand, no_arguments
 from .discover import DiscoveryError, find_socket
@@ -38,6 +39,7 @@ qinsn-connect replaces the previous connection."""
         except DiscoveryError as err:
             raise gdb.GdbError(str(err))
         current = Session(path)
+        gdbbreaks.forget_all()
         session.replace(current)
         g = current.greeting
         gdb.write("Connected to qinsn at %s: QEMU pid %s, %s, flush %s%s.\n"
@@ -64,6 +66,7 @@ Usage: qinsn-disconnect"""
     def invoke(self, arg, from_tty):
         no_arguments(arg, "Usage: qinsn-disconnect")
         session.current()
+        gdbbreaks.forget_all()
         session.replace(None)
 
 

@@ -8,6 +8,7 @@ import gdb
 
 from . import complete
 from . import format as fmt
+from . import gdbbreaks
 from . import location
 from . import memory
 from . import session
@@ -245,6 +246,7 @@ at once, also while the guest is stopped."""
             removed += int(current.request("unwatch " + target)
                            .fields().get("removed", 0))
         current.forget_pending(targets)
+        gdbbreaks.prune(current)
         gdb.write("Removed %d watch%s.\n" % (removed,
                                              "" if removed == 1 else "es"))
 
@@ -265,6 +267,7 @@ class _ToggleCommand(QinsnCommand):
         usage = "Usage: qinsn-%s ID..." % self.verb
         for watch_id in _parse_ids(gdb.string_to_argv(arg), usage):
             current.request("%s %d" % (self.verb, watch_id))
+            gdbbreaks.toggled([watch_id], self.verb == "enable")
             gdb.write("Watch %d %sd.\n" % (watch_id, self.verb))
 
     def complete(self, text, word):

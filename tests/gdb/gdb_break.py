@@ -5,6 +5,7 @@ Usage:
   gdb_break.py smp PLUGIN SPIN_ELF_RISCV64          (patched, 2 harts)
   gdb_break.py user ARCH PLUGIN ARGS_PROG BLOCKED_PROG (patched, -g)
   gdb_break.py errors PLUGIN SPIN_ELF_RISCV64
+  gdb_break.py gdb-commands PLUGIN SPIN_ELF_RISCV64   (gdb's own commands)
   gdb_break.py protocol PLUGIN SPIN_ELF_RISCV64       (the socket, no gdb)
 
 The spin guests call spin_fn from a loop whose counter n is in the first
@@ -110,7 +111,8 @@ def system(t, arch, plugin, elf, flavour):
                  "%s: continue runs to the tbreak at spin_tick" % arch)
             t.eq(second.get(a0), DEEPER, "%s: the tbreak's n" % arch)
         else:
-            match = re.search(r"qinsn: break 1 \(hit 1, vCPU 0\) matched at "
+            match = re.search(r"qinsn: break 1 \((?:breakpoint 1, )?hit 1, "
+                              r"vCPU 0\) matched at "
                               r"(0x[0-9a-f]+).*stopped later, at "
                               r"(0x[0-9a-f]+).*not exact", text)
             t.ok(match, "%s stock: the stop is reported not exact" % arch,
@@ -316,6 +318,67 @@ def errors(t, plugin, elf):
                  run.text[-1500:])
 
 
+def gdb_commands(t, plugin, elf):
+    """gdb's own condition, ignore, disable, enable and delete act on the
+    gdb breakpoint standing for a qinsn break (QEMU on PATH)."""
+    d = workdir("gdb-break")
+    with gdbtest.Qemu("riscv64", elf, plugin, d) as qemu:
+        run = gdbtest.run_gdb([
+            "qinsn-connect " + qemu.sock,
+            "qinsn-break *spin_tick if $a0 == 1000 regs=a0",
+            "echo @@CREATED\n", "info breakpoints",
+            "condition 1 (unsigned long)$a0 >= 2000",
+            "echo @@BADCOND\n", "condition 1 $a0 > 5",
+            "echo @@IGNORE\n", "ignore 1 3",
+            "echo @@LIST\n", "qinsn-list", "info breakpoints",
+            "echo @@STOP\n", "continue", print_regs(["a0"], "STOP"),
+            "echo @@DISABLE\n", "disable 1", "qinsn-list",
+            "echo @@LOCATION\n", "enable 1", "enable 1.1",
+            "info breakpoints", "qinsn-list",
+            "echo @@DELETE\n", "delete 1", "qinsn-list",
+            "info breakpoints"], elf=elf, port=qemu.port, timeout=180)
+        text = run.text
+        t.ok(run.clean(), "gdb commands: no Python error", text[-3000:])
+        part = dict(re.findall(r"@@(\w+)\n(.*?)(?=@@|\Z)", text, re.S))
+        created = part.get("CREATED", "")
+        t.ok(re.search(r"^1\s+breakpoint\s+keep\s+y", created, re.M) and
+             "stop only if $a0 == 1000" in created and
+             re.search(r"^1\.1\s+n\s", created, re.M),
+             "info breakpoints lists the break with its condition, its "
+             "location disabled", created)
+        t.ok("if=a0==0x3e8" not in part.get("LIST", "") and
+             re.search(r"^3 .*if=a0>=0x7d0 ignore=3", part.get("LIST", ""),
+                       re.M),
+             "condition and ignore on gdb's number set the plugin's break "
+             "again", part.get("LIST", ""))
+        # qinsn's warnings go to gdb's stderr
+        t.ok(re.search(r"breakpoint 1: condition refused, it stays "
+                       r"'\(unsigned long\)\$a0 >= 2000'.*signed", run.err),
+             "a condition the plugin cannot read as gdb does is refused, "
+             "the old one kept", run.err)
+        t.ok(re.search(r"stop only if \(unsigned long\)\$a0 >= 2000",
+                       part.get("LIST", "")),
+             "info breakpoints shows the condition kept",
+             part.get("LIST", ""))
+        t.ok(re.search(r"qinsn: break 3 \(breakpoint 1, hit \d+, vCPU 0\)",
+                       part.get("STOP", "")),
+             "the stop names gdb's breakpoint", part.get("STOP", ""))
+        rec = hits_of(qemu, 3)
+        t.eq([int(r["regs"]["a0"], 16) for r in rec[:1]], [2003],
+             "the first 3 matches passed: the stop is at n == 2003")
+        t.ok(re.search(r"^3 +\S+ +n ", part.get("DISABLE", ""), re.M),
+             "disable on gdb's number disables the break",
+             part.get("DISABLE", ""))
+        loc = part.get("LOCATION", "")
+        t.ok(re.search(r"^1\.1\s+n\s", loc, re.M) and
+             re.search(r"^3 +\S+ +y ", loc, re.M),
+             "enable re-enables the break; a location stays disabled",
+             loc + run.err[-1000:])
+        gone = part.get("DELETE", "")
+        t.ok("No qinsn watches." in gone and "No breakpoints" in gone,
+             "delete on gdb's number removes the break", gone)
+
+
 def protocol(t, plugin, elf):
     """break over the socket on the QEMU on PATH: list, disable, enable,
     unwatch, and the ! stop event."""
@@ -363,6 +426,8 @@ def main():
         user_refused(t, sys.argv[2], sys.argv[3], sys.argv[5])
     elif mode == "errors":
         errors(t, sys.argv[2], sys.argv[3])
+    elif mode == "gdb-commands":
+        gdb_commands(t, sys.argv[2], sys.argv[3])
     elif mode == "protocol":
         protocol(t, sys.argv[2], sys.argv[3])
     else:
