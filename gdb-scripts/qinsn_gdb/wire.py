@@ -10,7 +10,6 @@ the guest runs.  Nothing here imports gdb, so it runs on any thread.
 import collections
 import json
 import re
-import select
 import socket
 import threading
 import time
@@ -161,15 +160,15 @@ class Connection:
         connection: when the guest has ended, gdb reports its exit before
         QEMU's exit has sent the last events, which may still sit in the
         rings of the plugin's writer."""
+        if not until_closed:
+            # Replies come in order with events, so once the reply to this
+            # request is in, every event sent before it has been dispatched
+            # (also lines already read into the reader's buffer, which a
+            # select() on the socket would not see).
+            self.send("help help").wait(timeout)
+            return
         deadline = time.monotonic() + timeout
         while not self.closed and time.monotonic() < deadline:
-            if not until_closed:
-                try:
-                    readable = select.select([self._sock], [], [], 0)[0]
-                except (OSError, ValueError):
-                    return
-                if not readable:
-                    return
             time.sleep(0.01)
 
     def busy(self):
