@@ -3,6 +3,7 @@ qinsn-status: the commands about the connection and what it delivers."""
 
 import os
 import re
+import time
 
 import gdb
 
@@ -105,18 +106,44 @@ their registers."""
         return complete.registers(word)
 
 
-# Whether gdb has seen the guest exit since it last resumed it.
-_guest_exited = False
-
-
 def on_exited(event):
-    global _guest_exited
-    _guest_exited = True
+    session.guest_exited = True
 
 
 def on_cont(event):
-    global _guest_exited
-    _guest_exited = False
+    session.guest_exited = False
+
+
+def _written(current):
+    """(written, logged) of the plugin's stats, or None."""
+    try:
+        lines = current.request("stats").data
+    except gdb.GdbError:
+        return None
+    stats = dict(line.split("=", 1) for line in lines if "=" in line)
+    try:
+        return int(stats["written"]), int(stats["logged"])
+    except (KeyError, ValueError):
+        return None
+
+
+def _writer_caught_up(current, timeout):
+    """With the guest stopped, wait (at most @timeout) until the plugin's
+    writer has handed every hit logged so far to subscribers: hit events
+    come from the writer, behind the hits.  Caught up: as many written as
+    were logged when asked (written also counts marks), and no change
+    between two looks."""
+    first = _written(current)
+    if first is None:
+        return
+    target, last = first[1], None
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        now = _written(current)
+        if now is None or (now[0] >= target and now[0] == last):
+            return
+        last = now[0]
+        time.sleep(0.02)
 
 
 class QinsnHitsCommand(QinsnCommand):
@@ -148,9 +175,13 @@ The hits stay available after QEMU has exited."""
         if len(argv) > 1 or (argv and not argv[0].isdigit()):
             raise gdb.GdbError("Usage: qinsn-hits [N]")
         current = session.current()
-        # a guest that has ended: its last events come as QEMU exits
-        current.events.drain(timeout=5.0 if _guest_exited else 1.0,
-                             until_closed=_guest_exited)
+        if session.guest_exited:
+            # a guest that has ended: its last events come as QEMU exits
+            current.events.drain(timeout=5.0, until_closed=True)
+        else:
+            if fmt.target_stopped():
+                _writer_caught_up(current, 2.0)
+            current.events.drain(timeout=1.0)
         items = current.ring.last(int(argv[0]) if argv else 10)
         if not items:
             gdb.write("No hits received.\n")

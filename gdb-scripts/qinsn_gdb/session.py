@@ -22,7 +22,7 @@ from . import wire
 from .events import EventRing
 from .registers import (GDB_ARCHES, RegisterError, RegisterMap,
                         parse_plugin_regs, parse_remote_registers)
-from .wire import Connection, ProtocolError
+from .wire import CLOSED_BY_PLUGIN, Connection, ProtocolError
 
 REPLY_TIMEOUT = 5.0     # seconds to wait for an answer the plugin owes now
 # How long qinsn-watch waits for a watch to be live before returning.
@@ -120,9 +120,17 @@ class Session:
 
     def _closed(self, conn, reason):
         self.closed_reason = reason
-        if reason != "closed by gdb":
-            self.notice("qinsn: connection to %s closed: %s" %
-                        (self.path, reason))
+        if reason == "closed by gdb":
+            return
+        text = "qinsn: connection to %s closed: %s" % (self.path, reason)
+
+        def unless_exited():
+            # QEMU closes the connection as it exits, maybe before gdb
+            # hears of the exit: once gdb has said so, no notice is needed
+            if guest_exited and reason == CLOSED_BY_PLUGIN:
+                return None
+            return text
+        self.notice(unless_exited)
 
     @property
     def alive(self):
@@ -165,7 +173,8 @@ class Session:
                 return
             if callable(text):
                 text = text()
-            gdb.write(text + "\n")
+            if text is not None:
+                gdb.write(text + "\n")
 
     # -- registers ---------------------------------------------------------
 
@@ -329,6 +338,10 @@ def remote_target_key():
 
 
 _current = None
+
+# Whether gdb has seen the guest exit since it last resumed it (set by
+# gdb's exited and cont events).
+guest_exited = False
 
 
 def current():

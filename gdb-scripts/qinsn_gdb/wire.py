@@ -14,6 +14,9 @@ import socket
 import threading
 import time
 
+# The close reason when the plugin (QEMU) closed the connection.
+CLOSED_BY_PLUGIN = "the plugin closed the connection"
+
 PROTOCOL_VERSION = 1
 
 
@@ -177,7 +180,7 @@ class Connection:
             return bool(self._pending)
 
     def _read_loop(self):
-        reason = "the plugin closed the connection"
+        reason = CLOSED_BY_PLUGIN
         try:
             while True:
                 line = self._readline()
