@@ -355,11 +355,11 @@ static char *put_hit_json(char *p, const LogFormatter *f, uint32_t cpu,
     return p;
 }
 
-static char *put_hit_line(char *p, OutputFormat fmt, const LogFormatter *f,
-                          uint32_t cpu, const HitView *v)
+/* A text or event hit line up to its pc (text) or hit number (event). */
+static char *put_hit_head(char *p, bool text, uint32_t cpu,
+                          const HitView *v)
 {
     const TraceWatch *w = v->w;
-    bool text = fmt == FORMAT_TEXT;
     const char *kind = w->kind == TRACE_WATCH_MEM ? "mem" : "hit";
 
     /* both kinds are 3 characters */
@@ -387,6 +387,17 @@ static char *put_hit_line(char *p, OutputFormat fmt, const LogFormatter *f,
         p = put_lit(p, " hit=");
         p = put_dec(p, v->hit, 0);
     }
+    return p;
+}
+
+/* A hit's text line or event, without its capture and line end. */
+static char *put_hit_line(char *p, OutputFormat fmt, const LogFormatter *f,
+                          uint32_t cpu, const HitView *v)
+{
+    const TraceWatch *w = v->w;
+    bool text = fmt == FORMAT_TEXT;
+
+    p = put_hit_head(p, text, cpu, v);
     if (w->kind == TRACE_WATCH_MEM) {
         *p++ = ' ';
         p = put_access(p, v, fmt);
