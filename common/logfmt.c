@@ -5,8 +5,10 @@
  *
  * Hit records are most of any log: their lines are built by hand into
  * space reserved once per line, without printf.  The rare records are
- * formatted in logmeta.c, with printf for clarity.
+ * formatted in logmeta.c, with printf for clarity.  A hit record is
+ * decoded once (hitview.c) and then formatted in any format.
  */
+#include "hitview.h"
 #include "logfmt.h"
 #include "logmeta.h"
 #include "proto.h"
@@ -199,73 +201,6 @@ void format_value_hex(GString *out, const uint8_t *bytes, int len,
     g_string_truncate(out, p - out->str);
 }
 
-/* A hit record's payload, decoded once for every format. */
-typedef struct HitView {
-    const TraceWatch *w;
-    uint64_t hit, pc;
-    bool stale;
-    uint64_t addr;              /* memory records: the access */
-    int size;
-    bool store;
-    uint8_t value[16];
-    const uint8_t *val[TRACE_MAX_REGS];
-    uint64_t cap_addr;
-    uint32_t cap_status;        /* bytes read or TRACE_CAP_UNREADABLE */
-    const uint8_t *cap;
-} HitView;
-
-static bool decode_hit(const LogFormatter *f, const uint8_t *ev, size_t len,
-                       HitView *v)
-{
-    TraceCursor c = { ev + TRACE_HEADER_SIZE, ev + len, false };
-    uint32_t id, cap_len = 0;
-    uint8_t stale = 0, size = 0, store = 0;
-
-    v->w = trace_watches_get(f->watches,
-                             trace_event_id(ev) - TRACE_EV_WATCH_BASE);
-    if (!v->w) {
-        return false;
-    }
-    trace_get(&c, &id, 4);
-    trace_get(&c, &v->hit, 8);
-    trace_get(&c, &v->pc, 8);
-    trace_get(&c, &stale, 1);
-    v->stale = stale;
-    if (v->w->kind == TRACE_WATCH_MEM) {
-        trace_get(&c, &v->addr, 8);
-        trace_get(&c, &size, 1);
-        trace_get(&c, &store, 1);
-        trace_get(&c, v->value, 16);
-        v->size = MIN(size, 16);
-        v->store = store;
-    }
-    for (int i = 0; i < v->w->nregs; i++) {
-        v->val[i] = c.p;
-        if ((size_t)(c.end - c.p) < v->w->regsizes[i]) {
-            return false;
-        }
-        c.p += v->w->regsizes[i];
-    }
-    if (v->w->capture != TRACE_CAPTURE_NONE) {
-        trace_get(&c, &v->cap_addr, 8);
-        trace_get(&c, &v->cap_status, 4);
-        trace_get(&c, &cap_len, 4);
-        v->cap = c.p;
-        if (c.bad || (size_t)(c.end - c.p) < cap_len ||
-            (v->cap_status != TRACE_CAP_UNREADABLE &&
-             v->cap_status != cap_len)) {
-            return false;
-        }
-        c.p += cap_len;
-    }
-    return !c.bad && id == v->w->id && c.p == c.end;
-}
-
-static bool reg_stale(const HitView *v, int i)
-{
-    return v->stale && (v->w->regflags[i] & TRACE_REG_FLAGS);
-}
-
 static void append_str_json(GString *out, const uint8_t *s, uint32_t len)
 {
     g_string_append_c(out, '"');
@@ -403,13 +338,13 @@ static char *put_hit_json(char *p, const LogFormatter *f, uint32_t cpu,
         p = put_lit(p, "\":\"");
         p = put_value(p, v->val[i], w->regsizes[i], f->big_endian, false);
         *p++ = '"';
-        any_stale |= reg_stale(v, i);
+        any_stale |= hitview_reg_stale(v, i);
     }
     *p++ = '}';
     if (any_stale) {
         p = put_lit(p, ",\"stale\":[");
         for (int i = 0, n = 0; i < w->nregs; i++) {
-            if (reg_stale(v, i)) {
+            if (hitview_reg_stale(v, i)) {
                 p = n++ ? put_lit(p, ",\"") : put_lit(p, "\"");
                 p = put_label(p, w, i);
                 *p++ = '"';
@@ -420,11 +355,11 @@ static char *put_hit_json(char *p, const LogFormatter *f, uint32_t cpu,
     return p;
 }
 
-static char *put_hit_line(char *p, OutputFormat fmt, const LogFormatter *f,
-                          uint32_t cpu, const HitView *v)
+/* A text or event hit line up to its pc (text) or hit number (event). */
+static char *put_hit_head(char *p, bool text, uint32_t cpu,
+                          const HitView *v)
 {
     const TraceWatch *w = v->w;
-    bool text = fmt == FORMAT_TEXT;
     const char *kind = w->kind == TRACE_WATCH_MEM ? "mem" : "hit";
 
     /* both kinds are 3 characters */
@@ -452,6 +387,17 @@ static char *put_hit_line(char *p, OutputFormat fmt, const LogFormatter *f,
         p = put_lit(p, " hit=");
         p = put_dec(p, v->hit, 0);
     }
+    return p;
+}
+
+/* A hit's text line or event, without its capture and line end. */
+static char *put_hit_line(char *p, OutputFormat fmt, const LogFormatter *f,
+                          uint32_t cpu, const HitView *v)
+{
+    const TraceWatch *w = v->w;
+    bool text = fmt == FORMAT_TEXT;
+
+    p = put_hit_head(p, text, cpu, v);
     if (w->kind == TRACE_WATCH_MEM) {
         *p++ = ' ';
         p = put_access(p, v, fmt);
@@ -461,13 +407,13 @@ static char *put_hit_line(char *p, OutputFormat fmt, const LogFormatter *f,
         p = put_label(p, w, i);
         *p++ = '=';
         p = put_value(p, v->val[i], w->regsizes[i], f->big_endian, text);
-        if (text && reg_stale(v, i)) {
+        if (text && hitview_reg_stale(v, i)) {
             p = put_lit(p, "(stale)");
         }
     }
     if (!text) {
         for (int i = 0, n = 0; i < w->nregs; i++) {
-            if (reg_stale(v, i)) {
+            if (hitview_reg_stale(v, i)) {
                 p = n++ ? put_lit(p, ",") : put_lit(p, " stale=");
                 p = put_label(p, w, i);
             }
@@ -483,7 +429,7 @@ static bool format_hit(GString *out, OutputFormat fmt, const LogFormatter *f,
     gsize at = out->len;
     char *p;
 
-    if (!decode_hit(f, ev, len, &v)) {
+    if (!hitview_decode(f->watches, ev, len, &v)) {
         return false;
     }
     g_string_set_size(out, at + hit_room(&v));

@@ -224,6 +224,26 @@ static void summary_watch(GString *out, OutputFormat fmt, bool first,
     }
 }
 
+/* A summary's totals: its text line, or its JSON object up to the watches. */
+static void summary_totals(GString *out, OutputFormat fmt,
+                           const TraceSummary *s)
+{
+    if (fmt == FORMAT_JSON) {
+        g_string_append_printf(out, "{\"type\":\"summary\",\"hits\":%" PRIu64
+                               ",\"logged\":%" PRIu64 ",\"dropped\":%" PRIu64
+                               ",\"flushes\":%" PRIu64 ",\"write_errors\":%"
+                               PRIu64 ",\"overflow\":\"%s\",\"watches\":[",
+                               s->hits, s->logged, s->dropped, s->flushes,
+                               s->write_errors, overflow_names[s->overflow]);
+    } else {
+        g_string_append_printf(out, "summary hits=%" PRIu64 " logged=%" PRIu64
+                               " dropped=%" PRIu64 " flushes=%" PRIu64
+                               " write_errors=%" PRIu64 " overflow=%s\n",
+                               s->hits, s->logged, s->dropped, s->flushes,
+                               s->write_errors, overflow_names[s->overflow]);
+    }
+}
+
 bool logmeta_summary(GString *out, OutputFormat fmt,
                      const uint8_t *ev, size_t len)
 {
@@ -241,20 +261,7 @@ bool logmeta_summary(GString *out, OutputFormat fmt,
     if (c.bad || s.overflow > 1) {
         return false;
     }
-    if (fmt == FORMAT_JSON) {
-        g_string_append_printf(out, "{\"type\":\"summary\",\"hits\":%" PRIu64
-                               ",\"logged\":%" PRIu64 ",\"dropped\":%" PRIu64
-                               ",\"flushes\":%" PRIu64 ",\"write_errors\":%"
-                               PRIu64 ",\"overflow\":\"%s\",\"watches\":[",
-                               s.hits, s.logged, s.dropped, s.flushes,
-                               s.write_errors, overflow_names[s.overflow]);
-    } else {
-        g_string_append_printf(out, "summary hits=%" PRIu64 " logged=%" PRIu64
-                               " dropped=%" PRIu64 " flushes=%" PRIu64
-                               " write_errors=%" PRIu64 " overflow=%s\n",
-                               s.hits, s.logged, s.dropped, s.flushes,
-                               s.write_errors, overflow_names[s.overflow]);
-    }
+    summary_totals(out, fmt, &s);
     for (uint32_t i = 0; i < s.nwatches; i++) {
         TraceSummaryWatch sw;
         trace_get(&c, &sw.id, 4);

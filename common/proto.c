@@ -97,6 +97,37 @@ QinsnRequest *qinsn_request_parse(const char *line, GError **errp)
     return qinsn_request_parse_spec(line, NULL, errp);
 }
 
+/*
+ * Sort the words after the command into options (key=value with a key of
+ * @spec's, or one of its flags) and arguments; false with @errp set for an
+ * unknown option.
+ */
+static bool sort_words(QinsnRequest *req, const QinsnCommandSpec *spec,
+                       GError **errp)
+{
+    for (guint i = 1; i < req->words->len; i++) {
+        const char *w = g_ptr_array_index(req->words, i);
+        const char *eq = strchr(w, '=');
+
+        if (spec->keys && eq && eq != w) {
+            g_autofree char *key = g_strndup(w, eq - w);
+            if (!str_in(spec->keys, key)) {
+                g_set_error(errp, QINSN_ERROR, QINSN_ERR_ARG,
+                            "%s: unknown option '%s'", spec->name, key);
+                return false;
+            }
+            g_ptr_array_add(req->opt_keys, g_steal_pointer(&key));
+            g_ptr_array_add(req->opt_values, g_strdup(eq + 1));
+        } else if (str_in(spec->flags, w)) {
+            g_ptr_array_add(req->opt_keys, g_strdup(w));
+            g_ptr_array_add(req->opt_values, NULL);
+        } else {
+            g_ptr_array_add(req->args, (gpointer)w);
+        }
+    }
+    return true;
+}
+
 QinsnRequest *qinsn_request_parse_spec(const char *line,
                                        const QinsnCommandSpec *spec,
                                        GError **errp)
@@ -124,25 +155,8 @@ QinsnRequest *qinsn_request_parse_spec(const char *line,
         return NULL;
     }
     req->spec = spec;
-    for (guint i = 1; i < req->words->len; i++) {
-        const char *w = g_ptr_array_index(req->words, i);
-        const char *eq = strchr(w, '=');
-
-        if (spec->keys && eq && eq != w) {
-            g_autofree char *key = g_strndup(w, eq - w);
-            if (!str_in(spec->keys, key)) {
-                g_set_error(errp, QINSN_ERROR, QINSN_ERR_ARG,
-                            "%s: unknown option '%s'", spec->name, key);
-                return NULL;
-            }
-            g_ptr_array_add(req->opt_keys, g_steal_pointer(&key));
-            g_ptr_array_add(req->opt_values, g_strdup(eq + 1));
-        } else if (str_in(spec->flags, w)) {
-            g_ptr_array_add(req->opt_keys, g_strdup(w));
-            g_ptr_array_add(req->opt_values, NULL);
-        } else {
-            g_ptr_array_add(req->args, (gpointer)w);
-        }
+    if (!sort_words(req, spec, errp)) {
+        return NULL;
     }
     if ((int)req->args->len < spec->min_args ||
         (spec->max_args >= 0 && (int)req->args->len > spec->max_args)) {

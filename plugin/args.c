@@ -30,6 +30,71 @@ void qinsn_args_clear(QinsnArgs *a)
     g_clear_pointer(&a->sock_path, g_free);
 }
 
+/* regs=: the registers of watches that name none. */
+static bool parse_regs(QinsnArgs *a, const char *val, GError **errp)
+{
+    g_auto(GStrv) names = g_strsplit_set(val, ":,", -1);
+
+    g_ptr_array_set_size(a->default_regs, 0);
+    for (int j = 0; names[j]; j++) {
+        if (!qinsn_regs_name_valid(names[j], errp)) {
+            return false;
+        }
+        g_ptr_array_add(a->default_regs, g_strdup(names[j]));
+    }
+    return true;
+}
+
+static bool parse_format(QinsnArgs *a, const char *val, GError **errp)
+{
+    if (g_str_equal(val, "text")) {
+        a->format = FORMAT_TEXT;
+    } else if (g_str_equal(val, "json")) {
+        a->format = FORMAT_JSON;
+    } else if (g_str_equal(val, "ctf")) {
+        a->format = FORMAT_CTF;
+    } else {
+        g_set_error(errp, QINSN_ERROR, QINSN_ERR_ARG,
+                    "'%s' is not text, json or ctf", val);
+        return false;
+    }
+    return true;
+}
+
+/* stall=: milliseconds, 1 to an hour. */
+static bool parse_stall(QinsnArgs *a, const char *val, GError **errp)
+{
+    uint64_t ms;
+
+    if (!qinsn_parse_u64(val, &ms, errp)) {
+        return false;
+    }
+    if (ms < 1 || ms > 3600000) {
+        g_set_error(errp, QINSN_ERROR, QINSN_ERR_ARG,
+                    "%s ms is not between 1 and 3600000", val);
+        return false;
+    }
+    a->stall_ms = (uint32_t)ms;
+    return true;
+}
+
+/* sock=: a path, or none for no control socket. */
+static bool parse_sock(QinsnArgs *a, const char *val, GError **errp)
+{
+    g_clear_pointer(&a->sock_path, g_free);
+    a->no_sock = g_str_equal(val, "none");
+    if (a->no_sock) {
+        return true;
+    }
+    if (!*val) {
+        g_set_error(errp, QINSN_ERROR, QINSN_ERR_ARG,
+                    "empty path (sock=none disables the socket)");
+        return false;
+    }
+    a->sock_path = g_strdup(val);
+    return true;
+}
+
 /* One key=value pair; false with @errp set when the value is refused. */
 static bool parse_one(QinsnArgs *a, const char *key, const char *val,
                       GError **errp)
@@ -41,15 +106,7 @@ static bool parse_one(QinsnArgs *a, const char *key, const char *val,
         g_ptr_array_add(a->initial, o);
         return qinsn_parse_range(val, &o->start, &o->end, errp);
     } else if (g_str_equal(key, "regs")) {
-        g_auto(GStrv) names = g_strsplit_set(val, ":,", -1);
-
-        g_ptr_array_set_size(a->default_regs, 0);
-        for (int j = 0; names[j]; j++) {
-            if (!qinsn_regs_name_valid(names[j], errp)) {
-                return false;
-            }
-            g_ptr_array_add(a->default_regs, g_strdup(names[j]));
-        }
+        return parse_regs(a, val, errp);
     } else if (g_str_equal(key, "log")) {
         if (!*val) {
             g_set_error(errp, QINSN_ERROR, QINSN_ERR_ARG, "empty path");
@@ -58,17 +115,7 @@ static bool parse_one(QinsnArgs *a, const char *key, const char *val,
         g_free(a->log_path);
         a->log_path = g_strdup(val);
     } else if (g_str_equal(key, "format")) {
-        if (g_str_equal(val, "text")) {
-            a->format = FORMAT_TEXT;
-        } else if (g_str_equal(val, "json")) {
-            a->format = FORMAT_JSON;
-        } else if (g_str_equal(val, "ctf")) {
-            a->format = FORMAT_CTF;
-        } else {
-            g_set_error(errp, QINSN_ERROR, QINSN_ERR_ARG,
-                        "'%s' is not text, json or ctf", val);
-            return false;
-        }
+        return parse_format(a, val, errp);
     } else if (g_str_equal(key, "overflow")) {
         if (!g_str_equal(val, "wait") && !g_str_equal(val, "drop")) {
             g_set_error(errp, QINSN_ERROR, QINSN_ERR_ARG,
@@ -77,27 +124,9 @@ static bool parse_one(QinsnArgs *a, const char *key, const char *val,
         }
         a->overflow_drop = g_str_equal(val, "drop");
     } else if (g_str_equal(key, "stall")) {
-        uint64_t ms;
-        if (!qinsn_parse_u64(val, &ms, errp)) {
-            return false;
-        }
-        if (ms < 1 || ms > 3600000) {
-            g_set_error(errp, QINSN_ERROR, QINSN_ERR_ARG,
-                        "%s ms is not between 1 and 3600000", val);
-            return false;
-        }
-        a->stall_ms = (uint32_t)ms;
+        return parse_stall(a, val, errp);
     } else if (g_str_equal(key, "sock")) {
-        g_clear_pointer(&a->sock_path, g_free);
-        a->no_sock = g_str_equal(val, "none");
-        if (!a->no_sock) {
-            if (!*val) {
-                g_set_error(errp, QINSN_ERROR, QINSN_ERR_ARG,
-                            "empty path (sock=none disables the socket)");
-                return false;
-            }
-            a->sock_path = g_strdup(val);
-        }
+        return parse_sock(a, val, errp);
     }
     return true;
 }

@@ -208,6 +208,33 @@ static bool waits_for_held(const char *req)
     return spec && !spec->changes;
 }
 
+/*
+ * An overlong line with no end yet is refused once, then dropped as it
+ * comes in.  True when its end came with more input after it.
+ */
+static bool skip_overlong(Client *c)
+{
+    char *nl;
+
+    if (!c->discarding && c->in->len > QINSN_LINE_MAX &&
+        !memchr(c->in->str, '\n', c->in->len)) {
+        reply_overlong(c);
+        c->discarding = true;
+    }
+    if (!c->discarding) {
+        return false;
+    }
+    nl = memchr(c->in->str, '\n', c->in->len);
+    if (!nl) {
+        g_string_truncate(c->in, 0);
+        return false;
+    }
+    g_string_erase(c->in, 0, nl - c->in->str + 1);
+    c->discarding = false;
+    return true;
+}
+
+/* Serve the client's complete request lines, as far as it may go on. */
 static void process_input(Client *c)
 {
     char *nl;
@@ -250,20 +277,8 @@ static void process_input(Client *c)
         }
         cfg.serve(c, req);
     }
-    if (!c->discarding && c->in->len > QINSN_LINE_MAX &&
-        !memchr(c->in->str, '\n', c->in->len)) {
-        reply_overlong(c);
-        c->discarding = true;
-    }
-    if (c->discarding) {
-        nl = memchr(c->in->str, '\n', c->in->len);
-        if (nl) {
-            g_string_erase(c->in, 0, nl - c->in->str + 1);
-            c->discarding = false;
-            process_input(c);
-        } else {
-            g_string_truncate(c->in, 0);
-        }
+    if (skip_overlong(c)) {
+        process_input(c);
     }
 }
 
@@ -387,6 +402,55 @@ static bool client_write(Client *c)
     return n >= 0 || errno == EAGAIN || errno == EINTR;
 }
 
+/*
+ * What to poll: the socket, the wake-up eventfd, then the first @n
+ * clients, for input while they may take more and for room while they
+ * have output.
+ */
+static void poll_set(struct pollfd *fds, guint n)
+{
+    fds[0] = (struct pollfd){ .fd = sock.fd, .events = POLLIN };
+    fds[1] = (struct pollfd){ .fd = wake_fd, .events = POLLIN };
+    g_mutex_lock(&lock);
+    for (guint i = 0; i < n; i++) {
+        Client *c = g_ptr_array_index(clients, i);
+        fds[i + 2] = (struct pollfd){
+            .fd = c->fd,
+            /* a client with a full queue is not read: backpressure */
+            .events = (c->closing || c->eof ||
+                       g_queue_get_length(c->held) >= QINSN_MAX_HELD ||
+                       c->in->len >= MAX_PENDING_INPUT ? 0 : POLLIN) |
+                (c->out->len ? POLLOUT : 0),
+        };
+    }
+    g_mutex_unlock(&lock);
+}
+
+/*
+ * Read and write the first @n clients as poll() found them in @fds, and
+ * drop those that failed or are done (closing, nothing left to send).
+ * Backwards, so dropping one leaves the indices still to visit alone.
+ */
+static void serve_clients(const struct pollfd *fds, guint n)
+{
+    for (guint i = n; i-- > 0;) {
+        Client *c = g_ptr_array_index(clients, i);
+        short re = fds[i + 2].revents;
+        bool ok = true;
+
+        if (re & (POLLIN | POLLHUP | POLLERR)) {
+            ok = client_read(c);
+        }
+        if (ok) {
+            ok = client_write(c);
+        }
+        if (!ok || ((c->closing || c->eof) &&
+                    !held_count(c) && !c->out->len)) {
+            drop_client(i);
+        }
+    }
+}
+
 static gpointer control_main(gpointer unused)
 {
     g_autofree struct pollfd *fds = g_new(struct pollfd, MAX_CLIENTS + 2);
@@ -399,22 +463,7 @@ static gpointer control_main(gpointer unused)
             sockfile_keep(&sock);
             next_sock_check = g_get_monotonic_time() + G_USEC_PER_SEC;
         }
-
-        fds[0] = (struct pollfd){ .fd = sock.fd, .events = POLLIN };
-        fds[1] = (struct pollfd){ .fd = wake_fd, .events = POLLIN };
-        g_mutex_lock(&lock);
-        for (guint i = 0; i < n; i++) {
-            Client *c = g_ptr_array_index(clients, i);
-            fds[i + 2] = (struct pollfd){
-                .fd = c->fd,
-                /* a client with a full queue is not read: backpressure */
-                .events = (c->closing || c->eof ||
-                           g_queue_get_length(c->held) >= QINSN_MAX_HELD ||
-                           c->in->len >= MAX_PENDING_INPUT ? 0 : POLLIN) |
-                    (c->out->len ? POLLOUT : 0),
-            };
-        }
-        g_mutex_unlock(&lock);
+        poll_set(fds, n);
         if (poll(fds, n + 2, 200) < 0 && errno != EINTR) {
             break;
         }
@@ -429,22 +478,7 @@ static gpointer control_main(gpointer unused)
         for (guint i = 0; i < n; i++) {
             process_input(g_ptr_array_index(clients, i));
         }
-        for (guint i = n; i-- > 0;) {
-            Client *c = g_ptr_array_index(clients, i);
-            short re = fds[i + 2].revents;
-            bool ok = true;
-
-            if (re & (POLLIN | POLLHUP | POLLERR)) {
-                ok = client_read(c);
-            }
-            if (ok) {
-                ok = client_write(c);
-            }
-            if (!ok || ((c->closing || c->eof) &&
-                        !held_count(c) && !c->out->len)) {
-                drop_client(i);
-            }
-        }
+        serve_clients(fds, n);
         /*
          * Every pending connection at once: a burst of clients must not
          * overflow the backlog, where a non-blocking connect() fails.

@@ -314,12 +314,37 @@ static char *field_name(const char *label, GHashTable *seen)
     return g_string_free(s, false);
 }
 
-bool ctf_define_watch(CtfTrace *t, const TraceWatch *w)
+/*
+ * The regs struct of @w's event: one field per register, named by its
+ * label made an identifier (field_name()), an integer of its size or else
+ * an array of bytes.
+ */
+static void append_reg_fields(GString *m, const TraceWatch *w)
 {
-    g_autoptr(GString) m = g_string_new(NULL);
     g_autoptr(GHashTable) seen = g_hash_table_new_full(g_str_hash,
                                                        g_str_equal, g_free,
                                                        NULL);
+
+    if (!w->nregs) {
+        return;
+    }
+    g_string_append(m, "        struct {\n");
+    for (int i = 0; i < w->nregs; i++) {
+        g_autofree char *name = field_name(w->labels[i], seen);
+        int size = w->regsizes[i];
+        if (size == 1 || size == 2 || size == 4 || size == 8) {
+            g_string_append_printf(m, "            reg%d %s;\n", size * 8,
+                                   name);
+        } else {
+            g_string_append_printf(m, "            u8 %s[%d];\n", name, size);
+        }
+    }
+    g_string_append(m, "        } regs;\n");
+}
+
+bool ctf_define_watch(CtfTrace *t, const TraceWatch *w)
+{
+    g_autoptr(GString) m = g_string_new(NULL);
     bool mem = w->kind == TRACE_WATCH_MEM;
 
     g_string_append_printf(m, "event {\n"
@@ -339,22 +364,7 @@ bool ctf_define_watch(CtfTrace *t, const TraceWatch *w)
                         "        x64 value_lo;\n"
                         "        x64 value_hi;\n");
     }
-    if (w->nregs) {
-        g_string_append(m, "        struct {\n");
-    }
-    for (int i = 0; i < w->nregs; i++) {
-        g_autofree char *name = field_name(w->labels[i], seen);
-        int size = w->regsizes[i];
-        if (size == 1 || size == 2 || size == 4 || size == 8) {
-            g_string_append_printf(m, "            reg%d %s;\n", size * 8,
-                                   name);
-        } else {
-            g_string_append_printf(m, "            u8 %s[%d];\n", name, size);
-        }
-    }
-    if (w->nregs) {
-        g_string_append(m, "        } regs;\n");
-    }
+    append_reg_fields(m, w);
     if (w->capture != TRACE_CAPTURE_NONE) {
         g_string_append_printf(m, "        x64 cap_addr;\n"
                                "        u32 cap_status;\n"

@@ -2,13 +2,15 @@
  * Recording hits: see record.h.  The callbacks here run on vCPU threads for
  * every watched execution, so they take no lock and allocate nothing:
  * register reads go through a per-vCPU scratch array and the record is
- * written straight into the vCPU's ring.
+ * written straight into the vCPU's ring.  What happens when that ring is
+ * full (wait for the writer, or drop) is overflow.c.
  */
 #include <string.h>
 #include <time.h>
 
 #include "logfmt.h"
 #include "memvalue.h"
+#include "overflow.h"
 #include "record.h"
 #include "stop.h"
 #include "tsclock.h"
@@ -22,15 +24,12 @@ static Ring *control;
 static GMutex control_lock;     /* the control ring's producers */
 static atomic_uint_fast64_t seq;
 static atomic_uint_fast64_t lost_vcpus;
-static atomic_bool overflow_drop;
-static atomic_uint wait_epoch;
 static atomic_bool writer_idle;     /* the writer sleeps long: wake it */
-static atomic_uint_fast64_t writer_progress;   /* bytes the log took */
 
 void record_init(const RecordConfig *c)
 {
     config = *c;
-    atomic_store(&overflow_drop, c->overflow_drop);
+    overflow_init(c);
     if (c->timestamps) {
         tsclock_init();
     }
@@ -111,92 +110,12 @@ uint64_t record_timestamp(void)
     return tsclock_now();
 }
 
-void record_set_overflow_drop(bool drop)
-{
-    atomic_store(&overflow_drop, drop);
-    record_end_waits();
-}
-
-bool record_overflow_drop(void)
-{
-    return atomic_load(&overflow_drop);
-}
-
-uint32_t record_stall_ms(void)
-{
-    return config.stall_ms;
-}
-
-void record_end_waits(void)
-{
-    atomic_fetch_add(&wait_epoch, 1);
-}
-
-/*
- * A full ring: wait for the writer (overflow=wait) until it frees room,
- * its tail stands still for stall_ms, or a waiter's end is asked for.
- * NULL: the record is dropped (and counted).
- */
-static __attribute__((noinline)) uint8_t *reserve_slow(Ring *r, size_t max)
-{
-    uint64_t tail = atomic_load(&r->tail), start, now;
-    uint64_t progress = atomic_load(&writer_progress);
-    unsigned int epoch = atomic_load(&wait_epoch);
-    gulong us = 20;
-    uint8_t *p;
-
-    if (atomic_load(&overflow_drop)) {
-        goto drop;
-    }
-    if (r->stalled) {
-        /* gave up on a writer that has not moved since: do not wait again */
-        if (tail == r->stalled_tail) {
-            atomic_fetch_add(&r->stall_dropped, 1);
-            goto drop;
-        }
-        r->stalled = false;
-    }
-    start = record_now();
-    for (;;) {
-        config.kick();
-        g_usleep(us);
-        us = MIN(us * 2, 200);
-        if ((p = ring_reserve(r, max))) {
-            return p;
-        }
-        if (atomic_load(&wait_epoch) != epoch ||
-            atomic_load(&overflow_drop)) {
-            goto drop;
-        }
-        now = record_now();
-        /*
-         * Progress is room given back, or the log taking bytes: a slow
-         * disk is waited for, only a writer that moves not at all is not.
-         */
-        if (atomic_load(&r->tail) != tail ||
-            atomic_load(&writer_progress) != progress) {
-            tail = atomic_load(&r->tail);
-            progress = atomic_load(&writer_progress);
-            start = now;
-        } else if (now - start >= config.stall_ms * 1000000ull) {
-            r->stalled = true;
-            r->stalled_tail = tail;
-            atomic_fetch_add(&r->stall_dropped, 1);
-            atomic_fetch_add(&r->stalls, 1);
-            config.kick();
-            goto drop;
-        }
-    }
-drop:
-    atomic_fetch_add_explicit(&r->dropped, 1, memory_order_relaxed);
-    return NULL;
-}
-
+/* Room in @r, waiting for the writer when it is full (overflow.c). */
 static inline uint8_t *reserve(Ring *r, size_t max)
 {
     uint8_t *p = ring_reserve(r, max);
 
-    return p ? p : reserve_slow(r, max);
+    return p ? p : overflow_reserve(r, max);
 }
 
 /* Number, time and publish a record built at @rec up to @end. */
@@ -213,11 +132,6 @@ static inline void publish(Ring *r, Watch *w, uint8_t *rec, uint8_t *end)
         atomic_store(&writer_idle, false);
         config.kick();
     }
-}
-
-void record_writer_progress(void)
-{
-    atomic_fetch_add_explicit(&writer_progress, 1, memory_order_relaxed);
 }
 
 void record_writer_idle(bool idle)

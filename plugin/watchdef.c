@@ -127,6 +127,27 @@ static void hook_free(gpointer p)
     g_free(h);
 }
 
+/*
+ * How hits read @w's registers: their handles and sizes, which ones are
+ * the PC (a hit may take its value from the hook), and which slot holds
+ * the condition's register (read once for both), or -1.
+ */
+static void setup_reads(Watch *w, const QinsnRegTable *regs)
+{
+    w->cond_slot = -1;
+    for (int i = 0; i < w->nregs; i++) {
+        if (w->has_cond && w->regs[i] == w->cond_reg &&
+            w->cond_reg != regs->pc) {
+            w->cond_slot = i;
+        }
+        w->reads[i] = (WatchRead) {
+            .handle = qinsn_regs_at(regs, w->regs[i])->handle,
+            .size = w->layout->regsizes[i],
+            .pc = w->regs[i] == regs->pc,
+        };
+    }
+}
+
 Watch *watch_new(const QinsnWatchSpec *o, const QinsnRegTable *regs,
                  GPtrArray *default_regs, GError **errp)
 {
@@ -167,18 +188,7 @@ Watch *watch_new(const QinsnWatchSpec *o, const QinsnRegTable *regs,
     w->hooks = g_hash_table_new_full(g_int64_hash, g_int64_equal, NULL,
                                      hook_free);
     w->layout = make_layout(w, regs);
-    w->cond_slot = -1;
-    for (int i = 0; i < w->nregs; i++) {
-        if (w->has_cond && w->regs[i] == w->cond_reg &&
-            w->cond_reg != regs->pc) {
-            w->cond_slot = i;
-        }
-        w->reads[i] = (WatchRead) {
-            .handle = qinsn_regs_at(regs, w->regs[i])->handle,
-            .size = w->layout->regsizes[i],
-            .pc = w->regs[i] == regs->pc,
-        };
-    }
+    setup_reads(w, regs);
     w->ev_max = trace_hit_max(w->layout);
     return w;
 
@@ -217,22 +227,46 @@ static void append_disas(const Watch *w, GString *out)
     }
 }
 
+/* done (count= reached), hit, armed (translated) or pending. */
+static const char *watch_state(const Watch *w, uint64_t hits)
+{
+    if (atomic_load(&w->done)) {
+        return "done";
+    } else if (hits) {
+        return "hit";
+    } else if (atomic_load(&w->translated)) {
+        return "armed";
+    }
+    return "pending";
+}
+
+/* The options a watch was set with: if=, ignore=, count=, cpu=, mem/str=. */
+static void append_options(const Watch *w, GString *out)
+{
+    if (w->has_cond) {
+        g_string_append_printf(out, " if=%s", w->cond_text);
+    }
+    if (w->ignore) {
+        g_string_append_printf(out, " ignore=%" PRIu64, w->ignore);
+    }
+    if (w->count) {
+        g_string_append_printf(out, " count=%" PRIu64, w->count);
+    }
+    if (w->cpu >= 0) {
+        g_string_append_printf(out, " cpu=%d", w->cpu);
+    }
+    if (w->capture_text) {
+        g_string_append_printf(out, " %s", w->capture_text);
+    }
+}
+
 void watch_describe(const Watch *w, const QinsnRegTable *regs, GString *out)
 {
     const char *state;
     uint64_t hits, logged;
 
     watch_counts(w, &hits, &logged);
-
-    if (atomic_load(&w->done)) {
-        state = "done";
-    } else if (hits) {
-        state = "hit";
-    } else if (atomic_load(&w->translated)) {
-        state = "armed";
-    } else {
-        state = "pending";
-    }
+    state = watch_state(w, hits);
     g_string_append_printf(out, "id=%u addr=0x%" PRIx64, w->id, w->start);
     if (w->kind == QINSN_WATCH_MEM) {
         g_string_append_printf(out, " len=%" PRIu64 " type=mem dir=%s%s",
@@ -255,21 +289,7 @@ void watch_describe(const Watch *w, const QinsnRegTable *regs, GString *out)
     if (!w->nregs) {
         g_string_append(out, "-");
     }
-    if (w->has_cond) {
-        g_string_append_printf(out, " if=%s", w->cond_text);
-    }
-    if (w->ignore) {
-        g_string_append_printf(out, " ignore=%" PRIu64, w->ignore);
-    }
-    if (w->count) {
-        g_string_append_printf(out, " count=%" PRIu64, w->count);
-    }
-    if (w->cpu >= 0) {
-        g_string_append_printf(out, " cpu=%d", w->cpu);
-    }
-    if (w->capture_text) {
-        g_string_append_printf(out, " %s", w->capture_text);
-    }
+    append_options(w, out);
     if (w->insn_len) {
         g_string_append(out, " insn=");
         for (int i = 0; i < w->insn_len; i++) {

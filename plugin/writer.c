@@ -2,7 +2,8 @@
  * The log writer: one thread that drains every ring and writes the log, in
  * text or JSON (in global sequence order) or as a CTF trace (stream by
  * stream, records copied as they are), and hands events to subscribers of
- * the control socket.
+ * the control socket.  The log itself, its buffer and its write errors are
+ * logsink.c.
  *
  * Sequence numbers have no gaps (record.h), so the text and JSON writers
  * merge the rings by waiting for the next number.  The writer sleeps while
@@ -11,43 +12,31 @@
  * where removed watches are finally freed, because only it knows when the
  * records published before their removal have been consumed.
  */
-#include <errno.h>
-#include <fcntl.h>
 #include <sched.h>
-#include <stdio.h>
 #include <string.h>
-#include <unistd.h>
 
-#include "ctf.h"
+#include "logsink.h"
 #include "record.h"
 #include "tsclock.h"
 #include "writer.h"
 
 /* Records handled per round, so a busy log still gets flushed regularly. */
 #define DRAIN_BATCH 65536
-#define OUT_FLUSH (1 << 20)
-#define WRITE_CHUNK (64 << 10)
 #define CONTROL QINSN_MAX_VCPUS         /* the control ring's pos[] slot */
 
 static WriterConfig cfg;
 static GThread *thread;
 static atomic_bool running;
-static int log_fd = -1;
-static CtfTrace *ctf;
+static bool by_stream;          /* a CTF trace: no global order */
 static LogFormatter formatter;
 static GMutex drain_lock;       /* the writer thread vs. the final drain */
-static GMutex ctf_lock;         /* the trace's life vs. new watches */
-static GString *out;            /* text or JSON not yet written */
 static GString *event;
 static GString *disas;          /* the disassembly of the event's pc */
 static GByteArray *own;         /* the writer's own records */
 static uint64_t pos[QINSN_MAX_VCPUS + 1];       /* consumer positions */
 static uint64_t next_seq;       /* text and JSON: the next record */
 static atomic_uint_fast64_t written;
-static atomic_uint_fast64_t write_errors;
-/* Time spent writing records, and the part of it in write(2) calls. */
-static atomic_uint_fast64_t busy_ns;
-static atomic_uint_fast64_t syscall_ns;
+static atomic_uint_fast64_t busy_ns;    /* time spent writing records */
 static uint64_t drops_reported;
 static uint64_t stalls_reported[QINSN_MAX_VCPUS];
 static uint64_t stall_drops_reported[QINSN_MAX_VCPUS];
@@ -83,53 +72,20 @@ static void sleep_ms(int ms)
     g_mutex_unlock(&sleep_lock);
 }
 
-static void write_out(void)
-{
-    const char *p = out->str;
-    size_t len = out->len;
-    uint64_t start = record_now();
-
-    while (len) {
-        /* in pieces, each one a sign of life for waiting vCPUs */
-        ssize_t n = write(log_fd, p, MIN(len, WRITE_CHUNK));
-        if (n < 0 && errno == EINTR) {
-            continue;
-        }
-        if (n <= 0) {
-            /* a full disk or a closed pipe: counted, the records are gone */
-            atomic_fetch_add(&write_errors, 1);
-            break;
-        }
-        p += n;
-        len -= n;
-        record_writer_progress();
-    }
-    g_string_truncate(out, 0);
-    atomic_fetch_add(&syscall_ns, record_now() - start);
-}
-
 static Ring *ring_by(int i)
 {
     return i == CONTROL ? record_control_ring() : record_ring(i);
 }
 
-/* Write one record of ring @i: to the log, and to subscribers. */
-static void handle(int i, const uint8_t *ev, size_t len)
+/* Write one record of ring @i (@r): to the log, and to subscribers. */
+static void handle(int i, Ring *r, const uint8_t *ev, size_t len)
 {
     uint32_t cpu = i == CONTROL ? 0 : (uint32_t)i;
 
     if (i == CONTROL && !logfmt_learn(&formatter, ev, len)) {
         return;
     }
-    if (ctf) {
-        ctf_append(ctf, i == CONTROL ? CTF_CONTROL_STREAM : cpu, ev, len,
-                   atomic_load(&ring_by(i)->dropped));
-    } else {
-        logfmt_record(out, cfg.format, &formatter, cpu, ev, len);
-        if (out->len >= OUT_FLUSH) {
-            write_out();
-        }
-    }
+    logsink_put(i == CONTROL ? CTF_CONTROL_STREAM : cpu, r, ev, len);
     if (cfg.subscribers()) {
         g_string_truncate(event, 0);
         logfmt_record(event, FORMAT_EVENT, &formatter, cpu, ev, len);
@@ -161,7 +117,7 @@ static uint64_t drain_ring(int i, uint64_t max)
     }
     head = ring_head(r);
     while (n < max && (ev = ring_at(r, &pos[i], head, &len))) {
-        handle(i, ev, len);
+        handle(i, r, ev, len);
         pos[i] += ring_frame(len);
         /*
          * Room goes back record by record: handling the next one may block
@@ -224,7 +180,7 @@ static uint64_t drain_ordered(uint64_t max, bool final)
         /* one vCPU's records often follow each other: take them in a run */
         while (n < max && (ev = ring_at(r, &pos[k], head, &len)) &&
                trace_event_seq(ev) == next_seq) {
-            handle(k, ev, len);
+            handle(k, r, ev, len);
             pos[k] += ring_frame(len);
             ring_release(r, pos[k]);        /* as in drain_ring() */
             next_seq++;
@@ -238,7 +194,7 @@ static uint64_t drain(uint64_t max, bool final)
 {
     uint64_t n = 0;
 
-    if (!ctf) {
+    if (!by_stream) {
         return drain_ordered(max, final);
     }
     /* definitions first: a hit is never handled before its watch record */
@@ -264,7 +220,7 @@ static void drain_control_before(uint64_t seq)
 
     while ((ev = ring_at(r, &pos[CONTROL], head, &len)) &&
            trace_event_seq(ev) < seq) {
-        handle(CONTROL, ev, len);
+        handle(CONTROL, r, ev, len);
         pos[CONTROL] += ring_frame(len);
     }
     ring_release(r, pos[CONTROL]);
@@ -273,15 +229,13 @@ static void drain_control_before(uint64_t seq)
 /* A record of the writer's own (drop, stall, summary), in @own. */
 static void emit_own(void)
 {
-    uint64_t seq = ctf ? record_take_seq() : 0;
+    uint64_t seq = by_stream ? record_take_seq() : 0;
 
     memcpy(own->data + 12, &seq, 8);
-    if (ctf) {
+    if (by_stream) {
         drain_control_before(seq);
-        ctf_append(ctf, CTF_CONTROL_STREAM, own->data, own->len, 0);
-    } else {
-        logfmt_record(out, cfg.format, &formatter, 0, own->data, own->len);
     }
+    logsink_put(CTF_CONTROL_STREAM, NULL, own->data, own->len);
     if (cfg.subscribers()) {
         g_string_truncate(event, 0);
         logfmt_record(event, FORMAT_EVENT, &formatter, 0, own->data,
@@ -330,22 +284,6 @@ static void report_losses(void)
         emit_own();
         drops_reported = d;
     }
-}
-
-/*
- * Make what was handled visible in the log file.  True when something was
- * written out.
- */
-static bool settle(bool idle)
-{
-    if (ctf) {
-        return idle && ctf_flush(ctf);
-    }
-    if (out->len && (idle || out->len >= OUT_FLUSH)) {
-        write_out();
-        return true;
-    }
-    return false;
 }
 
 /*
@@ -401,7 +339,7 @@ static gpointer writer_main(gpointer unused)
         g_mutex_lock(&drain_lock);
         n = drain(DRAIN_BATCH, false);
         report_losses();
-        wrote = settle(n == 0);
+        wrote = logsink_settle(n == 0);
         g_mutex_unlock(&drain_lock);
         if (n || wrote) {
             atomic_fetch_add(&busy_ns, record_now() - start);
@@ -436,30 +374,14 @@ static const char *event_disas(void *opaque, uint32_t watch, uint64_t pc)
 bool writer_start(const WriterConfig *c, GError **errp)
 {
     cfg = *c;
-    out = g_string_sized_new(OUT_FLUSH + 65536);
+    by_stream = cfg.format == FORMAT_CTF;
     event = g_string_sized_new(512);
     disas = g_string_sized_new(64);
     own = g_byte_array_new();
     logfmt_init(&formatter, cfg.big_endian);
     formatter.disas = event_disas;
-    if (cfg.format == FORMAT_CTF) {
-        ctf = ctf_open(cfg.log_path ? cfg.log_path : "qinsn-trace",
-                       cfg.arch, cfg.big_endian, record_writer_progress,
-                       errp);
-        if (!ctf) {
-            return false;
-        }
-    } else if (cfg.log_path) {
-        log_fd = open(cfg.log_path, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC,
-                      0644);
-        if (log_fd < 0) {
-            g_set_error(errp, QINSN_ERROR, QINSN_ERR_IO,
-                        "log=%s: cannot open: %s", cfg.log_path,
-                        g_strerror(errno));
-            return false;
-        }
-    } else {
-        log_fd = STDERR_FILENO;
+    if (!logsink_open(&cfg, &formatter, errp)) {
+        return false;
     }
     atomic_store(&running, true);
     thread = g_thread_new("qinsn-writer", writer_main, NULL);
@@ -493,8 +415,7 @@ static void write_summary(void)
     s.watches = (TraceSummaryWatch *)(void *)a->data;
     s.dropped = drops_reported;
     s.flushes = cfg.flush_count();
-    s.write_errors = atomic_load(&write_errors) +
-        (ctf ? ctf_write_errors(ctf) : 0);
+    s.write_errors = logsink_write_errors();
     s.overflow = record_overflow_drop();
     trace_encode_summary(own, &s, record_timestamp(), 0);
     emit_own();
@@ -514,18 +435,7 @@ void writer_stop(void)
     drain(UINT64_MAX, true);
     report_losses();
     write_summary();
-    if (ctf) {
-        g_mutex_lock(&ctf_lock);
-        ctf_close(ctf);
-        ctf = NULL;
-        g_mutex_unlock(&ctf_lock);
-    } else {
-        write_out();
-        if (log_fd != STDERR_FILENO) {
-            close(log_fd);
-        }
-        log_fd = -1;
-    }
+    logsink_close();
     g_mutex_unlock(&drain_lock);
 }
 
@@ -534,13 +444,13 @@ void writer_stats(uint64_t *n_written, uint64_t *dropped,
 {
     *n_written = atomic_load(&written);
     *dropped = total_drops();
-    *errors = atomic_load(&write_errors) + (ctf ? ctf_write_errors(ctf) : 0);
+    *errors = logsink_write_errors();
 }
 
 void writer_times(uint64_t *busy, uint64_t *in_write)
 {
     *busy = atomic_load(&busy_ns);
-    *in_write = atomic_load(&syscall_ns) + (ctf ? ctf_write_ns(ctf) : 0);
+    *in_write = logsink_write_ns();
 }
 
 uint64_t writer_stalls(void)
@@ -570,12 +480,7 @@ bool writer_watch(Watch *w)
 {
     g_autoptr(GByteArray) ev = g_byte_array_new();
 
-    /* not drain_lock: the writer holds that while it waits on the log */
-    g_mutex_lock(&ctf_lock);
-    if (ctf) {
-        ctf_define_watch(ctf, w->layout);
-    }
-    g_mutex_unlock(&ctf_lock);
+    logsink_define_watch(w->layout);
     trace_encode_watch(ev, w->layout, 0, 0);
     return record_control_put(ev);
 }
