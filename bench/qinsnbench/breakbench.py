@@ -127,6 +127,6 @@ def table(rows):
              "|---|---|---:|---:|---:|---:|"]
     for r in rows:
         lines.append(f"| {r['flavour']} | {r['tool']} | {r['executions']:,}"
-                     f" | {r['seconds']:.3f} | {r['ns_per_execution']:.1f} |"
+                     f" | {r['seconds']:.3f} | {r['ns_per_execution']:,.1f} |"
                      f" {r['ratio']:,.0f}x |")
     return "\n".join(lines) + "\n"
