@@ -14,15 +14,14 @@ def register():
     if _registered:
         return
     import gdb
-    from . import break_commands, commands, gdbbreaks, session
-    from . import watch_commands
+    from . import break_commands, commands, session, watch_commands
     gdb.events.stop.connect(session.announce)
     gdb.events.stop.connect(break_commands.on_stop)
     gdb.events.before_prompt.connect(session.announce)
     gdb.events.exited.connect(commands.on_exited)
     gdb.events.cont.connect(commands.on_cont)
-    gdb.events.breakpoint_modified.connect(gdbbreaks.on_modified)
-    gdb.events.breakpoint_deleted.connect(gdbbreaks.on_deleted)
+    gdb.events.breakpoint_modified.connect(break_commands.on_modified)
+    gdb.events.breakpoint_deleted.connect(break_commands.on_deleted)
     commands.QinsnConnectCommand()
     commands.QinsnDisconnectCommand()
     commands.QinsnLogCommand()

@@ -329,3 +329,93 @@ watch in place), under a new number that is printed."""
         gdb.write("Break %s is now break %d; it will ignore its next %d "
                   "match%s.\n" % (argv[0], new_id, count,
                                   "" if count == 1 else "es"))
+
+
+# -- gdb's own commands on the gdb breakpoint standing for a break -------
+
+def _live_session():
+    current = session.peek()
+    if current is None or not current.alive:
+        return None
+    return current
+
+
+def on_deleted(bp):
+    """gdb's 'delete N': remove the plugin's breaks."""
+    shadow = gdbbreaks.pop(bp.number)
+    current = _live_session()
+    if shadow is None or current is None:
+        return
+    for watch_id in shadow.ids:
+        try:
+            current.request("unwatch %d" % watch_id)
+        except gdb.GdbError as err:
+            gdbbreaks.warn("cannot remove break %d: %s" % (watch_id, err))
+        current.temporary.discard(watch_id)
+
+
+def on_modified(bp):
+    """gdb changed breakpoint @bp: carry the change to the plugin."""
+    shadow = gdbbreaks.shadow_of(bp)
+    if shadow is None:
+        return
+    if any(loc.enabled for loc in bp.locations):
+        def disable_locations():
+            for loc in bp.locations:
+                loc.enabled = False
+        gdbbreaks.quietly(disable_locations)
+        gdbbreaks.warn("breakpoint %d's locations stay disabled: gdb would "
+                       "stop the guest at every execution; the break is "
+                       "tested in QEMU" % bp.number)
+    current = _live_session()
+    if current is None:
+        return
+    try:
+        _carry(current, shadow, bp)
+    except gdb.GdbError as err:
+        gdbbreaks.warn("breakpoint %d: %s" % (bp.number, err))
+
+
+def _carry(current, shadow, bp):
+    if bp.enabled != shadow.enabled:
+        verb = "enable" if bp.enabled else "disable"
+        for watch_id in shadow.ids:
+            current.request("%s %d" % (verb, watch_id))
+        shadow.enabled = bp.enabled
+    if bp.condition != shadow.condition:
+        _change_condition(current, shadow, bp)
+    if bp.ignore_count > 0:
+        count = bp.ignore_count
+        gdbbreaks.quietly(lambda: setattr(bp, "ignore_count", 0))
+        for watch_id in list(shadow.ids):
+            replace_break(current, watch_id, ignore=count)
+        gdb.write("qinsn: %s (breakpoint %d) will let %s pass in QEMU.\n" %
+                  (_breaks(shadow), bp.number,
+                   "its next match" if count == 1 else
+                   "its next %d matches" % count))
+
+
+def _breaks(shadow):
+    return "break%s %s" % ("s" if len(shadow.ids) > 1 else "",
+                           ",".join(str(i) for i in shadow.ids))
+
+
+def _change_condition(current, shadow, bp):
+    text = bp.condition
+    try:
+        cond = breakcond.parse(text, current.resolve) if text else None
+    except gdb.GdbError as err:
+        old = shadow.condition
+        gdbbreaks.quietly(lambda: setattr(bp, "condition", old))
+        raise gdb.GdbError("condition refused, %s: %s" %
+                           ("it stays '%s'" % old if old else
+                            "it stays unconditional", err))
+    for watch_id in list(shadow.ids):
+        replace_break(current, watch_id, condition=text,
+                      keep_condition=False, quiet=True)
+    shadow.condition = text
+    gdb.write("qinsn: %s (breakpoint %d) now stop%s %s.\n" %
+              (_breaks(shadow), bp.number,
+               "" if len(shadow.ids) > 1 else "s",
+               "if " + cond.text if cond is not None and cond.word else
+               "at every execution"))

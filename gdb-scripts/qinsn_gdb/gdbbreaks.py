@@ -19,12 +19,13 @@ that number are carried to the plugin's break:
 
 Enabling a location (enable N.1) is undone: the location would be a
 real gdb breakpoint.
+
+This module keeps the bookkeeping (which gdb breakpoint stands for which
+breaks); break_commands carries gdb's changes to the plugin.
 """
 
 import gdb
 
-from . import breakcond
-from . import session
 
 
 class Shadow:
@@ -38,10 +39,10 @@ class Shadow:
 
 
 _shadows = {}       # gdb breakpoint number -> Shadow
-_busy = []          # non-empty while this module changes a breakpoint
+_busy = []          # non-empty while qinsn changes a breakpoint itself
 
 
-def _quietly(change):
+def quietly(change):
     """Run @change without reacting to the events it causes."""
     _busy.append(True)
     try:
@@ -50,7 +51,7 @@ def _quietly(change):
         _busy.pop()
 
 
-def _warn(text):
+def warn(text):
     gdb.write("qinsn: %s\n" % text, gdb.STDERR)
 
 
@@ -69,11 +70,11 @@ def create(spec, ids, temporary, condition):
             bp.condition = condition.gdb_text
 
     try:
-        _quietly(make)
+        quietly(make)
     except (gdb.error, RuntimeError) as err:
         if made and made[0].is_valid():
-            _quietly(made[0].delete)
-        _warn("no gdb breakpoint stands for break %s (%s); use qinsn-list "
+            quietly(made[0].delete)
+        warn("no gdb breakpoint stands for break %s (%s); use qinsn-list "
               "and the qinsn-* commands" %
               (",".join(str(i) for i in ids), err))
         return None
@@ -104,10 +105,10 @@ def replaced(old_id, new_id, condition=None, keep_condition=True):
     text = condition.gdb_text if condition is not None and \
         condition.word else None
     try:
-        _quietly(lambda: setattr(shadow.bp, "condition", text))
+        quietly(lambda: setattr(shadow.bp, "condition", text))
     except gdb.error:
         text = None
-        _quietly(lambda: setattr(shadow.bp, "condition", None))
+        quietly(lambda: setattr(shadow.bp, "condition", None))
     shadow.condition = text
 
 
@@ -121,7 +122,7 @@ def removed(ids):
         if not shadow.ids:
             del _shadows[number]
             if shadow.bp.is_valid():
-                _quietly(shadow.bp.delete)
+                quietly(shadow.bp.delete)
 
 
 def toggled(ids, enabled):
@@ -129,106 +130,15 @@ def toggled(ids, enabled):
     for shadow in _shadows.values():
         if set(ids) & set(shadow.ids) and shadow.bp.is_valid():
             shadow.enabled = enabled
-            _quietly(lambda s=shadow: setattr(s.bp, "enabled", enabled))
+            quietly(lambda s=shadow: setattr(s.bp, "enabled", enabled))
 
 
 def forget_all():
     """The session ends: the breakpoints stand for nothing any more."""
     for shadow in list(_shadows.values()):
         if shadow.bp.is_valid():
-            _quietly(shadow.bp.delete)
+            quietly(shadow.bp.delete)
     _shadows.clear()
-
-
-def _live_session():
-    current = session.peek()
-    if current is None or not current.alive:
-        return None
-    return current
-
-
-def on_deleted(bp):
-    """gdb's 'delete N': remove the plugin's breaks."""
-    if _busy:
-        return
-    shadow = _shadows.pop(bp.number, None)
-    current = _live_session()
-    if shadow is None or current is None:
-        return
-    for watch_id in shadow.ids:
-        try:
-            current.request("unwatch %d" % watch_id)
-        except gdb.GdbError as err:
-            _warn("cannot remove break %d: %s" % (watch_id, err))
-        current.temporary.discard(watch_id)
-
-
-def on_modified(bp):
-    """gdb changed breakpoint @bp: carry the change to the plugin."""
-    if _busy:
-        return
-    shadow = _shadows.get(bp.number)
-    if shadow is None or not bp.is_valid():
-        return
-    if any(loc.enabled for loc in bp.locations):
-        def disable_locations():
-            for loc in bp.locations:
-                loc.enabled = False
-        _quietly(disable_locations)
-        _warn("breakpoint %d's locations stay disabled: gdb would stop "
-              "the guest at every execution; the break is tested in QEMU"
-              % bp.number)
-    current = _live_session()
-    if current is None:
-        return
-    try:
-        _carry(current, shadow, bp)
-    except gdb.GdbError as err:
-        _warn("breakpoint %d: %s" % (bp.number, err))
-
-
-def _carry(current, shadow, bp):
-    from .break_commands import replace_break
-    if bp.enabled != shadow.enabled:
-        verb = "enable" if bp.enabled else "disable"
-        for watch_id in shadow.ids:
-            current.request("%s %d" % (verb, watch_id))
-        shadow.enabled = bp.enabled
-    if bp.condition != shadow.condition:
-        _change_condition(current, shadow, bp, replace_break)
-    if bp.ignore_count > 0:
-        count = bp.ignore_count
-        _quietly(lambda: setattr(bp, "ignore_count", 0))
-        for watch_id in list(shadow.ids):
-            replace_break(current, watch_id, ignore=count)
-        gdb.write("qinsn: break%s %s (breakpoint %d) will let %s pass in "
-                  "QEMU.\n" % ("s" if len(shadow.ids) > 1 else "",
-                               ",".join(str(i) for i in shadow.ids),
-                               bp.number,
-                               "its next match" if count == 1 else
-                               "its next %d matches" % count))
-
-
-def _change_condition(current, shadow, bp, replace_break):
-    text = bp.condition
-    try:
-        cond = breakcond.parse(text, current.resolve) if text else None
-    except gdb.GdbError as err:
-        old = shadow.condition
-        _quietly(lambda: setattr(bp, "condition", old))
-        raise gdb.GdbError("condition refused, %s: %s" %
-                           ("it stays '%s'" % old if old else
-                            "it stays unconditional", err))
-    for watch_id in list(shadow.ids):
-        replace_break(current, watch_id, condition=text,
-                      keep_condition=False, quiet=True)
-    shadow.condition = text
-    gdb.write("qinsn: break%s %s (breakpoint %d) now stop%s %s.\n" %
-              ("s" if len(shadow.ids) > 1 else "",
-               ",".join(str(i) for i in shadow.ids), bp.number,
-               "" if len(shadow.ids) > 1 else "s",
-               "if " + cond.text if cond is not None and cond.word else
-               "at every execution"))
 
 
 def prune(current):
@@ -239,3 +149,19 @@ def prune(current):
     except gdb.GdbError:
         return
     removed([i for s in _shadows.values() for i in s.ids if i not in live])
+
+
+def shadow_of(bp):
+    """The Shadow of gdb breakpoint @bp, or None (also while qinsn itself
+    changes breakpoints, whose events are not gdb's user's changes)."""
+    if _busy or not bp.is_valid():
+        return None
+    return _shadows.get(bp.number)
+
+
+def pop(number):
+    """Forget gdb breakpoint @number (deleted by gdb); its Shadow or
+    None."""
+    if _busy:
+        return None
+    return _shadows.pop(number, None)
