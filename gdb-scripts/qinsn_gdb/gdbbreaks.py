@@ -17,8 +17,8 @@ that number are carried to the plugin's break:
   disable N, enable N  disable or enable the break;
   delete N             remove it.
 
-Enabling a location (enable N.1) is undone: the location would be a
-real gdb breakpoint.
+A location that gdb enables (enable N.1) is disabled again: it would be
+a real gdb breakpoint.
 
 This module keeps the bookkeeping (which gdb breakpoint stands for which
 breaks); break_commands carries gdb's changes to the plugin.
