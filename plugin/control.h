@@ -12,7 +12,7 @@
 
 #include "target.h"
 
-/* One connection; private to control.c. */
+/* One connection; private to control.c and client.c (client.h). */
 typedef struct Client Client;
 
 typedef struct ControlConfig {
