@@ -97,15 +97,21 @@ def symbols(elf):
     return table
 
 
-def wait_path(path, proc, secs=30):
+def wait_for(ready, proc, what, secs, step=0.005):
+    """Poll @ready() until it is true; RuntimeError if QEMU (@proc) exits
+    first or @secs pass.  @what names the awaited thing in the error."""
     end = time.monotonic() + secs
-    while not os.path.exists(path):
+    while not ready():
         if proc.poll() is not None:
             raise RuntimeError(f"QEMU exited ({proc.returncode}) before "
-                               f"{path} appeared")
+                               f"{what}")
         if time.monotonic() > end:
-            raise RuntimeError(f"{path} did not appear in {secs} s")
-        time.sleep(0.005)
+            raise RuntimeError(f"no {what} in {secs} s")
+        time.sleep(step)
+
+
+def wait_path(path, proc, secs=30):
+    wait_for(lambda: os.path.exists(path), proc, f"file {path}", secs)
 
 
 def free_port():

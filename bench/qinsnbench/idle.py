@@ -29,25 +29,19 @@ import time
 
 from . import linux
 from .common import PATCHED, STOCK, percentile, qinsn_connect, say
-from .common import wait_path
+from .common import wait_for, wait_path
 
 BOOT_TIMEOUT = 600      # seconds to the idle marker; loaded machines are slow
 SETTLE = 1.0            # seconds after the marker: the shell reaches `sleep`
 
 
 def _wait_console(path, proc, text, secs):
-    end = time.monotonic() + secs
-    while True:
-        if os.path.exists(path):
-            with open(path, errors="replace") as f:
-                if text in f.read():
-                    return
-        if proc.poll() is not None:
-            raise RuntimeError(f"QEMU exited ({proc.returncode}) before "
-                               f"{text!r} on the console")
-        if time.monotonic() > end:
-            raise RuntimeError(f"no {text!r} on the console in {secs} s")
-        time.sleep(0.05)
+    def seen():
+        if not os.path.exists(path):
+            return False
+        with open(path, errors="replace") as f:
+            return text in f.read()
+    wait_for(seen, proc, f"{text!r} on the console", secs, step=0.05)
 
 
 def _timed(c, line):
