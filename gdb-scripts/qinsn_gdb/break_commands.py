@@ -20,10 +20,9 @@ from . import session
 from .base import QinsnCommand
 from .watch_commands import _checked_session, _send_and_report
 
-# How long a SIGTRAP stop waits for the plugin's event that explains it,
-# when there are qinsn breaks (on stock QEMU the event is sent once the
-# vCPU has stopped, and on a loaded machine the plugin's threads may wait
-# for a CPU a while).
+# How long a stop waits for the plugin to answer the request that follows
+# its events (a loaded machine may keep the plugin's threads waiting for a
+# CPU a while; a backlog of hit events comes first).
 STOP_EVENT_WAIT = 10.0
 
 
@@ -175,12 +174,20 @@ def _describe(stop):
 
 
 def on_stop(event):
-    """Say which qinsn break stopped the guest; remove spent tbreaks."""
+    """Say which qinsn break stopped the guest; remove spent tbreaks.
+
+    The plugin sends its ``! stop`` event before QEMU reports the stop to
+    gdb (exact: from the hit's callback; late: when the vCPU goes idle,
+    before the machine counts as stopped), but gdb may see the stop before
+    this connection's reader has read the event.  So, with qinsn breaks
+    set, a request on the event connection goes first: once it is
+    answered, every event sent before it has been read.  gdb reports the
+    SIGTRAP of such a stop as a plain StopEvent, as it does a finished
+    step (it makes SignalEvents of other signals only), so every stop is
+    looked at."""
     current = session.peek()
     if current is None or not current.alive:
         return
-    trap = (isinstance(event, gdb.SignalEvent) and
-            event.stop_signal == "SIGTRAP")
     thread = gdb.selected_thread()
     system = current.greeting.fields.get("mode") == "system"
     # gdb's threads are vCPU index + 1 in system mode, host tids in user mode
@@ -194,11 +201,9 @@ def on_stop(event):
         return (stop.get("exact") != "yes" or vcpu is None or
                 stop.get("cpu") == str(vcpu))
 
-    wait = STOP_EVENT_WAIT if trap and _has_breaks(current) else 0.0
-    stops = current.ring.take_stops(wait, wanted)
-    if not stops and trap:
-        # gdb reported the stop on a thread other than the vCPU's
-        stops = current.ring.take_stops(0.0)
+    if _has_breaks(current):
+        current.events.drain(timeout=STOP_EVENT_WAIT)
+    stops = current.ring.take_stops(wanted)
     for stop in stops:
         gdb.write(_describe(stop) + "\n")
     _remove_spent_tbreaks(current, {int(s.get("id", "0")) for s in stops})
@@ -208,7 +213,7 @@ def _has_breaks(current):
     try:
         return bool(current.watch_ids("break"))
     except gdb.GdbError:
-        return False
+        return True     # cannot tell: look for a stop event all the same
 
 
 def _remove_spent_tbreaks(current, stopped):

@@ -95,7 +95,6 @@ class EventRing:
     def __init__(self, size=10000):
         self.items = collections.deque(maxlen=size)     # (seq, text)
         self.stops = collections.deque(maxlen=64)       # fields of ! stop
-        self.stop_arrived = threading.Condition()
         self.received = 0       # hits and memory accesses received in all
         self.lost = 0           # events the plugin could not send us
         self.dropped = 0        # hit records the plugin's log dropped
@@ -111,9 +110,8 @@ class EventRing:
         kind, fields = parse_event(text)
         if kind in ("stop", "stop-failed"):
             fields["kind"] = kind
-            with self.stop_arrived:
+            with self._lock:
                 self.stops.append(fields)
-                self.stop_arrived.notify_all()
             return
         count = int(fields.get("count", "0")) if kind in ("lost", "drop") \
             else 0
@@ -155,16 +153,12 @@ class EventRing:
     def marks(self):
         return [i for i in self._parsed() if i.kind == "mark"]
 
-    def take_stops(self, wait=0.0, wanted=lambda stop: True):
+    def take_stops(self, wanted=lambda stop: True):
         """The ``! stop`` events received and not taken yet for which
-        @wanted(fields) holds, as field dicts; waits up to @wait seconds
-        for one.  The others stay for a later call."""
-        with self.stop_arrived:
+        @wanted(fields) holds, as field dicts.  The others stay for a
+        later call."""
+        with self._lock:
             taken = [s for s in self.stops if wanted(s)]
-            if not taken and wait > 0:
-                self.stop_arrived.wait_for(
-                    lambda: any(wanted(s) for s in self.stops), wait)
-                taken = [s for s in self.stops if wanted(s)]
             for s in taken:
                 self.stops.remove(s)
         return taken
