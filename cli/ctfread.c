@@ -67,7 +67,8 @@ typedef struct PacketPrefix {
 
 static void parse_prefix(const uint8_t *raw, PacketPrefix *h)
 {
-    TraceCursor c = { raw, raw + CTF_PACKET_PREFIX, false };
+    TraceCursor c = { raw, raw + CTF_PACKET_HEADER + CTF_PACKET_CONTEXT,
+                      false };
 
     trace_get(&c, &h->magic, 4);
     trace_get(&c, h->uuid, 16);
@@ -172,6 +173,14 @@ static bool next_packet(CtfStream *s, GError **errp)
 
 bool ctf_stream_fill(CtfStream *s, GError **errp)
 {
+    uint64_t at;
+    uint32_t len;
+
+    if (s->pos > s->end) {
+        return fail(s, errp, s->packet_off + CTF_PACKET_PREFIX + s->end,
+                    "the padding after an event runs %zu bytes past the "
+                    "packet's content", s->pos - s->end);
+    }
     while (!s->done && s->pos == s->end) {
         if (!next_packet(s, errp)) {
             return false;
@@ -180,10 +189,17 @@ bool ctf_stream_fill(CtfStream *s, GError **errp)
     if (s->done) {
         return false;
     }
-    if (s->end - s->pos < TRACE_HEADER_SIZE) {
-        return fail(s, errp, s->packet_off + CTF_PACKET_PREFIX + s->pos,
-                    "%zu bytes left in the packet: too few for an event "
-                    "header (%d bytes)", s->end - s->pos, TRACE_HEADER_SIZE);
+    at = s->packet_off + CTF_PACKET_PREFIX + s->pos;
+    if (s->end - s->pos < 4 + TRACE_HEADER_SIZE) {
+        return fail(s, errp, at, "%zu bytes left in the packet: too few for "
+                    "an event header (%d bytes)", s->end - s->pos,
+                    4 + TRACE_HEADER_SIZE);
+    }
+    memcpy(&len, s->buf + s->pos, 4);
+    if (len < TRACE_HEADER_SIZE || len > s->end - s->pos - 4) {
+        return fail(s, errp, at, "an event of length %u: %s", len,
+                    len < TRACE_HEADER_SIZE ? "shorter than its header" :
+                    "longer than what is left of its packet");
     }
     return true;
 }
@@ -191,19 +207,23 @@ bool ctf_stream_fill(CtfStream *s, GError **errp)
 const uint8_t *ctf_stream_take(CtfStream *s, const TraceWatches *t,
                                size_t *len, GError **errp)
 {
-    const uint8_t *p = s->buf + s->pos;
+    const uint8_t *p = s->buf + s->pos + 4;
     uint32_t id = trace_event_id(p);
+    uint32_t length;
 
-    s->ev_off = s->packet_off + CTF_PACKET_PREFIX + s->pos;
+    memcpy(&length, s->buf + s->pos, 4);
+    s->ev_off = s->packet_off + CTF_PACKET_PREFIX + s->pos + 4;
     if (trace_event_seq(p) < s->next_seq) {
         fail(s, errp, s->ev_off + 12, "event %" PRIu64 " follows event %"
              PRIu64 " of the same stream: numbers go up in a stream",
              trace_event_seq(p), s->next_seq - 1);
         return NULL;
     }
-    *len = trace_event_size(t, p, s->end - s->pos);
-    if (*len) {
-        s->pos += *len;
+    *len = trace_event_size(t, p, length);
+    if (*len == length) {
+        s->pos += 4 + length;
+        /* the next event's length is 8-byte aligned; padding before it */
+        s->pos = s->pos < s->end ? CTF_FRAME_ALIGN(s->pos) : s->pos;
         s->next_seq = trace_event_seq(p) + 1;
         return p;
     }
@@ -216,10 +236,14 @@ const uint8_t *ctf_stream_take(CtfStream *s, const TraceWatches *t,
                (id < TRACE_EV_WATCH || id > TRACE_EV_SUMMARY)) {
         fail(s, errp, s->ev_off, "event %" PRIu64 " has id %u, which no "
              "event class has", trace_event_seq(p), id);
+    } else if (*len) {
+        fail(s, errp, s->ev_off - 4, "event %" PRIu64 " (id %u) has length "
+             "%u, but its record takes %zu bytes", trace_event_seq(p), id,
+             length, *len);
     } else {
         fail(s, errp, s->ev_off, "event %" PRIu64 " (id %u) is malformed "
-             "or does not fit in the %zu bytes left in its packet",
-             trace_event_seq(p), id, s->end - s->pos);
+             "or does not fit in its length of %u bytes",
+             trace_event_seq(p), id, length);
     }
     return NULL;
 }

@@ -21,7 +21,9 @@
 /* magic, uuid, stream id, stream instance; then the packet context */
 #define CTF_PACKET_HEADER (4 + 16 + 4 + 8)
 #define CTF_PACKET_CONTEXT (6 * 8 + 4)
-#define CTF_PACKET_PREFIX (CTF_PACKET_HEADER + CTF_PACKET_CONTEXT)
+/* then padding to 8 bytes: an event starts with its 8-byte aligned length */
+#define CTF_PACKET_PREFIX 88
+#define CTF_FRAME_ALIGN(n) (((n) + 7) & ~(size_t)7)
 /* The plugin writes 1 MiB packets; anything above this is not ours. */
 #define CTF_PACKET_MAX (64u << 20)
 
@@ -34,7 +36,7 @@ typedef struct CtfStream {
     const uint8_t *uuid;        /* the trace's, or NULL: not checked */
     uint8_t *buf;               /* the current packet, prefix excluded */
     size_t cap;
-    size_t pos, end;            /* next event; end of the content */
+    size_t pos, end;            /* next event's length; end of content */
     uint64_t packet_off;        /* file offset of the current packet */
     uint64_t next_off;          /* file offset of the next packet */
     uint64_t ev_off;            /* file offset of the last event taken */
@@ -60,12 +62,13 @@ bool ctf_stream_fill(CtfStream *s, GError **errp);
 /* The sequence number of the next event (after a successful fill). */
 static inline uint64_t ctf_stream_seq(const CtfStream *s)
 {
-    return trace_event_seq(s->buf + s->pos);
+    return trace_event_seq(s->buf + s->pos + 4);
 }
 
 /*
- * Take the next event, @len bytes header included, sized with what @t
- * knows.  NULL on a malformed event or one of an unknown watch.
+ * Take the next event's record (after its length), @len bytes header
+ * included, sized with what @t knows, which must agree with its length.
+ * NULL on a malformed event or one of an unknown watch.
  */
 const uint8_t *ctf_stream_take(CtfStream *s, const TraceWatches *t,
                                size_t *len, GError **errp);

@@ -2,12 +2,14 @@
  * The binary form of every log record: one layout for the plugin's rings,
  * the CTF trace (format=ctf) and `qinsn decode`.
  *
- * A record is a CTF 1.8 event as docs/trace.md describes it: a header (event
- * id, timestamp in ns of the host's CLOCK_MONOTONIC, global sequence number)
- * and a payload.  A vCPU builds a hit record once, in its ring; the writer
- * copies it to a CTF stream unchanged, or formats it as text or JSON with
- * the same code `qinsn decode` uses, so a trace decodes to exactly the log
- * the other formats write.  Integers are in the host's byte order (the trace
+ * A record is a CTF 1.8 event as docs/trace.md describes it, less its
+ * leading length: a header (event id, timestamp in ns of the host's
+ * CLOCK_MONOTONIC, global sequence number) and a payload.  A vCPU builds a
+ * hit record once, in its ring, whose frame (length, record, padding to 8
+ * bytes) is the whole CTF event; the writer writes the frames to a CTF
+ * stream as they lie, or formats the records as text or JSON with the same
+ * code `qinsn decode` uses, so a trace decodes to exactly the log the other
+ * formats write.  Integers are in the host's byte order (the trace
  * says which), register values in the target's.
  *
  * Event ids below TRACE_EV_WATCH_BASE are fixed records; a watch with id N

@@ -1,14 +1,18 @@
 /*
- * Writing the CTF trace (see ctf.h and docs/trace.md).  Every integer is
- * byte-aligned, so a packet is the packet header and context followed by
- * the records exactly as the rings hold them.
+ * Writing the CTF trace (see ctf.h and docs/trace.md).  An event is a ring
+ * frame: its length (32 bits, 8-byte aligned) then the record, every
+ * integer of which is byte-aligned; so a packet is the packet header and
+ * context followed by frames exactly as a ring holds them, and a vCPU's
+ * frames go from its ring to the file without a copy.
  */
 #include <errno.h>
 #include <fcntl.h>
 #include <inttypes.h>
+#include <limits.h>
 #include <stdio.h>
 #include <string.h>
 #include <sys/stat.h>
+#include <sys/uio.h>
 #include <time.h>
 #include <unistd.h>
 
@@ -22,7 +26,9 @@
 /* magic, uuid, stream id, stream instance; then the packet context */
 #define PACKET_HEADER (4 + 16 + 4 + 8)
 #define PACKET_CONTEXT (6 * 8 + 4)
-#define PACKET_PREFIX (PACKET_HEADER + PACKET_CONTEXT)
+#define FRAME_ALIGN(n) (((n) + 7) & ~(size_t)7)
+/* then padding: event headers are 8-byte aligned */
+#define PACKET_PREFIX FRAME_ALIGN(PACKET_HEADER + PACKET_CONTEXT)
 
 typedef struct Stream {
     uint32_t id;
@@ -57,26 +63,39 @@ static uint64_t now_ns(void)
     return (uint64_t)ts.tv_sec * 1000000000u + ts.tv_nsec;
 }
 
-static bool write_all(CtfTrace *t, int fd, const void *data, size_t len)
+/* Write @iov (@n pieces, changed on the way) to @fd, all of it. */
+static bool write_all_v(CtfTrace *t, int fd, struct iovec *iov, int n)
 {
-    const uint8_t *p = data;
-
-    while (len) {
-        ssize_t n = write(fd, p, MIN(len, 64 << 10));
-        if (n < 0 && errno == EINTR) {
+    while (n) {
+        ssize_t got = writev(fd, iov, MIN(n, IOV_MAX));
+        if (got < 0 && errno == EINTR) {
             continue;
         }
-        if (n <= 0) {
+        if (got <= 0) {
             atomic_fetch_add(&t->write_errors, 1);
             return false;
         }
-        p += n;
-        len -= n;
+        while (n && (size_t)got >= iov->iov_len) {
+            got -= iov->iov_len;
+            iov++;
+            n--;
+        }
+        if (n) {
+            iov->iov_base = (uint8_t *)iov->iov_base + got;
+            iov->iov_len -= got;
+        }
         if (t->progress) {
             t->progress();
         }
     }
     return true;
+}
+
+static bool write_all(CtfTrace *t, int fd, const void *data, size_t len)
+{
+    struct iovec iov = { (void *)data, len };
+
+    return write_all_v(t, fd, &iov, 1);
 }
 
 static void meta_append(CtfTrace *t, const char *text)
@@ -139,6 +158,7 @@ static const char prologue_classes[] =
     "        u32 cpu_id;\n"
     "    };\n"
     "    event.header := struct {\n"
+    "        integer { size = 32; align = 64; signed = false; } length;\n"
     "        u32 id;\n"
     "        u64_clock timestamp;\n"
     "    };\n"
@@ -404,41 +424,62 @@ static Stream *stream_get(CtfTrace *t, uint32_t id)
     if (s->fd < 0) {
         atomic_fetch_add(&t->write_errors, 1);
     }
-    s->buf = g_malloc(PACKET_BYTES);
+    s->buf = g_malloc0(PACKET_BYTES);
     s->used = PACKET_PREFIX;
     g_hash_table_insert(t->streams, GUINT_TO_POINTER(id), s);
     t->last = s;
     return s;
 }
 
-static bool packet_write(CtfTrace *t, Stream *s)
+/*
+ * The packet header and context of @s's next packet, into @p
+ * (PACKET_PREFIX bytes, the padding included): @content bytes of it hold
+ * events, @size bytes in all (the last frame's padding).
+ */
+static void put_prefix(CtfTrace *t, Stream *s, uint8_t *p, size_t content,
+                       size_t size)
 {
-    uint8_t *p = s->buf;
     uint32_t magic = CTF_MAGIC, stream_id = 0;
-    uint64_t bits = (uint64_t)s->used * 8;
+    uint64_t content_bits = (uint64_t)content * 8;
+    uint64_t size_bits = (uint64_t)size * 8;
 
-    if (s->used == PACKET_PREFIX) {
-        return false;
-    }
+    memset(p, 0, PACKET_PREFIX);
     p = trace_put(p, &magic, 4);
     p = trace_put(p, t->uuid, 16);
     p = trace_put(p, &stream_id, 4);
     p = trace_put(p, &s->instance, 8);
     p = trace_put(p, &s->ts_begin, 8);
     p = trace_put(p, &s->ts_end, 8);
-    p = trace_put(p, &bits, 8);         /* content_size */
-    p = trace_put(p, &bits, 8);         /* packet_size */
+    p = trace_put(p, &content_bits, 8);
+    p = trace_put(p, &size_bits, 8);
     p = trace_put(p, &s->seq_num, 8);
     p = trace_put(p, &s->discarded, 8);
     trace_put(p, &s->cpu, 4);
+}
+
+/* Write @iov (the prefix first) as @s's next packet. */
+static void packet_out(CtfTrace *t, Stream *s, struct iovec *iov, int n)
+{
     if (s->fd >= 0) {
         uint64_t start = now_ns();
-        write_all(t, s->fd, s->buf, s->used);
+        write_all_v(t, s->fd, iov, n);
         atomic_fetch_add(&t->write_ns, now_ns() - start);
     }
     s->seq_num++;
-    s->used = PACKET_PREFIX;
     s->ts_end = 0;
+}
+
+/* Write out the packet @s has collected; false when it had no event. */
+static bool packet_write(CtfTrace *t, Stream *s)
+{
+    struct iovec iov = { s->buf, s->used };
+
+    if (s->used == PACKET_PREFIX) {
+        return false;
+    }
+    put_prefix(t, s, s->buf, s->used, s->used);
+    packet_out(t, s, &iov, 1);
+    s->used = PACKET_PREFIX;
     return true;
 }
 
@@ -446,10 +487,13 @@ void ctf_append(CtfTrace *t, uint32_t stream, const uint8_t *ev,
                 size_t len, uint64_t discarded)
 {
     Stream *s = stream_get(t, stream);
+    size_t at = FRAME_ALIGN(s->used);
+    uint32_t frame_len = (uint32_t)len;
     uint64_t ts;
 
-    if (s->used + len > PACKET_BYTES) {
+    if (at + 4 + len > PACKET_BYTES) {
         packet_write(t, s);
+        at = PACKET_PREFIX;
     }
     memcpy(&ts, ev + 4, 8);
     if (s->used == PACKET_PREFIX) {
@@ -457,8 +501,35 @@ void ctf_append(CtfTrace *t, uint32_t stream, const uint8_t *ev,
     }
     s->ts_end = MAX(s->ts_end, ts);
     s->discarded = discarded;
-    memcpy(s->buf + s->used, ev, len);
-    s->used += len;
+    memset(s->buf + s->used, 0, at - s->used);
+    memcpy(s->buf + at, &frame_len, 4);
+    memcpy(s->buf + at + 4, ev, len);
+    s->used = at + 4 + len;
+}
+
+void ctf_append_frames(CtfTrace *t, uint32_t stream, const CtfFrames *f)
+{
+    Stream *s = stream_get(t, stream);
+    uint8_t prefix[PACKET_PREFIX];
+    struct iovec iov[1 + CTF_FRAME_RUNS];
+    size_t bytes = 0;
+    int n = 0;
+
+    packet_write(t, s);         /* records copied before these go first */
+    iov[n++] = (struct iovec){ prefix, PACKET_PREFIX };
+    for (int i = 0; i < f->nruns; i++) {
+        iov[n++] = (struct iovec){ (void *)f->run[i], f->run_len[i] };
+        bytes += f->run_len[i];
+    }
+    if (!bytes) {
+        return;
+    }
+    s->ts_begin = f->ts_begin;
+    s->ts_end = f->ts_end;
+    s->discarded = f->discarded;
+    put_prefix(t, s, prefix, PACKET_PREFIX + bytes - f->tail_pad,
+               PACKET_PREFIX + bytes);
+    packet_out(t, s, iov, n);
 }
 
 bool ctf_flush(CtfTrace *t)

@@ -89,6 +89,11 @@ void logsink_put(uint32_t stream, Ring *r, const uint8_t *ev, size_t len)
     }
 }
 
+void logsink_put_frames(uint32_t stream, const CtfFrames *f)
+{
+    ctf_append_frames(ctf, stream, f);
+}
+
 bool logsink_settle(bool idle)
 {
     if (ctf) {

@@ -27,6 +27,8 @@ bool logsink_open(const WriterConfig *c, const LogFormatter *f,
  * carries; NULL for the writer's own records.
  */
 void logsink_put(uint32_t stream, Ring *r, const uint8_t *ev, size_t len);
+/* CTF only: put vCPU @stream's frames @f, straight from its ring. */
+void logsink_put_frames(uint32_t stream, const CtfFrames *f);
 /*
  * Make what was put visible in the log: the buffer once it is large or
  * @idle, a CTF trace's packets when @idle.  True when something was

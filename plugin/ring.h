@@ -7,7 +7,8 @@
  * writer reads up to head with an acquire load and frees space by moving
  * tail.  Records are framed by a 32-bit length and kept contiguous: one that
  * would cross the end is preceded by a pad frame and starts again at 0, so
- * the writer can copy it (to a CTF stream) or format it without reassembly.
+ * the writer can format it without reassembly; a run of frames is a run
+ * of CTF events (ctf.h), written to the trace from the ring itself.
  *
  * What a producer does when the ring is full (wait for the writer, or drop
  * the record) is decided by the caller (record.c); this file only says so.

@@ -1,9 +1,9 @@
 /*
  * The log writer: one thread that drains every ring and writes the log, in
  * text or JSON (in global sequence order) or as a CTF trace (stream by
- * stream, records copied as they are), and hands events to subscribers of
- * the control socket.  The log itself, its buffer and its write errors are
- * logsink.c.
+ * stream, a vCPU's frames written from its ring as they lie), and hands
+ * events to subscribers of the control socket.  The log itself, its buffer
+ * and its write errors are logsink.c.
  *
  * Sequence numbers have no gaps (record.h), so the text and JSON writers
  * merge the rings by waiting for the next number.  The writer sleeps while
@@ -23,6 +23,9 @@
 /* Records handled per round, so a busy log still gets flushed regularly. */
 #define DRAIN_BATCH 65536
 #define CONTROL QINSN_MAX_VCPUS         /* the control ring's pos[] slot */
+/* A CTF packet of a vCPU's frames: at most this, at least that (ctf.h). */
+#define FRAMES_PACKET (1u << 20)
+#define FRAMES_MIN (64u << 10)
 
 static WriterConfig cfg;
 static GThread *thread;
@@ -35,6 +38,7 @@ static GString *disas;          /* the disassembly of the event's pc */
 static GByteArray *own;         /* the writer's own records */
 static uint64_t pos[QINSN_MAX_VCPUS + 1];       /* consumer positions */
 static uint64_t next_seq;       /* text and JSON: the next record */
+static bool frames_due[QINSN_MAX_VCPUS];        /* CTF: drain next round */
 static atomic_uint_fast64_t written;
 static atomic_uint_fast64_t busy_ns;    /* time spent writing records */
 static uint64_t drops_reported;
@@ -77,15 +81,11 @@ static Ring *ring_by(int i)
     return i == CONTROL ? record_control_ring() : record_ring(i);
 }
 
-/* Write one record of ring @i (@r): to the log, and to subscribers. */
-static void handle(int i, Ring *r, const uint8_t *ev, size_t len)
+/* Hand one record of ring @i to subscribers, and count it. */
+static void notify(int i, const uint8_t *ev, size_t len)
 {
     uint32_t cpu = i == CONTROL ? 0 : (uint32_t)i;
 
-    if (i == CONTROL && !logfmt_learn(&formatter, ev, len)) {
-        return;
-    }
-    logsink_put(i == CONTROL ? CTF_CONTROL_STREAM : cpu, r, ev, len);
     if (cfg.subscribers()) {
         g_string_truncate(event, 0);
         logfmt_record(event, FORMAT_EVENT, &formatter, cpu, ev, len);
@@ -104,7 +104,17 @@ static void handle(int i, Ring *r, const uint8_t *ev, size_t len)
     }
 }
 
-/* Ring @i's records, as many as there are (the CTF writer's way). */
+/* Write one record of ring @i (@r): to the log, and to subscribers. */
+static void handle(int i, Ring *r, const uint8_t *ev, size_t len)
+{
+    if (i == CONTROL && !logfmt_learn(&formatter, ev, len)) {
+        return;
+    }
+    logsink_put(i == CONTROL ? CTF_CONTROL_STREAM : (uint32_t)i, r, ev, len);
+    notify(i, ev, len);
+}
+
+/* The control ring's records, as many as there are (a CTF trace). */
 static uint64_t drain_ring(int i, uint64_t max)
 {
     Ring *r = ring_by(i);
@@ -190,6 +200,78 @@ static uint64_t drain_ordered(uint64_t max, bool final)
     return n;
 }
 
+/*
+ * The frames of vCPU ring @i from pos[i] on (@head: its head), at most
+ * @max records and FRAMES_PACKET bytes, into @f; returns the records.
+ * Each is handed to subscribers on the way.
+ */
+static uint64_t collect_frames(int i, Ring *r, uint64_t head, uint64_t max,
+                               CtfFrames *f)
+{
+    uint64_t p = pos[i], n = 0, bytes = 0;
+    uint32_t len;
+    uint8_t *ev;
+
+    while (n < max && bytes < FRAMES_PACKET) {
+        uint64_t before = p;
+        uint64_t ts;
+
+        if (!(ev = ring_at(r, &p, head, &len))) {
+            break;
+        }
+        if (p != before || !f->nruns) {
+            /* a pad frame was skipped: the ring wrapped, a new run */
+            if (f->nruns == CTF_FRAME_RUNS) {
+                break;
+            }
+            f->run[f->nruns] = ev - 4;
+            f->run_len[f->nruns++] = 0;
+        }
+        f->run_len[f->nruns - 1] += ring_frame(len);
+        f->tail_pad = ring_frame(len) - 4 - len;
+        memcpy(&ts, ev + 4, 8);
+        f->ts_begin = n ? f->ts_begin : ts;
+        f->ts_end = MAX(f->ts_end, ts);
+        notify(i, ev, len);
+        bytes += ring_frame(len);
+        p += ring_frame(len);
+        n++;
+    }
+    pos[i] = p;
+    return n;
+}
+
+/*
+ * vCPU ring @i's records in a CTF trace: its frames are the stream's events
+ * (ctf.h), written from the ring a packet at a time, each packet's room
+ * given back once it is written.  A ring holding less than FRAMES_MIN
+ * waits for one more round (unless @final), so packets are not tiny.
+ */
+static uint64_t drain_frames(int i, uint64_t max, bool final)
+{
+    Ring *r = record_ring(i);
+    uint64_t head, n = 0;
+
+    if (!r) {
+        return 0;
+    }
+    head = ring_head(r);
+    if (!final && !frames_due[i] && head - pos[i] < FRAMES_MIN) {
+        frames_due[i] = head != pos[i];
+        return 0;
+    }
+    frames_due[i] = false;
+    while (n < max && pos[i] != head) {
+        CtfFrames f = { .discarded = atomic_load(&r->dropped) };
+        uint64_t got = collect_frames(i, r, head, max - n, &f);
+
+        logsink_put_frames(i, &f);
+        ring_release(r, pos[i]);
+        n += got;
+    }
+    return n;
+}
+
 static uint64_t drain(uint64_t max, bool final)
 {
     uint64_t n = 0;
@@ -200,7 +282,7 @@ static uint64_t drain(uint64_t max, bool final)
     /* definitions first: a hit is never handled before its watch record */
     n += drain_ring(CONTROL, UINT64_MAX);
     for (int i = 0; i < record_nrings(); i++) {
-        n += drain_ring(i, max);
+        n += drain_frames(i, max, final);
     }
     return n;
 }

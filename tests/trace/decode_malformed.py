@@ -24,7 +24,9 @@ sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)),
 from qinsntest import Tap, skip_all, start_guest, symbol, workdir  # noqa: E402
 from tracelib import decode, run_guest, text_hit  # noqa: E402
 
-PREFIX = 84     # packet header and context
+PREFIX = 88     # packet header and context, padded to 8 bytes
+EVENT = PREFIX + 4      # the first event's record, after its length
+FRAME = 64      # a hit of a0, a1: length, 20 + 21 + 16 bytes, padding
 
 
 def damaged(good, work, name, change):
@@ -84,19 +86,31 @@ def main():
     expect(t, qinsn, d, 2, ['magic/cpu0: byte offset 0:',
                             'no packet starts here'], 'a broken magic')
     d = damaged(good, work, 'watch',
-                lambda p: patch(os.path.join(p, 'cpu0'), PREFIX,
+                lambda p: patch(os.path.join(p, 'cpu0'), EVENT,
                                 struct.pack('<I', 16 + 99)))
-    expect(t, qinsn, d, 2, ['watch/cpu0: byte offset %d:' % PREFIX,
+    expect(t, qinsn, d, 2, ['watch/cpu0: byte offset %d:' % EVENT,
                             'hit of watch 99, which no earlier watch record '
                             'defines'], 'a hit of an unknown watch')
     d = damaged(good, work, 'order',
-                lambda p: patch(os.path.join(p, 'cpu0'), PREFIX + 12,
+                lambda p: patch(os.path.join(p, 'cpu0'), EVENT + 12,
                                 struct.pack('<Q', 1 << 40)))
-    # the second hit (a hit of a0, a1 takes 20 + 21 + 16 bytes) is out
-    expect(t, qinsn, d, 2, ['order/cpu0: byte offset %d:' % (PREFIX + 57
+    # the second hit is out
+    expect(t, qinsn, d, 2, ['order/cpu0: byte offset %d:' % (EVENT + FRAME
                                                              + 12),
                             'numbers go up in a stream'],
            'sequence numbers going down in a stream')
+    d = damaged(good, work, 'length',
+                lambda p: patch(os.path.join(p, 'cpu0'), PREFIX,
+                                struct.pack('<I', 58)))
+    expect(t, qinsn, d, 2, ['length/cpu0: byte offset %d:' % PREFIX,
+                            'has length 58, but its record takes 57 bytes'],
+           'an event length that is not its record\'s')
+    d = damaged(good, work, 'long',
+                lambda p: patch(os.path.join(p, 'cpu0'), PREFIX,
+                                struct.pack('<I', 1 << 30)))
+    expect(t, qinsn, d, 2, ['long/cpu0: byte offset %d:' % PREFIX,
+                            'longer than what is left of its packet'],
+           'an event length beyond its packet')
     d = damaged(good, work, 'size',
                 lambda p: patch(os.path.join(p, 'cpu0'), 48,
                                 struct.pack('<Q', 8 * (size + 1))))

@@ -79,9 +79,13 @@ def json_hit(obj):
 
 # The CTF trace, read from its layout (docs/trace.md), host little-endian.
 PACKET = struct.Struct('<I16sIQQQQQQQI')
-HEADER = struct.Struct('<IQQ')
+PACKET_PREFIX = 88      # PACKET, then padding: events are 8-byte aligned
 MAGIC = 0xC1FC1FC1
 EV_WATCH, EV_MARK, EV_DROP, EV_STALL, EV_SUMMARY, EV_BASE = 1, 2, 3, 4, 5, 16
+
+
+def align8(n):
+    return (n + 7) & ~7
 
 
 class Cursor:
@@ -122,7 +126,10 @@ def read_watch(c):
 
 
 def read_event(c, watches):
-    """One event at @c: a dict with 'id', 'ts', 'seq' and its fields."""
+    """One event at @c (8-byte aligned in its packet): a dict with 'id',
+    'ts', 'seq' and its fields; the event's length is checked."""
+    length = c.get('I')
+    start = c.pos
     ev = dict(zip(('id', 'ts', 'seq'), c.get('IQQ')))
     eid = ev['id']
     if eid == EV_WATCH:
@@ -150,6 +157,8 @@ def read_event(c, watches):
         if w['capture']:
             ev['cap_addr'], ev['cap_status'], n = c.get('QII')
             ev['cap'] = c.raw(n)
+    assert c.pos - start == length, 'event %d: length %d, %d bytes read' % (
+        ev['seq'], length, c.pos - start)
     return ev
 
 
@@ -162,8 +171,9 @@ def read_stream(path, watches):
         (magic, _uuid, _sid, _inst, _tb, _te, content, size, _num, _disc,
          cpu) = PACKET.unpack_from(data, pos)
         assert magic == MAGIC, '%s: bad magic at %d' % (path, pos)
-        c = Cursor(data, pos + PACKET.size)
+        c = Cursor(data, pos + PACKET_PREFIX)
         while c.pos < pos + content // 8:
+            c.pos = pos + align8(c.pos - pos)
             ev = read_event(c, watches)
             ev['cpu'] = cpu
             events.append(ev)
