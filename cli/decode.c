@@ -111,6 +111,7 @@ static bool read_metadata(Decoder *d, GError **errp)
     g_autofree char *path = g_build_filename(d->dir, "metadata", NULL);
     g_autofree char *text = NULL;
     g_autofree char *tracer = NULL, *uuid = NULL, *bo = NULL, *tbo = NULL;
+    g_autofree char *layout = NULL;
     g_autoptr(GError) err = NULL;
     const char *host = G_BYTE_ORDER == G_LITTLE_ENDIAN ? "le" : "be";
     gsize len;
@@ -136,6 +137,14 @@ static bool read_metadata(Decoder *d, GError **errp)
         return bad_input(errp, "%s: the trace was written by %s, not by "
                          "qinsn (env.tracer_name)", path,
                          tracer ? tracer : "an unknown tracer");
+    }
+    layout = tsdl_value(text, "qinsn_trace_layout");
+    if (!layout || !g_str_equal(layout, "2")) {
+        return bad_input(errp, "%s: trace layout %s: this qinsn decodes "
+                         "layout 2 (events that start with their length); "
+                         "decode the trace with the qinsn that wrote it",
+                         path, layout ? layout : "1 (no env."
+                         "qinsn_trace_layout: events back to back)");
     }
     uuid = tsdl_value(text, "uuid");
     if (!uuid || !parse_uuid(uuid, d->uuid)) {

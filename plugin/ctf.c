@@ -260,6 +260,7 @@ static void write_prologue(CtfTrace *t, const char *arch)
                            "env {\n"
                            "    domain = \"qinsn\";\n"
                            "    tracer_name = \"qinsn\";\n"
+                           "    qinsn_trace_layout = %d;\n"
                            "    arch = \"%s\";\n"
                            "    target_byte_order = \"%s\";\n"
                            "};\n\n"
@@ -274,7 +275,7 @@ static void write_prologue(CtfTrace *t, const char *arch)
                            "    absolute = false;\n"
                            "};\n\n", uuid,
                            G_BYTE_ORDER == G_LITTLE_ENDIAN ? "le" : "be",
-                           arch, bo, off_s, off_ns);
+                           CTF_TRACE_LAYOUT, arch, bo, off_s, off_ns);
     g_string_append(m, prologue_classes);
     meta_append(t, m->str);
 }

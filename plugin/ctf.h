@@ -16,6 +16,12 @@
 #include "trace.h"
 
 #define CTF_CONTROL_STREAM UINT32_MAX
+/*
+ * env.qinsn_trace_layout: 2 since events start with their length (ring
+ * frames); traces without it are of the earlier layout, events back to
+ * back.  Readers refuse layouts they do not know.
+ */
+#define CTF_TRACE_LAYOUT 2
 
 typedef struct CtfTrace CtfTrace;
 

@@ -39,6 +39,7 @@ static GByteArray *own;         /* the writer's own records */
 static uint64_t pos[QINSN_MAX_VCPUS + 1];       /* consumer positions */
 static uint64_t next_seq;       /* text and JSON: the next record */
 static bool frames_due[QINSN_MAX_VCPUS];        /* CTF: drain next round */
+static bool frames_held;        /* CTF: this round left a ring's few records */
 static atomic_uint_fast64_t written;
 static atomic_uint_fast64_t busy_ns;    /* time spent writing records */
 static uint64_t drops_reported;
@@ -258,6 +259,7 @@ static uint64_t drain_frames(int i, uint64_t max, bool final)
     head = ring_head(r);
     if (!final && !frames_due[i] && head - pos[i] < FRAMES_MIN) {
         frames_due[i] = head != pos[i];
+        frames_held |= frames_due[i];
         return 0;
     }
     frames_due[i] = false;
@@ -279,6 +281,7 @@ static uint64_t drain(uint64_t max, bool final)
     if (!by_stream) {
         return drain_ordered(max, final);
     }
+    frames_held = false;
     /* definitions first: a hit is never handled before its watch record */
     n += drain_ring(CONTROL, UINT64_MAX);
     for (int i = 0; i < record_nrings(); i++) {
@@ -428,6 +431,9 @@ static gpointer writer_main(gpointer unused)
         }
         if (n) {
             cfg.wake();
+        }
+        if (n || frames_held) {
+            /* records held back for the next round are recent too */
             last = g_get_monotonic_time();
         }
         if (reclaim_reached()) {

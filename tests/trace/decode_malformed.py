@@ -124,6 +124,17 @@ def main():
     expect(t, qinsn, d, 2, ['garbage/metadata: byte offset 0:',
                             'not the metadata of a CTF 1.8 trace'],
            'metadata that is not TSDL')
+
+    def older(p):
+        path = os.path.join(p, 'metadata')
+        with open(path) as f:
+            text = f.read()
+        with open(path, 'w') as f:
+            f.write(text.replace('    qinsn_trace_layout = 2;\n', ''))
+    d = damaged(good, work, 'older', older)
+    expect(t, qinsn, d, 2, ['older/metadata: trace layout 1',
+                            'decode the trace with the qinsn that wrote it'],
+           'a trace of the earlier layout')
     d = damaged(good, work, 'nometa',
                 lambda p: os.unlink(os.path.join(p, 'metadata')))
     expect(t, qinsn, d, 2, ['nometa/metadata: missing',
