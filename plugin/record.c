@@ -323,7 +323,7 @@ static inline uint8_t *reserve_hit(Watch *w, unsigned int cpu)
     uint8_t *rec = reserve(rings[cpu], w->ev_max);
 
     if (G_LIKELY(rec)) {
-        watch_count_logged(w, cpu);
+        atomic_fetch_add_explicit(&w->logged, 1, memory_order_relaxed);
     }
     return rec;
 }

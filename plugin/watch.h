@@ -13,7 +13,6 @@
 
 #include "proto.h"
 #include "regs.h"
-#include "target.h"
 #include "trace.h"
 #include "watchspec.h"
 
@@ -67,11 +66,7 @@ typedef struct Watch {
     atomic_bool translated;
     atomic_uint_fast64_t hits;   /* executions where the condition held */
     atomic_uint_fast64_t claimed; /* hits past ignore (may exceed count) */
-    /*
-     * Hits given room for their record, counted by each vCPU on its own
-     * (QINSN_MAX_VCPUS entries): a logged hit pays no locked add for it.
-     */
-    atomic_uint_fast64_t *logged;
+    atomic_uint_fast64_t logged;  /* hits given room for their record */
 
     /* Reclaim bookkeeping, under the table lock. */
     bool dead;
@@ -99,16 +94,12 @@ typedef struct Hook {
 } Hook;
 
 /* Hits and records logged of @w, consistent with each other. */
-void watch_counts(const Watch *w, uint64_t *hits, uint64_t *logged);
-
-/* vCPU @cpu logged a hit of @w (only that vCPU's thread calls this). */
-static inline void watch_count_logged(Watch *w, unsigned int cpu)
+static inline void watch_counts(const Watch *w, uint64_t *hits,
+                                uint64_t *logged)
 {
-    atomic_uint_fast64_t *n = &w->logged[cpu];
-
-    /* release: a reader that sees it also sees the hit counted */
-    atomic_store_explicit(n, atomic_load_explicit(n, memory_order_relaxed)
-                          + 1, memory_order_release);
+    /* logged first: every hit it counts is in hits read after it */
+    *logged = atomic_load(&w->logged);
+    *hits = atomic_load(&w->hits);
 }
 
 /* Build a watch from a parsed request against a register table. */

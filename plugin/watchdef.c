@@ -167,7 +167,6 @@ Watch *watch_new(const QinsnWatchSpec *o, const QinsnRegTable *regs,
     w->count = o->count;
     w->sym = g_strdup(o->sym);
     w->cpu = o->cpu;
-    w->logged = g_new0(atomic_uint_fast64_t, QINSN_MAX_VCPUS);
     atomic_init(&w->enabled, true);
     for (guint i = 0; i < names->len; i++) {
         if (!add_reg(w, regs, g_ptr_array_index(names, i), errp)) {
@@ -198,18 +197,6 @@ fail:
     return NULL;
 }
 
-void watch_counts(const Watch *w, uint64_t *hits, uint64_t *logged)
-{
-    uint64_t n = 0;
-
-    /* logged first: every hit it counts is in hits read after it */
-    for (int i = 0; i < QINSN_MAX_VCPUS; i++) {
-        n += atomic_load_explicit(&w->logged[i], memory_order_acquire);
-    }
-    *logged = n;
-    *hits = atomic_load(&w->hits);
-}
-
 void watch_free(Watch *w)
 {
     if (!w) {
@@ -225,7 +212,6 @@ void watch_free(Watch *w)
     if (w->hooks) {
         g_hash_table_unref(w->hooks);
     }
-    g_free(w->logged);
     g_free(w);
 }
 
