@@ -179,8 +179,9 @@ def on_stop(event):
     The plugin sends its ``! stop`` event before QEMU reports the stop to
     gdb (exact: from the hit's callback; late: when the vCPU goes idle,
     before the machine counts as stopped), but gdb may see the stop before
-    this connection's reader has read the event.  So, with qinsn breaks
-    set, a request on the event connection goes first: once it is
+    this connection's reader has read the event.  So a request on the
+    event connection goes first (one round trip; asking whether breaks
+    exist would be one too, and a list of every watch): once it is
     answered, every event sent before it has been read.  gdb reports the
     SIGTRAP of such a stop as a plain StopEvent, as it does a finished
     step (it makes SignalEvents of other signals only), so every stop is
@@ -201,19 +202,11 @@ def on_stop(event):
         return (stop.get("exact") != "yes" or vcpu is None or
                 stop.get("cpu") == str(vcpu))
 
-    if _has_breaks(current):
-        current.events.drain(timeout=STOP_EVENT_WAIT)
+    current.events.drain(timeout=STOP_EVENT_WAIT)
     stops = current.ring.take_stops(wanted)
     for stop in stops:
         gdb.write(_describe(stop) + "\n")
     _remove_spent_tbreaks(current, {int(s.get("id", "0")) for s in stops})
-
-
-def _has_breaks(current):
-    try:
-        return bool(current.watch_ids("break"))
-    except gdb.GdbError:
-        return True     # cannot tell: look for a stop event all the same
 
 
 def _remove_spent_tbreaks(current, stopped):
