@@ -116,25 +116,21 @@ static void handle(int i, Ring *r, const uint8_t *ev, size_t len)
 }
 
 /* The control ring's records, as many as there are (a CTF trace). */
-static uint64_t drain_ring(int i, uint64_t max)
+static uint64_t drain_control(void)
 {
-    Ring *r = ring_by(i);
-    uint64_t head, n = 0;
+    Ring *r = record_control_ring();
+    uint64_t head = ring_head(r), n = 0;
     uint32_t len;
     uint8_t *ev;
 
-    if (!r) {
-        return 0;
-    }
-    head = ring_head(r);
-    while (n < max && (ev = ring_at(r, &pos[i], head, &len))) {
-        handle(i, r, ev, len);
-        pos[i] += ring_frame(len);
+    while ((ev = ring_at(r, &pos[CONTROL], head, &len))) {
+        handle(CONTROL, r, ev, len);
+        pos[CONTROL] += ring_frame(len);
         /*
          * Room goes back record by record: handling the next one may block
-         * in write(2), and a waiting vCPU should not wait for that too.
+         * in write(2), and a waiting producer should not wait for that too.
          */
-        ring_release(r, pos[i]);
+        ring_release(r, pos[CONTROL]);
         n++;
     }
     return n;
@@ -193,7 +189,7 @@ static uint64_t drain_ordered(uint64_t max, bool final)
                trace_event_seq(ev) == next_seq) {
             handle(k, r, ev, len);
             pos[k] += ring_frame(len);
-            ring_release(r, pos[k]);        /* as in drain_ring() */
+            ring_release(r, pos[k]);        /* as in drain_control() */
             next_seq++;
             n++;
         }
@@ -283,7 +279,7 @@ static uint64_t drain(uint64_t max, bool final)
     }
     frames_held = false;
     /* definitions first: a hit is never handled before its watch record */
-    n += drain_ring(CONTROL, UINT64_MAX);
+    n += drain_control();
     for (int i = 0; i < record_nrings(); i++) {
         n += drain_frames(i, max, final);
     }
