@@ -152,13 +152,15 @@ static void stop_event(const char *line)
     control_wake();
 }
 
-static void start_record_path(const QinsnArgs *args)
+static void start_record_path(const QinsnArgs *args, const qemu_info_t *info)
 {
     RecordConfig rc = {
         .watches = watches,
         .big_endian = target->big_endian,
         .exact_state = target->exact_state,
         .timestamps = args->format == FORMAT_CTF,
+        /* user mode runs a thread per guest thread */
+        .one_vcpu = info->system_emulation && info->system.max_vcpus == 1,
         .overflow_drop = args->overflow_drop,
         .stall_ms = args->stall_ms,
         .kick = writer_kick,
@@ -227,7 +229,7 @@ QEMU_PLUGIN_EXPORT int qemu_plugin_install(qemu_plugin_id_t id,
                         qemu_plugin_insn_state_exact &&
                         qemu_plugin_insn_state_exact(),
                         g_steal_pointer(&args.default_regs));
-    start_record_path(&args);
+    start_record_path(&args, info);
     if (!start_threads(&args, &err)) {
         fprintf(stderr, "qinsn: %s\n", err->message);
         return -1;

@@ -28,6 +28,7 @@ typedef struct RecordConfig {
     bool big_endian;            /* the target's */
     bool exact_state;           /* registers are exact mid-block */
     bool timestamps;            /* records carry the host's time */
+    bool one_vcpu;              /* never more than one vCPU thread */
     bool overflow_drop;
     uint32_t stall_ms;
     void (*kick)(void);         /* wake the writer (any thread) */
@@ -56,6 +57,8 @@ uint64_t record_seq_issued(void);
  * by the time it returns.
  */
 uint64_t record_take_seq(void);
+/* A vCPU numbers its records without a locked add (seqnum.h). */
+bool record_seq_plain(void);
 /* Hits of vCPUs beyond QINSN_MAX_VCPUS (no ring): counted as dropped. */
 uint64_t record_lost_vcpus(void);
 /* CLOCK_MONOTONIC in ns, for durations. */
