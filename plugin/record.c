@@ -328,7 +328,7 @@ static inline uint64_t count_up(atomic_uint_fast64_t *c)
 }
 
 /* Claim a hit of @w: counts, ignore= and count=; false when not logged. */
-static bool claim_hit(Watch *w, uint64_t *n)
+static inline bool claim_hit(Watch *w, uint64_t *n)
 {
     *n = count_up(&w->hits);
     if (*n <= w->ignore) {
