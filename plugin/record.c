@@ -313,15 +313,16 @@ static inline bool watch_applies(const Watch *w, unsigned int cpu)
 /*
  * Add one to a count of a watch that only vCPU threads change; the new
  * value.  With a single vCPU, one thread changes them: a plain load and
- * store do, where a locked add costs about 5 ns (a tenth of what a logged
- * hit adds to the floor of bench/hot-ab).
+ * store do, where each locked add was a visible share of a logged hit's
+ * cost (docs/performance.md, "A logged hit without a locked instruction").
  */
 static inline uint64_t count_up(atomic_uint_fast64_t *c)
 {
     if (config.one_vcpu) {
         uint64_t v = atomic_load_explicit(c, memory_order_relaxed) + 1;
 
-        atomic_store_explicit(c, v, memory_order_relaxed);
+        /* released: whoever sees a hit logged sees it counted as a hit */
+        atomic_store_explicit(c, v, memory_order_release);
         return v;
     }
     return atomic_fetch_add_explicit(c, 1, memory_order_relaxed) + 1;

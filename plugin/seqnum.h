@@ -12,7 +12,8 @@
  * vCPU may have begun before it saw `other`; while `other` is up the vCPU
  * takes the locked path too.  This is the asymmetric barrier of userspace
  * RCU: the vCPU's side orders its own accesses only against the compiler.
- * Without membarrier(2), every thread takes the locked path.
+ * Without membarrier(2), or with QINSN_LOCKED_SEQ set in the environment
+ * (to compare the two), every thread takes the locked path.
  */
 #ifndef QINSN_SEQNUM_H
 #define QINSN_SEQNUM_H

@@ -26,15 +26,19 @@ static gpointer vcpu_thread(gpointer out)
     return NULL;
 }
 
+static gint64 other_us;
+
 static gpointer other_thread(gpointer out)
 {
     uint64_t *n = out;
+    gint64 start = g_get_monotonic_time();
     int i = 0;
 
     /* only while the vCPU numbers: a take after it ended proves nothing */
     while (i < OTHER_TAKES && !atomic_load(&vcpu_done)) {
         n[i++] = seqnum_take_other();
     }
+    other_us = g_get_monotonic_time() - start;
     return GINT_TO_POINTER(i);
 }
 
@@ -57,8 +61,10 @@ static void test_unique(void)
     g_thread_join(tv);
     others = GPOINTER_TO_INT(g_thread_join(to));
     total = VCPU_TAKES + (uint64_t)others;
-    g_test_message("%d numbers taken by the other thread while the vCPU "
-                   "took %d", others, VCPU_TAKES);
+    g_test_message("%d numbers taken by the other thread in %.1f ms "
+                   "(%.2f us each) while the vCPU took %d", others,
+                   other_us / 1e3, others ? (double)other_us / others : 0.0,
+                   VCPU_TAKES);
     g_assert_cmpint(others, >, 10);
     g_assert_cmpuint(seqnum_issued(), ==, total);
     seen = g_malloc0(total);
