@@ -32,7 +32,7 @@ bool seqnum_init(bool one_vcpu)
         membarrier(MEMBARRIER_CMD_REGISTER_PRIVATE_EXPEDITED) != 0) {
         return false;
     }
-    seqnum.plain = true;
+    atomic_store(&seqnum.plain, true);
     return true;
 }
 
@@ -40,16 +40,18 @@ uint64_t seqnum_take_other(void)
 {
     uint64_t n;
 
-    if (!seqnum.plain) {
+    if (!atomic_load(&seqnum.plain)) {
         return atomic_fetch_add(&seqnum.next, 1);
     }
     atomic_store(&seqnum.other, true);
     if (membarrier(MEMBARRIER_CMD_PRIVATE_EXPEDITED) != 0) {
         /*
          * Registered at start, so only a kernel bug gets here: leave
-         * `other` up for good (the vCPU takes the locked path from its
-         * next number on) and give a numbering it began time to end.
+         * `other` up and the plain path off for good (the vCPU takes the
+         * locked path from its next number on) and give a numbering it
+         * began time to end.
          */
+        atomic_store(&seqnum.plain, false);
         g_usleep(10000);
         while (atomic_load(&seqnum.vcpu_busy)) {
             sched_yield();

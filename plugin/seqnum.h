@@ -26,7 +26,7 @@
 typedef struct SeqNum {
     _Alignas(64) atomic_uint_fast64_t next;
     atomic_bool vcpu_busy;      /* the vCPU is numbering without a lock */
-    bool plain;                 /* the vCPU may (set once, at start) */
+    atomic_bool plain;          /* the vCPU may (set at start) */
     /* Its own line: read at every hit, written a few times a second. */
     _Alignas(64) atomic_bool other;
 } SeqNum;
@@ -42,7 +42,8 @@ bool seqnum_init(bool one_vcpu);
 /* A number, on the thread of a vCPU. */
 static inline uint64_t seqnum_take_vcpu(void)
 {
-    if (G_LIKELY(seqnum.plain)) {
+    if (G_LIKELY(atomic_load_explicit(&seqnum.plain,
+                                      memory_order_relaxed))) {
         atomic_store_explicit(&seqnum.vcpu_busy, true, memory_order_relaxed);
         atomic_signal_fence(memory_order_seq_cst);
         if (G_LIKELY(!atomic_load_explicit(&seqnum.other,
@@ -67,7 +68,7 @@ uint64_t seqnum_take_other(void);
 /* Does the vCPU number without a locked instruction? */
 static inline bool seqnum_plain(void)
 {
-    return seqnum.plain;
+    return atomic_load(&seqnum.plain);
 }
 
 /* Numbers handed out so far. */
