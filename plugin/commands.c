@@ -12,6 +12,7 @@
 #include "flush.h"
 #include "program.h"
 #include "record.h"
+#include "seqnum.h"
 #include "stop.h"
 #include "writer.h"
 
@@ -160,7 +161,7 @@ static bool cmd_stats(Client *c, const QinsnRequest *req, Reply *r,
     reply_data(r, "overflow=%s", record_overflow_drop() ? "drop" : "wait");
     reply_data(r, "stalls=%" PRIu64, writer_stalls());
     reply_data(r, "stall_ms=%u", record_stall_ms());
-    reply_data(r, "seq=%s", record_seq_plain() ? "plain" : "locked");
+    reply_data(r, "seq=%s", seqnum_plain() ? "plain" : "locked");
     writer_times(&busy, &in_write);
     reply_data(r, "writer_busy_ns=%" PRIu64, busy);
     reply_data(r, "writer_write_ns=%" PRIu64, in_write);

@@ -82,11 +82,6 @@ uint64_t record_take_seq(void)
     return seqnum_take_other();
 }
 
-bool record_seq_plain(void)
-{
-    return seqnum_plain();
-}
-
 uint64_t record_lost_vcpus(void)
 {
     return atomic_load(&lost_vcpus);

@@ -57,8 +57,6 @@ uint64_t record_seq_issued(void);
  * by the time it returns.
  */
 uint64_t record_take_seq(void);
-/* A vCPU numbers its records without a locked add (seqnum.h). */
-bool record_seq_plain(void);
 /* Hits of vCPUs beyond QINSN_MAX_VCPUS (no ring): counted as dropped. */
 uint64_t record_lost_vcpus(void);
 /* CLOCK_MONOTONIC in ns, for durations. */

@@ -135,11 +135,6 @@ uint32_t record_stall_ms(void)
     return 1000;
 }
 
-bool record_seq_plain(void)
-{
-    return false;
-}
-
 void record_end_waits(void)
 {
 }
