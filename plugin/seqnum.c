@@ -53,17 +53,15 @@ uint64_t seqnum_take_other(void)
          */
         atomic_store(&seqnum.plain, false);
         g_usleep(10000);
-        while (atomic_load(&seqnum.vcpu_busy)) {
-            sched_yield();
-        }
-        return atomic_fetch_add(&seqnum.next, 1);
     }
     /* the vCPU saw `other` down and numbers without a lock: let it end */
     while (atomic_load(&seqnum.vcpu_busy)) {
         sched_yield();
     }
     n = atomic_fetch_add(&seqnum.next, 1);
-    atomic_store(&seqnum.other, false);
+    if (atomic_load(&seqnum.plain)) {
+        atomic_store(&seqnum.other, false);
+    }
     return n;
 }
 #else
